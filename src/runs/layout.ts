@@ -1,0 +1,96 @@
+// What a run directory `results/<experiment>/<run-id>/` holds. Training writes it, `vds prune` adds to it,
+// `vds report` only reads it. Every file is written to a temp name and renamed, so none is ever half-written.
+
+export const RUN_FILES = {
+  config: 'config.yaml', // the resolved config (after defaults and --set), as YAML
+  env: 'env.json', // EnvRecord
+  status: 'status.json', // RunStatus, rewritten on every state change
+  metrics: 'metrics.csv', // one row per epoch: EPOCH_COLUMNS then q_0..q_D
+  eval: 'eval.json', // EvalRecord, written once at the end of training
+  prune: 'prune.json', // PruneRecord, written by `vds prune`
+  checkpoints: 'checkpoints', // last.ckpt (resume), best.ckpt (best validation ELBO), pruned.ckpt
+} as const;
+
+export interface EnvRecord {
+  vdsVersion: string;
+  tfjsVersion: string;
+  backend: string; // the backend actually used
+  gpu: boolean;
+  backendNotes: string[]; // why earlier backends were skipped
+  seed: number;
+  gitCommit: string | null;
+  node: string;
+  platform: string;
+  cpus: number;
+  startedAt: string; // ISO 8601
+  endedAt: string | null;
+  resumedAt: string[]; // ISO times of each resume
+  argv: string[];
+}
+
+export type RunState = 'running' | 'interrupted' | 'finished' | 'failed';
+
+export interface RunStatus {
+  state: RunState;
+  epoch: number; // epochs completed
+  message?: string; // failure reason
+  updatedAt: string;
+}
+
+/** Columns of metrics.csv, before q_0..q_D. Per-sample quantities are in nats. */
+export const EPOCH_COLUMNS = [
+  'epoch',
+  'lr',
+  'train_loss', // mean over batches of the minibatch objective E_q[NLL] + KL/N
+  'train_nll', // E_q[NLL] per sample
+  'train_acc', // marginal accuracy on training batches (train-mode BN)
+  'val_elbo', // per sample: -(E_q[NLL] + KL/N_train); early stopping maximises it
+  'val_elbo_total', // val_elbo · N_train (nats)
+  'val_nll',
+  'val_acc', // marginal predictive
+  'val_ll', // marginal predictive log-likelihood per sample
+  'kl', // KL(q‖p) in nats
+  'expected_depth', // E_q[d]
+  'prune_depth', // d* under the configured rule
+  'epoch_seconds',
+] as const;
+
+/** Predictive quality of one predictor on one split; all plain numbers. */
+export interface PredictiveMetrics {
+  n: number;
+  accuracy: number;
+  error: number;
+  logLikelihood: number; // mean log p(y|x), nats
+  ece10: number; // top-label ECE, 10 equal-width bins (Guo et al. 2017)
+  ece15: number;
+  brier: number; // mean Σ_k (p_k − 1[y=k])², range 0–2
+  reliability10: ReliabilityBin[];
+  reliability15: ReliabilityBin[];
+}
+
+export interface ReliabilityBin {
+  lower: number;
+  upper: number;
+  count: number;
+  confidence: number; // mean top-label confidence in the bin (0 when empty)
+  accuracy: number; // accuracy in the bin (0 when empty)
+}
+
+export interface EvalRecord {
+  vdsVersion: string;
+  split: 'test';
+  method: 'learnt' | 'fixed';
+  maxDepth: number;
+  q: number[]; // learnt posterior over depth 0..D (one-hot for fixed)
+  expectedDepth: number;
+  pruneDepth: number; // d* under config.prune
+  bestEpoch: number; // epoch whose weights are evaluated (best validation ELBO)
+  epochsRun: number;
+  trainSeconds: number;
+  params: number; // weights + α of the full network
+  marginal: PredictiveMetrics; // LDN-full (for fixed: the DDN itself)
+  pruned: PredictiveMetrics & { depth: number; params: number }; // LDN at d* (for fixed: same as marginal)
+  perDepth: (PredictiveMetrics & { depth: number })[]; // each single depth d (fixed: only d = D)
+  validation: { elbo: number; nll: number; accuracy: number; logLikelihood: number };
+  evalSeconds: { full: number; pruned: number }; // wall time of one pass over the test split
+}

@@ -1,0 +1,7 @@
+// The one place vds imports TensorFlow.js. Every other module imports `tf` from here, so there is a single
+// engine instance (tfjs-node / wasm register their backends on this same @tensorflow/tfjs-core).
+import * as tf from '@tensorflow/tfjs-core';
+
+export { tf };
+export type Tensor = tf.Tensor;
+export type Variable = tf.Variable;
