@@ -1,0 +1,31 @@
+// What every VDS network offers: one forward pass that returns the logits of every depth it is asked for.
+import type { tf } from '../tf/tf.ts';
+import type { BatchStats } from '../tf/ops.ts';
+import type { ParamStore } from './params.ts';
+
+export interface ForwardOptions {
+  training: boolean; // train mode: BatchNorm uses batch statistics and reports them
+  upTo: number; // deepest block computed (0..maxDepth); blocks beyond are never run
+  heads: 'all' | 'last'; // 'all': logits of every depth 0..upTo (learnt depth); 'last': only depth upTo (DDN)
+}
+
+/** One BatchNorm application in train mode; the trainer folds these into the running statistics. */
+export interface BatchStatsRecord {
+  prefix: string; // e.g. 'blocks.3.bn2' or 'head.bn' (the head's appears once per depth, in depth order)
+  stats: BatchStats;
+}
+
+export interface ForwardResult {
+  logits: tf.Tensor3D; // [H, B, C], H = upTo+1 for heads 'all', 1 for 'last'
+  batchStats: BatchStatsRecord[]; // empty in eval mode
+}
+
+export interface Network {
+  readonly kind: 'conv' | 'fc';
+  readonly maxDepth: number; // D: residual blocks
+  readonly classes: number;
+  readonly store: ParamStore;
+  forward(x: tf.Tensor, o: ForwardOptions): ForwardResult;
+  /** Trainable weights (not α) of the network cut at `depth`: input block, blocks 1..depth, head. */
+  paramCount(depth: number): number;
+}

@@ -1,0 +1,101 @@
+// The conv VDS ResNet (SPEC §2): input block, D pre-activation bottleneck blocks, and one shared head
+// applied after the input block and after every block, so one pass yields the logits of every depth.
+import { tf } from '../tf/tf.ts';
+import { avgPool2, conv2d, globalMeanPool, linear, relu } from '../tf/ops.ts';
+import type { Rng } from '../util/rng.ts';
+import { addBatchNorm, countUpToDepth, ParamStore } from './params.ts';
+import { batchNorm } from './layers.ts';
+import type { BatchStatsRecord, ForwardOptions, ForwardResult, Network } from './network.ts';
+
+export interface ConvResNetShape {
+  inputChannels: number;
+  classes: number;
+  maxDepth: number;
+  outerWidth: number; // 64 in the paper
+  innerWidth: number; // 32 in the paper
+}
+
+function addConv(s: ParamStore, name: string, k: number, cin: number, cout: number, rng: Rng): void {
+  s.uniform(`${name}.w`, [k, k, cin, cout], cin * k * k, rng);
+  s.uniform(`${name}.b`, [cout], cin * k * k, rng);
+}
+
+function addLinear(s: ParamStore, name: string, fin: number, fout: number, rng: Rng): void {
+  s.uniform(`${name}.w`, [fin, fout], fin, rng);
+  s.uniform(`${name}.b`, [fout], fin, rng);
+}
+
+export class ConvResNet implements Network {
+  readonly kind = 'conv' as const;
+  readonly store = new ParamStore();
+  readonly maxDepth: number;
+  readonly classes: number;
+
+  constructor(readonly shape: ConvResNetShape, rng: Rng) {
+    const { inputChannels: cin, outerWidth: outer, innerWidth: inner, classes, maxDepth } = shape;
+    this.maxDepth = maxDepth;
+    this.classes = classes;
+    const s = this.store;
+    addConv(s, 'stem', 5, cin, outer, rng);
+    for (let k = 0; k < maxDepth; k++) {
+      const p = `blocks.${k}`;
+      addBatchNorm(s, `${p}.bn1`, outer);
+      addConv(s, `${p}.conv1`, 1, outer, inner, rng);
+      addBatchNorm(s, `${p}.bn2`, inner);
+      addConv(s, `${p}.conv2`, 3, inner, inner, rng);
+      addBatchNorm(s, `${p}.bn3`, inner);
+      addConv(s, `${p}.conv3`, 1, inner, outer, rng);
+    }
+    addLinear(s, 'head.fc', outer, outer, rng);
+    addBatchNorm(s, 'head.bn', outer);
+    addLinear(s, 'head.out', outer, classes, rng);
+  }
+
+  private w4(name: string): tf.Tensor4D {
+    return this.store.get(name) as tf.Tensor4D;
+  }
+  private w2(name: string): tf.Tensor2D {
+    return this.store.get(name) as tf.Tensor2D;
+  }
+  private b(name: string): tf.Tensor1D {
+    return this.store.get(name) as tf.Tensor1D;
+  }
+
+  /** Pre-activation bottleneck: h + conv1x1(relu(bn(conv3x3(relu(bn(conv1x1(relu(bn(h))))))))). */
+  private block(k: number, h: tf.Tensor4D, training: boolean, rec: BatchStatsRecord[]): tf.Tensor4D {
+    const p = `blocks.${k}`;
+    let t = relu(batchNorm(this.store, `${p}.bn1`, h, training, rec) as tf.Tensor4D);
+    t = conv2d(t, this.w4(`${p}.conv1.w`), this.b(`${p}.conv1.b`), 'valid');
+    t = relu(batchNorm(this.store, `${p}.bn2`, t, training, rec) as tf.Tensor4D);
+    t = conv2d(t, this.w4(`${p}.conv2.w`), this.b(`${p}.conv2.b`), 'same');
+    t = relu(batchNorm(this.store, `${p}.bn3`, t, training, rec) as tf.Tensor4D);
+    t = conv2d(t, this.w4(`${p}.conv3.w`), this.b(`${p}.conv3.b`), 'valid');
+    return tf.add(h, t);
+  }
+
+  /** Shared head: global mean pool → z + BN(ReLU(Linear z)) → Linear. [B,H,W,C] → [B, classes]. */
+  private head(h: tf.Tensor4D, training: boolean, rec: BatchStatsRecord[]): tf.Tensor2D {
+    const z = globalMeanPool(h);
+    const u = relu(linear(z, this.w2('head.fc.w'), this.b('head.fc.b')));
+    const zz = tf.add(z, batchNorm(this.store, 'head.bn', u, training, rec)) as tf.Tensor2D;
+    return linear(zz, this.w2('head.out.w'), this.b('head.out.b'));
+  }
+
+  forward(x: tf.Tensor, o: ForwardOptions): ForwardResult {
+    const rec: BatchStatsRecord[] = [];
+    const outs: tf.Tensor2D[] = [];
+    // x: [B, H, W, Cin] → [B, H', W', outer]
+    let h = avgPool2(conv2d(x as tf.Tensor4D, this.w4('stem.w'), this.b('stem.b'), 'valid'));
+    if (o.heads === 'all') outs.push(this.head(h, o.training, rec));
+    for (let k = 0; k < o.upTo; k++) {
+      h = this.block(k, h, o.training, rec);
+      if (o.heads === 'all') outs.push(this.head(h, o.training, rec));
+    }
+    if (o.heads === 'last') outs.push(this.head(h, o.training, rec));
+    return { logits: tf.stack(outs) as tf.Tensor3D, batchStats: rec }; // [H, B, C]
+  }
+
+  paramCount(depth: number): number {
+    return countUpToDepth(this.store, depth);
+  }
+}

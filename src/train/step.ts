@@ -1,0 +1,86 @@
+// One training step: all-depth forward in train mode, the ELBO, gradients of the weights and α, the SGD
+// update, and the BatchNorm running-statistics update. One synchronous tidy; only plain numbers escape.
+import { tf } from '../tf/tf.ts';
+import { BN_MOMENTUM } from '../tf/ops.ts';
+import type { BatchStatsRecord, Network } from '../model/index.ts';
+import type { DepthPosterior } from '../vds/posterior.ts';
+import { vdsLoss } from '../vds/objective.ts';
+import { marginalLogProbs } from '../vds/predict.ts';
+import type { Sgd } from './sgd.ts';
+
+export interface Learner {
+  net: Network;
+  posterior: DepthPosterior;
+  opt: Sgd;
+  logPrior: tf.Tensor1D; // over the heads the forward computes ([D+1] learnt, [1] fixed: [0])
+  nTrain: number; // N in KL/N: the size of the training split
+}
+
+export interface StepStats {
+  loss: number;
+  expectedNll: number;
+  kl: number;
+  correct: number; // marginal-predictive hits in this batch
+}
+
+export const headsOf = (posterior: DepthPosterior): 'all' | 'last' => (posterior.learnt ? 'all' : 'last');
+
+/** The trainable variables under their logical names: the network's weights, then α. */
+export function trainableVariables(l: Learner): Map<string, tf.Variable> {
+  const vars = new Map(l.net.store.params);
+  if (l.posterior.alpha) vars.set('q.alpha', l.posterior.alpha);
+  return vars;
+}
+
+/** Folds one train-mode BatchNorm application into its running statistics (unbiased variance). */
+function updateRunningStats(net: Network, r: BatchStatsRecord): void {
+  const mean = net.store.get(`${r.prefix}.runningMean`);
+  const variance = net.store.get(`${r.prefix}.runningVar`);
+  const unbiased = tf.mul(r.stats.variance, r.stats.count / (r.stats.count - 1));
+  mean.assign(tf.add(tf.mul(mean, 1 - BN_MOMENTUM), tf.mul(r.stats.mean, BN_MOMENTUM)));
+  variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+}
+
+/** Loss, its gradients (by logical name) and the BatchNorm statistics, without updating anything. */
+export function lossAndGrads(
+  l: Learner,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+): { value: tf.Scalar; grads: Map<string, tf.Tensor>; batchStats: BatchStatsRecord[]; extras: tf.Tensor } {
+  const vars = trainableVariables(l);
+  const names = [...vars.keys()];
+  let batchStats: BatchStatsRecord[] = [];
+  let extras: tf.Tensor | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = l.net.forward(x, { training: true, upTo: l.net.maxDepth, heads: headsOf(l.posterior) });
+    // variableGrads disposes what the closure makes; keep what the step needs afterwards
+    batchStats = out.batchStats.map((r) => ({
+      prefix: r.prefix,
+      stats: { mean: tf.keep(r.stats.mean), variance: tf.keep(r.stats.variance), count: r.stats.count },
+    }));
+    const logQ = l.posterior.logQ();
+    const obj = vdsLoss(out.logits, y, logQ, l.logPrior, l.nTrain);
+    const predicted = tf.argMax(marginalLogProbs(out.logits, logQ), 1);
+    const correct = tf.sum(tf.cast(tf.equal(predicted, y), 'float32'));
+    extras = tf.keep(tf.stack([obj.expectedNll, obj.kl, correct])); // [3]
+    return obj.loss;
+  }, [...vars.values()]);
+  const byName = new Map<string, tf.Tensor>();
+  for (const name of names) {
+    const g = grads[vars.get(name)!.name];
+    if (g) byName.set(name, g);
+  }
+  return { value, grads: byName, batchStats, extras: extras! };
+}
+
+export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
+  const numbers = tf.tidy(() => {
+    const { value, grads, batchStats, extras } = lossAndGrads(l, x, y);
+    l.opt.step(trainableVariables(l), grads);
+    for (const r of batchStats) updateRunningStats(l.net, r);
+    return tf.concat([tf.reshape(value, [1]), extras]);
+  });
+  const [loss, expectedNll, kl, correct] = numbers.dataSync();
+  numbers.dispose();
+  return { loss, expectedNll, kl, correct };
+}
