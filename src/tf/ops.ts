@@ -59,3 +59,5 @@ export function avgPool2(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 export const relu = <T extends tf.Tensor>(x: T): T => tf.relu(x);
+
+export const BN_MOMENTUM = 0.1; // PyTorch: running = 0.9·running + 0.1·batch (tfjs-layers uses 0.99)

@@ -1,0 +1,81 @@
+// One training run with its run directory: checkpoints every epoch (last.ckpt) and at every new best
+// validation ELBO (best.ckpt), metrics.csv, status.json, and at the end the test evaluation (eval.json)
+// with the best weights. A run resumed from last.ckpt ends with the same numbers as an uninterrupted one.
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { VdsConfig } from '../config/types.ts';
+import type { Dataset } from '../data/types.ts';
+import { createLearner, disposeLearner, learnerTensors, restoreLearner } from '../train/learner.ts';
+import { initialTrainState, trainLoop, type EpochRecord, type LoopHooks, type TrainState } from '../train/loop.ts';
+import type { Learner, StepStats } from '../train/step.ts';
+import { VDS_VERSION } from '../util/version.ts';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { finalEvaluation } from './final-eval.ts';
+import { RUN_FILES, type EvalRecord } from './layout.ts';
+import { writeJson, writeMetricsCsv, writeStatus } from './run-dir.ts';
+
+export const checkpointPath = (runDir: string, which: 'last' | 'best' | 'pruned'): string =>
+  path.join(runDir, RUN_FILES.checkpoints, `${which}.ckpt`);
+
+export interface RunEvents {
+  onStep?(epoch: number, step: number, steps: number, stats: StepStats): void;
+  onEpoch?(record: EpochRecord, state: TrainState): void;
+  interrupted(): boolean;
+}
+
+export type RunOutcome = { state: 'finished'; eval: EvalRecord } | { state: 'interrupted'; epoch: number; step: number };
+
+async function saveTrainCheckpoint(file: string, l: Learner, config: VdsConfig, state: TrainState): Promise<void> {
+  await writeCheckpoint(file, { vdsVersion: VDS_VERSION, kind: 'train', config, state }, learnerTensors(l));
+}
+
+/** Trains (from scratch, or from `runDir`'s last.ckpt when `resume`), then evaluates on the test split. */
+export async function executeRun(
+  config: VdsConfig,
+  ds: Dataset,
+  runDir: string,
+  resume: boolean,
+  events: RunEvents,
+): Promise<RunOutcome> {
+  const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
+  try {
+    let state = initialTrainState(config.seed);
+    if (resume) {
+      const file = checkpointPath(runDir, 'last');
+      const ckpt = readCheckpoint<TrainState>(file);
+      restoreLearner(l, ckpt, file);
+      state = ckpt.header.state;
+    }
+    await writeStatus(runDir, 'running', state.epoch);
+    const hooks: LoopHooks = {
+      onStep: events.onStep,
+      interrupted: events.interrupted,
+      async onEpochEnd(record, st, improved) {
+        if (improved) await saveTrainCheckpoint(checkpointPath(runDir, 'best'), l, config, st);
+        await saveTrainCheckpoint(checkpointPath(runDir, 'last'), l, config, st);
+        await writeMetricsCsv(runDir, st.history, config.model.maxDepth);
+        await writeStatus(runDir, 'running', st.epoch);
+        events.onEpoch?.(record, st);
+      },
+    };
+    const outcome = await trainLoop(l, ds, config, state, hooks);
+    if (outcome === 'interrupted') {
+      await saveTrainCheckpoint(checkpointPath(runDir, 'last'), l, config, state);
+      await writeStatus(runDir, 'interrupted', state.epoch, `stopped at epoch ${state.epoch + 1}, step ${state.step}`);
+      return { state: 'interrupted', epoch: state.epoch, step: state.step };
+    }
+    // evaluate the weights of the best validation epoch (early stopping), not the last ones
+    const bestFile = checkpointPath(runDir, 'best');
+    if (existsSync(bestFile)) restoreLearner(l, readCheckpoint(bestFile), bestFile, false);
+    const record = finalEvaluation(l, ds, config, {
+      bestEpoch: state.best?.epoch ?? state.epoch,
+      epochsRun: state.epoch,
+      trainSeconds: state.trainSeconds,
+    });
+    await writeJson(runDir, RUN_FILES.eval, record);
+    await writeStatus(runDir, 'finished', state.epoch);
+    return { state: 'finished', eval: record };
+  } finally {
+    disposeLearner(l);
+  }
+}

@@ -1,0 +1,112 @@
+// A run directory: creating it, and writing its files (all atomically). Layout in layout.ts.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import type { VdsConfig } from '../config/types.ts';
+import type { EpochRecord } from '../train/loop.ts';
+import { VdsError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/fsx.ts';
+import { EPOCH_COLUMNS, RUN_FILES, type EnvRecord, type RunState, type RunStatus } from './layout.ts';
+
+/** The part of a config that decides a run's numbers (not where files go, nor which backend runs it). */
+export function configIdentity(config: VdsConfig): string {
+  const { resultsDir: _r, backend: _b, experiment: _e, ...rest } = config;
+  const data = { ...rest.data, dir: null };
+  return createHash('sha256').update(JSON.stringify({ ...rest, data })).digest('hex').slice(0, 10);
+}
+
+/** Readable and unique: what ran, with which seed, and a hash of the full config. */
+export function defaultRunId(config: VdsConfig, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${stamp}-${config.model.method}-D${config.model.maxDepth}-s${config.seed}-${configIdentity(config)}`;
+}
+
+export function runDirFor(config: VdsConfig, runId: string): string {
+  return path.join(config.resultsDir, config.experiment, runId);
+}
+
+export function readStatus(dir: string): RunStatus | null {
+  const file = path.join(dir, RUN_FILES.status);
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunStatus;
+  } catch {
+    return null;
+  }
+}
+
+/** Refuses to start a fresh run on top of an existing one. */
+export function assertFreshRunDir(dir: string): void {
+  const status = readStatus(dir);
+  if (!status) return;
+  const hint =
+    status.state === 'finished'
+      ? 'choose another --run-id or seed, or delete the directory'
+      : `continue it with \`vds train --resume ${dir}\``;
+  throw new VdsError(`a run already exists here (${status.state}, ${status.epoch} epochs)`, { file: dir, hint });
+}
+
+export async function writeStatus(dir: string, state: RunState, epoch: number, message?: string): Promise<void> {
+  const status: RunStatus = { state, epoch, ...(message ? { message } : {}), updatedAt: new Date().toISOString() };
+  await writeFileAtomic(path.join(dir, RUN_FILES.status), JSON.stringify(status, null, 2) + '\n');
+}
+
+export async function writeJson(dir: string, file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path.join(dir, file), JSON.stringify(value, null, 2) + '\n');
+}
+
+function gitCommit(): string | null {
+  try {
+    const root = path.dirname(path.dirname(path.dirname(new URL(import.meta.url).pathname)));
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return null;
+  }
+}
+
+export function envRecord(o: {
+  vdsVersion: string;
+  tfjsVersion: string;
+  backend: string;
+  gpu: boolean;
+  backendNotes: string[];
+  seed: number;
+}): EnvRecord {
+  return {
+    ...o,
+    gitCommit: gitCommit(),
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()} ${os.release()}`,
+    cpus: os.cpus().length,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    resumedAt: [],
+    argv: process.argv.slice(2),
+  };
+}
+
+/** metrics.csv, regenerated from the full history (kept in checkpoints) so it always matches them. */
+export async function writeMetricsCsv(dir: string, history: EpochRecord[], maxDepth: number): Promise<void> {
+  const qCols = Array.from({ length: maxDepth + 1 }, (_, d) => `q_${d}`);
+  const rows = history.map((r) => [
+    r.epoch,
+    r.lr,
+    r.trainLoss,
+    r.trainNll,
+    r.trainAcc,
+    r.val?.elbo ?? '',
+    r.val?.elboTotal ?? '',
+    r.val?.nll ?? '',
+    r.val?.accuracy ?? '',
+    r.val?.logLikelihood ?? '',
+    r.kl,
+    r.expectedDepth,
+    r.pruneDepth,
+    r.seconds,
+    ...r.q,
+  ]);
+  await writeFileAtomic(path.join(dir, RUN_FILES.metrics), stringify([[...EPOCH_COLUMNS, ...qCols], ...rows]));
+}

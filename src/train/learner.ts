@@ -1,0 +1,70 @@
+// A learner is everything one training run updates: the network, the depth posterior and the optimiser.
+// This file builds one from a config and moves its tensors in and out of checkpoints.
+import { tf } from '../tf/tf.ts';
+import type { VdsConfig } from '../config/types.ts';
+import { createNetwork } from '../model/index.ts';
+import { DepthPosterior } from '../vds/posterior.ts';
+import { logPrior } from '../vds/prior.ts';
+import { VdsError } from '../util/errors.ts';
+import type { Checkpoint } from '../runs/checkpoint.ts';
+import { Sgd } from './sgd.ts';
+import type { Learner } from './step.ts';
+
+export function createLearner(config: VdsConfig, inputShape: number[], classes: number, nTrain: number): Learner {
+  const net = createNetwork(config.model, inputShape, classes, config.seed);
+  const learnt = config.model.method === 'learnt';
+  const posterior = new DepthPosterior(config.model.maxDepth, learnt);
+  // a fixed-depth network computes only its own head: q = 1 there and KL = 0, so log p = [0]
+  const prior = learnt ? Array.from(logPrior(config.prior, config.model.maxDepth)) : [0];
+  const { lr, momentum, weightDecay } = config.train;
+  return { net, posterior, opt: new Sgd(lr, momentum, weightDecay), logPrior: tf.tensor1d(prior, 'float32'), nTrain };
+}
+
+export function disposeLearner(l: Learner): void {
+  l.net.store.dispose();
+  l.posterior.dispose();
+  l.opt.dispose();
+  l.logPrior.dispose();
+}
+
+type TensorMap = Map<string, { shape: number[]; values: Float32Array }>;
+
+function snapshot(v: tf.Tensor): { shape: number[]; values: Float32Array } {
+  return { shape: [...v.shape], values: new Float32Array(v.dataSync() as Float32Array) };
+}
+
+/** Every tensor the learner needs to continue exactly where it was. */
+export function learnerTensors(l: Learner, withOptimizer = true): TensorMap {
+  const out: TensorMap = new Map();
+  for (const [name, v] of l.net.store.params) out.set(`param:${name}`, snapshot(v));
+  for (const [name, v] of l.net.store.buffers) out.set(`buffer:${name}`, snapshot(v));
+  if (l.posterior.alpha) out.set('alpha', snapshot(l.posterior.alpha));
+  if (withOptimizer) for (const [name, v] of l.opt.buffers) out.set(`momentum:${name}`, snapshot(v));
+  return out;
+}
+
+/** Loads a checkpoint's tensors into a learner built from the same config; every tensor must match. */
+export function restoreLearner(l: Learner, ckpt: Checkpoint, file: string, withOptimizer = true): void {
+  const take = (key: string, target: tf.Variable): void => {
+    const t = ckpt.tensors.get(key);
+    if (!t) throw new VdsError(`checkpoint lacks tensor "${key}"`, { file, hint: 'the checkpoint does not belong to this config' });
+    if (t.shape.join(',') !== target.shape.join(',')) {
+      throw new VdsError(`tensor "${key}" has shape [${t.shape}], the network expects [${target.shape}]`, { file });
+    }
+    target.assign(tf.tensor(t.values, t.shape, 'float32'));
+  };
+  tf.tidy(() => {
+    for (const [name, v] of l.net.store.params) take(`param:${name}`, v);
+    for (const [name, v] of l.net.store.buffers) take(`buffer:${name}`, v);
+    if (l.posterior.alpha) take('alpha', l.posterior.alpha);
+  });
+  if (!withOptimizer) return;
+  l.opt.dispose();
+  for (const [key, t] of ckpt.tensors) {
+    if (!key.startsWith('momentum:')) continue;
+    const name = key.slice('momentum:'.length);
+    const init = tf.tensor(t.values, t.shape, 'float32');
+    l.opt.buffers.set(name, tf.variable(init, false));
+    init.dispose();
+  }
+}
