@@ -94,3 +94,18 @@ export interface EvalRecord {
   validation: { elbo: number; nll: number; accuracy: number; logLikelihood: number };
   evalSeconds: { full: number; pruned: number }; // wall time of one pass over the test split
 }
+
+/** prune.json: full vs pruned network on the test split, written by `vds prune`. */
+export interface PruneRecord {
+  vdsVersion: string;
+  rule: 'threshold' | 'expected';
+  threshold: number | null; // null for rule 'expected'
+  depth: number; // d*
+  q: number[]; // the learnt posterior over 0..D
+  full: { metrics: PredictiveMetrics; params: number; evalSeconds: number; depth: number };
+  pruned: { metrics: PredictiveMetrics; params: number; evalSeconds: number; depth: number };
+  speedupVsFull: number; // full eval time / pruned eval time, measured in the same process
+  speedupVsFixed: number | null; // fixed-depth network of depth D (when the results hold one) / pruned
+  fixedRunDir: string | null;
+  evaluatedExamples: number;
+}

@@ -1,0 +1,139 @@
+// `vds train`: resolve the config (or take it from the checkpoint on --resume), pick the backend, load the
+// data, run, evaluate, and print the run directory as the last line of stdout.
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import type { BackendName, VdsConfig } from '../config/types.ts';
+import { configToYaml, loadConfig, parseResolvedConfig } from '../config/index.ts';
+import { selectBackend, backendInfo } from '../tf/backend.ts';
+import { loadDataset, resolveDataDir } from '../data/index.ts';
+import { readCheckpoint } from '../runs/checkpoint.ts';
+import { checkpointPath, executeRun } from '../runs/execute.ts';
+import { RUN_FILES, type EnvRecord } from '../runs/layout.ts';
+import { assertFreshRunDir, defaultRunId, envRecord, runDirFor, writeJson } from '../runs/run-dir.ts';
+import { writeFileAtomic } from '../util/fsx.ts';
+import { VdsError } from '../util/errors.ts';
+import { VDS_VERSION } from '../util/version.ts';
+import { createReporter, type ProgressMode } from './progress.ts';
+
+export interface TrainOptions {
+  config?: string;
+  set: string[];
+  printConfig: boolean;
+  resume?: string;
+  backend?: BackendName;
+  runId?: string;
+  resultsDir?: string;
+  dataDir?: string;
+  progress: ProgressMode;
+  verbose: boolean;
+}
+
+/** On resume these may change (to train longer); anything else would make the run a different run. */
+const RESUMABLE_KEYS = ['train.epochs', 'train.patience'];
+
+function resumeConfig(o: TrainOptions): VdsConfig {
+  if (o.config) {
+    throw new VdsError('--config cannot be combined with --resume: the config comes from the checkpoint', {
+      key: '--config',
+      hint: `drop --config; change train.epochs or train.patience with --set if needed`,
+    });
+  }
+  const file = checkpointPath(o.resume!, 'last');
+  if (!existsSync(file)) {
+    throw new VdsError('no checkpoint to resume from (expected checkpoints/last.ckpt)', { file: o.resume });
+  }
+  const fromCkpt = readCheckpoint(file).header.config;
+  for (const s of o.set) {
+    const key = s.split('=')[0];
+    if (!RESUMABLE_KEYS.includes(key)) {
+      throw new VdsError(`cannot change "${key}" on resume: it conflicts with the checkpoint's config`, {
+        key,
+        file,
+        hint: `only ${RESUMABLE_KEYS.join(', ')} may be changed when resuming`,
+      });
+    }
+  }
+  // the checkpoint's config, re-validated, with the allowed overrides
+  const base = parseResolvedConfig(configToYaml(fromCkpt as VdsConfig), file);
+  return o.set.length ? loadConfig({ overrides: base, sets: o.set }).config : base;
+}
+
+export async function trainCommand(o: TrainOptions): Promise<void> {
+  let config: VdsConfig;
+  const overrides: Partial<VdsConfig> = {};
+  if (o.resume) {
+    config = resumeConfig(o);
+  } else {
+    if (!o.config) throw new VdsError('--config is required (or --resume RUN_DIR)', { key: '--config' });
+    if (o.backend) overrides.backend = o.backend;
+    if (o.resultsDir) overrides.resultsDir = o.resultsDir;
+    const loaded = loadConfig({ file: o.config, sets: o.set, overrides });
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    config = loaded.config;
+  }
+  if (o.printConfig) {
+    process.stdout.write(configToYaml(config));
+    return;
+  }
+
+  const backend = await selectBackend(o.backend ?? config.backend);
+  const reporter = createReporter(o.progress, config.train.epochs);
+  if (o.verbose) for (const n of backend.notes) reporter.log(`backend: ${n}`);
+  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}`);
+
+  const dataDir = resolveDataDir(o.dataDir ?? config.data.dir ?? undefined);
+  const ds = await loadDataset(config.data, config.seed, { dataDir, log: (m) => reporter.log(m) });
+  reporter.log(`data: ${ds.name} train ${ds.train.n} / validation ${ds.validation.n} / test ${ds.test.n}`);
+
+  const runDir = o.resume ?? runDirFor(config, o.runId ?? defaultRunId(config));
+  let env: EnvRecord;
+  if (o.resume) {
+    env = JSON.parse(readFileSync(path.join(runDir, RUN_FILES.env), 'utf8')) as EnvRecord;
+    env.resumedAt.push(new Date().toISOString());
+    env.backend = backend.name;
+  } else {
+    assertFreshRunDir(runDir);
+    const info = backendInfo();
+    env = envRecord({ vdsVersion: VDS_VERSION, tfjsVersion: info.tfjsVersion, backend: backend.name, gpu: backend.gpu, backendNotes: backend.notes, seed: config.seed });
+    await writeFileAtomic(path.join(runDir, RUN_FILES.config), configToYaml(config));
+    await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
+  }
+  reporter.log(`run: ${runDir}`);
+
+  // Ctrl-C (or a sweep's SIGTERM): finish the current step, checkpoint, and leave a resumable run
+  let stopRequested = false;
+  const onSignal = (): void => {
+    stopRequested = true;
+    reporter.log('stopping after this step; saving a checkpoint (press Ctrl-C again to abort without one)');
+    process.once('SIGINT', () => process.kill(process.pid, 'SIGKILL'));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), {
+      onStep: (e, s, n, st) => reporter.onStep(e, s, n, st),
+      onEpoch: (r) => reporter.onEpoch(r),
+      interrupted: () => stopRequested,
+    });
+    reporter.stop();
+    if (outcome.state === 'interrupted') {
+      throw new VdsError(`interrupted in epoch ${outcome.epoch + 1}; checkpoint saved`, {
+        file: runDir,
+        hint: `continue with \`vds train --resume ${runDir}\``,
+        exitCode: 130,
+      });
+    }
+    const ev = outcome.eval;
+    env.endedAt = new Date().toISOString();
+    await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
+    reporter.log(
+      `test: accuracy ${ev.marginal.accuracy.toFixed(4)} LL ${ev.marginal.logLikelihood.toFixed(4)} ` +
+        `ECE ${ev.marginal.ece15.toFixed(4)} | pruned at d*=${ev.pruneDepth}: accuracy ${ev.pruned.accuracy.toFixed(4)} ` +
+        `LL ${ev.pruned.logLikelihood.toFixed(4)} | E_q[d] ${ev.expectedDepth.toFixed(2)}`,
+    );
+    process.stdout.write(runDir + '\n');
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
