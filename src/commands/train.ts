@@ -9,6 +9,7 @@ import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath, executeRun } from '../runs/execute.ts';
 import { RUN_FILES, type EnvRecord } from '../runs/layout.ts';
+import { acquireRunLock } from '../runs/lock.ts';
 import { assertFreshRunDir, defaultRunId, envRecord, runDirFor, writeJson } from '../runs/run-dir.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { VdsError } from '../util/errors.ts';
@@ -99,6 +100,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
   }
   reporter.log(`run: ${runDir}`);
+  const releaseLock = acquireRunLock(runDir);
 
   // Ctrl-C (or a sweep's SIGTERM): finish the current step, checkpoint, and leave a resumable run
   let stopRequested = false;
@@ -109,6 +111,9 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // under `vds sweep`, a child whose sweep died (even by SIGKILL) checkpoints and stops rather than run on
+  const parent = process.env.VDS_SWEEP_PARENT ? Number(process.env.VDS_SWEEP_PARENT) : null;
+  const orphanWatch = parent ? setInterval(() => process.ppid !== parent && (stopRequested = true), 500) : null;
   try {
     const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), {
       onStep: (e, s, n, st) => reporter.onStep(e, s, n, st),
@@ -133,6 +138,8 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     );
     process.stdout.write(runDir + '\n');
   } finally {
+    if (orphanWatch) clearInterval(orphanWatch);
+    releaseLock();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

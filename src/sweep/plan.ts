@@ -1,0 +1,48 @@
+// Expanding a sweep into runs. Each run is an ordinary training config; its identity (and run id) is a
+// hash of that resolved config, so re-running a sweep finds the runs it already has.
+import path from 'node:path';
+import { loadConfig } from '../config/index.ts';
+import type { VdsConfig } from '../config/types.ts';
+import { configIdentity } from '../runs/run-dir.ts';
+import type { SweepSpec } from './spec.ts';
+
+export interface PlannedRun {
+  id: string; // e.g. mnist-learnt-D10-s0-3fa2c1d9e0
+  dataset: string;
+  method: 'learnt' | 'fixed';
+  maxDepth: number;
+  seed: number;
+  config: VdsConfig; // resolved
+  dir: string; // <resultsDir>/<sweep name>/<id>
+}
+
+const asSet = (key: string, value: unknown): string => `${key}=${JSON.stringify(value)}`;
+
+export function planSweep(spec: SweepSpec, o: { resultsDir?: string; sets: string[]; backend?: string }): PlannedRun[] {
+  const runs: PlannedRun[] = [];
+  const common = Object.entries(spec.set).map(([k, v]) => asSet(k, v));
+  const datasets = spec.grid.dataset ?? [null];
+  for (const dataset of datasets) {
+    for (const method of spec.grid.method) {
+      for (const maxDepth of spec.grid.maxDepth) {
+        for (const seed of spec.grid.seeds) {
+          const sets = [
+            ...common,
+            ...o.sets,
+            asSet('experiment', spec.name),
+            asSet('model.method', method),
+            asSet('model.maxDepth', maxDepth),
+            asSet('seed', seed),
+            ...(dataset ? [asSet('data.name', dataset)] : []),
+            ...(o.resultsDir ? [asSet('resultsDir', o.resultsDir)] : []),
+            ...(o.backend ? [asSet('backend', o.backend)] : []),
+          ];
+          const { config } = loadConfig({ file: spec.base ?? undefined, sets });
+          const id = `${config.data.name}-${method}-D${maxDepth}-s${seed}-${configIdentity(config)}`;
+          runs.push({ id, dataset: config.data.name, method, maxDepth, seed, config, dir: path.join(config.resultsDir, spec.name, id) });
+        }
+      }
+    }
+  }
+  return runs;
+}

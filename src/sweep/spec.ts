@@ -1,0 +1,86 @@
+// A sweep file: a grid of training runs over method × max depth × dataset × seed, on top of a base
+// training config. Example (configs/paper/mnist.yaml):
+//   name: paper-mnist              # runs go to <resultsDir>/paper-mnist/<run-id>/
+//   base: ../mnist.yaml            # a `vds train` config, relative to this file
+//   set: { train.epochs: 500 }     # dotted overrides applied to every run
+//   grid:
+//     method: [learnt, fixed]
+//     maxDepth: [0, 5, 10]
+//     dataset: [mnist]             # optional; default: the base config's data.name
+//     seeds: [0, 1, 2, 3]          # or `repeats: 4` for seeds 0..3
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML, { LineCounter, isMap, type Document } from 'yaml';
+import { VdsError } from '../util/errors.ts';
+
+export interface SweepSpec {
+  file: string;
+  name: string;
+  base: string | null; // absolute path of the base config
+  set: Record<string, unknown>;
+  grid: { method: ('learnt' | 'fixed')[]; maxDepth: number[]; dataset: string[] | null; seeds: number[] };
+}
+
+const TOP_KEYS = ['name', 'base', 'set', 'grid'];
+const GRID_KEYS = ['method', 'maxDepth', 'dataset', 'seeds', 'repeats'];
+
+function where(doc: Document, lc: LineCounter, file: string, keyPath: (string | number)[]): string {
+  const node = doc.getIn(keyPath, true) as { range?: [number, number, number] } | undefined;
+  const range = node?.range ?? (doc.contents as { range?: [number, number, number] } | null)?.range;
+  return range ? `${file}:${lc.linePos(range[0]).line}` : file;
+}
+
+export function readSweepSpec(file: string): SweepSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new VdsError(`cannot read sweep file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
+  }
+  const lc = new LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) {
+    const err = doc.errors[0];
+    throw new VdsError(`YAML syntax error: ${err.message.split('\n')[0]}`, { file: `${file}:${lc.linePos(err.pos[0]).line}` });
+  }
+  if (!isMap(doc.contents)) throw new VdsError('expected a mapping with name, base, set and grid', { file });
+  const raw = doc.toJS() as Record<string, unknown>;
+  const fail = (keyPath: (string | number)[], message: string): never => {
+    throw new VdsError(message, { file: where(doc, lc, file, keyPath), key: keyPath.join('.') });
+  };
+  for (const k of Object.keys(raw)) if (!TOP_KEYS.includes(k)) fail([k], `unknown key; expected one of ${TOP_KEYS.join(', ')}`);
+  const name = raw.name;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name)) fail(['name'], 'expected a name of letters, digits, ".", "_" or "-"');
+  let base: string | null = null;
+  if (raw.base !== undefined) {
+    if (typeof raw.base !== 'string') fail(['base'], 'expected the path of a training config');
+    base = path.resolve(path.dirname(file), raw.base as string);
+  }
+  const set = (raw.set ?? {}) as Record<string, unknown>;
+  if (typeof set !== 'object' || Array.isArray(set)) fail(['set'], 'expected a mapping of dotted keys to values');
+  const grid = raw.grid as Record<string, unknown> | undefined;
+  if (!grid || typeof grid !== 'object') fail(['grid'], 'expected a mapping with method, maxDepth and seeds (or repeats)');
+  for (const k of Object.keys(grid!)) if (!GRID_KEYS.includes(k)) fail(['grid', k], `unknown key; expected one of ${GRID_KEYS.join(', ')}`);
+
+  const list = <T>(key: string, ok: (v: unknown) => boolean, expected: string): T[] => {
+    const v = grid![key];
+    if (!Array.isArray(v) || v.length === 0) fail(['grid', key], `expected a non-empty list of ${expected}`);
+    (v as unknown[]).forEach((x, i) => ok(x) || fail(['grid', key, i], `expected ${expected}, got ${JSON.stringify(x)}`));
+    if (new Set(v as unknown[]).size !== (v as unknown[]).length) fail(['grid', key], 'list has duplicates');
+    return v as T[];
+  };
+  const isDepth = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
+  const method = list<'learnt' | 'fixed'>('method', (x) => x === 'learnt' || x === 'fixed', '"learnt" or "fixed"');
+  const maxDepth = list<number>('maxDepth', isDepth, 'whole numbers ≥ 0');
+  const dataset = grid!.dataset === undefined ? null : list<string>('dataset', (x) => typeof x === 'string', 'dataset names');
+  let seeds: number[];
+  if (grid!.seeds !== undefined && grid!.repeats !== undefined) fail(['grid', 'repeats'], 'give seeds or repeats, not both');
+  if (grid!.repeats !== undefined) {
+    const r = grid!.repeats;
+    if (!Number.isInteger(r) || (r as number) < 1) fail(['grid', 'repeats'], 'expected a whole number ≥ 1');
+    seeds = Array.from({ length: r as number }, (_, i) => i);
+  } else {
+    seeds = list<number>('seeds', isDepth, 'whole numbers ≥ 0');
+  }
+  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds } };
+}
