@@ -1,0 +1,222 @@
+// From runs to the numbers the tables and figures show: groups per dataset × method × depth, the headline
+// comparison, pruning speed-ups, posteriors against their prior, pooled reliability bins.
+import type { PriorConfig } from '../config/types.ts';
+import type { PredictiveMetrics, ReliabilityBin } from '../runs/layout.ts';
+import type { Run } from './load.ts';
+import { stat, statVec, type Stat } from './stats.ts';
+
+export interface MetricStats {
+  accuracy: Stat;
+  error: Stat;
+  logLikelihood: Stat;
+  ece10: Stat;
+  ece15: Stat;
+  brier: Stat;
+}
+
+export interface Group {
+  dataset: string;
+  method: 'learnt' | 'fixed';
+  maxDepth: number;
+  runs: Run[];
+  seeds: number[];
+  test: MetricStats; // the marginal (learnt) or the network itself (fixed)
+  pruned: MetricStats; // learnt at d* (fixed: same as test)
+  expectedDepth: Stat;
+  pruneDepth: Stat;
+  epochs: Stat;
+  trainSeconds: Stat;
+  params: Stat;
+  prunedParams: Stat;
+  evalSecondsFull: Stat;
+  evalSecondsPruned: Stat;
+  valLogLikelihood: Stat;
+  valElbo: Stat;
+}
+
+function metricStats(ms: PredictiveMetrics[]): MetricStats {
+  const s = (f: (m: PredictiveMetrics) => number) => stat(ms.map(f));
+  return {
+    accuracy: s((m) => m.accuracy),
+    error: s((m) => m.error ?? 1 - m.accuracy),
+    logLikelihood: s((m) => m.logLikelihood),
+    ece10: s((m) => m.ece10),
+    ece15: s((m) => m.ece15),
+    brier: s((m) => m.brier),
+  };
+}
+
+export function groupRuns(runs: Run[]): Group[] {
+  const map = new Map<string, Run[]>();
+  for (const r of runs) {
+    const k = JSON.stringify([r.config.data.name, r.config.model.method, r.config.model.maxDepth]);
+    map.set(k, [...(map.get(k) ?? []), r]);
+  }
+  const groups = [...map.values()].map((rs): Group => {
+    const c = rs[0].config;
+    const e = (f: (r: Run) => number) => stat(rs.map(f));
+    return {
+      dataset: c.data.name,
+      method: c.model.method,
+      maxDepth: c.model.maxDepth,
+      runs: rs,
+      seeds: rs.map((r) => r.config.seed).sort((a, b) => a - b),
+      test: metricStats(rs.map((r) => r.eval.marginal)),
+      pruned: metricStats(rs.map((r) => r.eval.pruned)),
+      expectedDepth: e((r) => r.eval.expectedDepth),
+      pruneDepth: e((r) => r.eval.pruneDepth),
+      epochs: e((r) => r.eval.epochsRun),
+      trainSeconds: e((r) => r.eval.trainSeconds),
+      params: e((r) => r.eval.params),
+      prunedParams: e((r) => r.eval.pruned.params),
+      evalSecondsFull: e((r) => r.eval.evalSeconds?.full ?? NaN),
+      evalSecondsPruned: e((r) => r.eval.evalSeconds?.pruned ?? NaN),
+      valLogLikelihood: e((r) => r.eval.validation.logLikelihood),
+      valElbo: e((r) => r.eval.validation.elbo),
+    };
+  });
+  return groups.sort((a, b) => a.dataset.localeCompare(b.dataset) || a.method.localeCompare(b.method) || a.maxDepth - b.maxDepth);
+}
+
+export const datasets = (groups: Group[]) => [...new Set(groups.map((g) => g.dataset))];
+
+/** Validation score used to pick the best fixed depth: mean validation LL, else mean validation ELBO. */
+export function validationScore(g: Group): { value: number; by: 'validation LL' | 'validation ELBO' | 'none' } {
+  if (Number.isFinite(g.valLogLikelihood.mean)) return { value: g.valLogLikelihood.mean, by: 'validation LL' };
+  if (Number.isFinite(g.valElbo.mean)) return { value: g.valElbo.mean, by: 'validation ELBO' };
+  return { value: NaN, by: 'none' };
+}
+
+/** The fixed-depth group of `dataset` with depth ≤ maxDepth and the best validation score (ties: shallower). */
+export function bestFixed(groups: Group[], dataset: string, maxDepth: number): Group | null {
+  let best: Group | null = null;
+  for (const g of groups) {
+    if (g.dataset !== dataset || g.method !== 'fixed' || g.maxDepth > maxDepth) continue;
+    const v = validationScore(g).value;
+    if (!Number.isFinite(v)) continue;
+    if (!best || v > validationScore(best).value) best = g;
+  }
+  return best;
+}
+
+export interface HeadlineRow {
+  dataset: string;
+  maxDepth: number; // D of the learnt network
+  predictor: 'learnt (full marginal)' | 'learnt + pruned' | 'best fixed depth';
+  depth: Stat; // E_q[d], d*, or the chosen fixed depth
+  selectedBy: string;
+  seeds: number;
+  metrics: MetricStats | null; // null: no fixed-depth runs to choose from
+  params: Stat;
+  evalSeconds: Stat;
+}
+
+export function headline(groups: Group[]): HeadlineRow[] {
+  const rows: HeadlineRow[] = [];
+  const none: Stat = { mean: NaN, std: null, n: 0 };
+  for (const g of groups.filter((x) => x.method === 'learnt')) {
+    const base = { dataset: g.dataset, maxDepth: g.maxDepth, seeds: g.runs.length };
+    rows.push({ ...base, predictor: 'learnt (full marginal)', depth: g.expectedDepth, selectedBy: 'E_q[d]', metrics: g.test, params: g.params, evalSeconds: g.evalSecondsFull });
+    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${g.runs[0].config.prune.rule})`, metrics: g.pruned, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
+    const f = bestFixed(groups, g.dataset, g.maxDepth);
+    rows.push(
+      f
+        ? { ...base, predictor: 'best fixed depth', depth: stat([f.maxDepth]), seeds: f.runs.length, selectedBy: `${validationScore(f).by} over depths ≤ ${g.maxDepth}`, metrics: f.test, params: f.params, evalSeconds: f.evalSecondsFull }
+        : { ...base, predictor: 'best fixed depth', depth: none, seeds: 0, selectedBy: `no fixed-depth runs with depth ≤ ${g.maxDepth}`, metrics: null, params: none, evalSeconds: none },
+    );
+  }
+  return rows;
+}
+
+export interface PruningRow {
+  dataset: string;
+  maxDepth: number;
+  runs: number; // runs with prune.json
+  rule: string;
+  depth: Stat;
+  speedupVsFull: Stat;
+  speedupVsFixed: Stat;
+  fullParams: Stat;
+  prunedParams: Stat;
+  fullAccuracy: Stat;
+  prunedAccuracy: Stat;
+  fullLogLikelihood: Stat;
+  prunedLogLikelihood: Stat;
+}
+
+export function pruning(groups: Group[]): PruningRow[] {
+  return groups
+    .filter((g) => g.method === 'learnt')
+    .map((g) => ({ g, ps: g.runs.flatMap((r) => (r.prune ? [r.prune] : [])) }))
+    .filter(({ ps }) => ps.length > 0)
+    .map(({ g, ps }) => ({
+      dataset: g.dataset,
+      maxDepth: g.maxDepth,
+      runs: ps.length,
+      rule: [...new Set(ps.map((p) => (p.rule === 'threshold' ? `threshold ${p.threshold}` : p.rule)))].join(' / '),
+      depth: stat(ps.map((p) => p.depth)),
+      speedupVsFull: stat(ps.map((p) => p.speedupVsFull)),
+      speedupVsFixed: stat(ps.map((p) => p.speedupVsFixed ?? NaN)),
+      fullParams: stat(ps.map((p) => p.full.params)),
+      prunedParams: stat(ps.map((p) => p.pruned.params)),
+      fullAccuracy: stat(ps.map((p) => p.full.metrics.accuracy)),
+      prunedAccuracy: stat(ps.map((p) => p.pruned.metrics.accuracy)),
+      fullLogLikelihood: stat(ps.map((p) => p.full.metrics.logLikelihood)),
+      prunedLogLikelihood: stat(ps.map((p) => p.pruned.metrics.logLikelihood)),
+    }));
+}
+
+/** p(d) for d = 0..D under the configured prior, normalised (in log space). */
+export function priorProbs(prior: PriorConfig, D: number): number[] {
+  const logw = Array.from({ length: D + 1 }, (_, d) => (prior.kind === 'uniform' ? 0 : d * Math.log(prior.decay)));
+  const m = Math.max(...logw);
+  const z = m + Math.log(logw.reduce((a, l) => a + Math.exp(l - m), 0));
+  return logw.map((l) => Math.exp(l - z));
+}
+
+export interface PosteriorSummary {
+  dataset: string;
+  maxDepth: number;
+  q: Stat[]; // per depth, over seeds
+  prior: number[];
+  priorLabel: string;
+}
+
+export function posteriors(groups: Group[]): PosteriorSummary[] {
+  return groups
+    .filter((g) => g.method === 'learnt')
+    .map((g) => {
+      const p = g.runs[0].config.prior;
+      return {
+        dataset: g.dataset,
+        maxDepth: g.maxDepth,
+        q: statVec(g.runs.map((r) => r.eval.q)),
+        prior: priorProbs(p, g.maxDepth),
+        priorLabel: p.kind === 'uniform' ? 'uniform prior' : `prior p(d) ∝ ${p.decay}^d`,
+      };
+    });
+}
+
+/** Reliability bins pooled over seeds: counts add, confidence and accuracy are count-weighted means. */
+export function poolBins(binsPerRun: ReliabilityBin[][]): ReliabilityBin[] {
+  const first = binsPerRun[0] ?? [];
+  return first.map((b, i) => {
+    let count = 0;
+    let conf = 0;
+    let acc = 0;
+    for (const bins of binsPerRun) {
+      const x = bins[i];
+      if (!x) continue;
+      count += x.count;
+      conf += x.confidence * x.count;
+      acc += x.accuracy * x.count;
+    }
+    return { lower: b.lower, upper: b.upper, count, confidence: count ? conf / count : 0, accuracy: count ? acc / count : 0 };
+  });
+}
+
+/** The learnt group with the largest D of each dataset (the one figures single out). */
+export function deepestLearnt(groups: Group[], dataset: string): Group | null {
+  const ls = groups.filter((g) => g.dataset === dataset && g.method === 'learnt');
+  return ls.length ? ls.reduce((a, b) => (b.maxDepth > a.maxDepth ? b : a)) : null;
+}

@@ -1,0 +1,50 @@
+// Test log-likelihood and test error against depth for fixed-depth networks, with the band (mean ± std) of
+// the learnt network with the largest D, full marginal and pruned.
+import { deepestLearnt, type Group, type MetricStats } from '../aggregate.ts';
+import type { Band } from '../plot/chart.ts';
+import type { Stat } from '../stats.ts';
+import type { Figure } from './types.ts';
+import { seedsNote } from './types.ts';
+
+function band(label: string, s: Stat, k: number, color: string): Band {
+  const sd = s.std ?? 0;
+  return { label, lo: k * (s.mean - sd), hi: k * (s.mean + sd), mid: k * s.mean, color };
+}
+
+function curve(groups: Group[], dataset: string, which: 'll' | 'error'): Figure | null {
+  const fixed = groups.filter((g) => g.dataset === dataset && g.method === 'fixed');
+  const learnt = deepestLearnt(groups, dataset);
+  if (fixed.length === 0) return null;
+  const pick = (m: MetricStats) => (which === 'll' ? m.logLikelihood : m.error);
+  const k = which === 'll' ? 1 : 100;
+  const bands: Band[] = [];
+  if (learnt) {
+    bands.push(band(`learnt D=${learnt.maxDepth}, full marginal`, pick(learnt.test), k, '#009E73'));
+    bands.push(band(`learnt D=${learnt.maxDepth}, pruned to d*`, pick(learnt.pruned), k, '#CC79A7'));
+  }
+  const what = which === 'll' ? 'test log-likelihood' : 'test error';
+  return {
+    name: `depth-${which === 'll' ? 'loglik' : 'error'}-${dataset}`,
+    caption: `${what[0].toUpperCase()}${what.slice(1)} of fixed-depth networks against their depth, ${dataset}${learnt ? `, with the learnt network (D = ${learnt.maxDepth}) as a band` : ''}.`,
+    spec: {
+      title: `${what[0].toUpperCase()}${what.slice(1)} vs depth — ${dataset}`,
+      xLabel: 'depth d of the fixed-depth network (residual blocks)',
+      yLabel: which === 'll' ? 'test log-likelihood (nats per example)' : 'test error (%)',
+      xInteger: true,
+      series: [
+        {
+          label: 'fixed depth',
+          kind: 'line',
+          color: '#0072B2',
+          points: fixed.map((g) => ({ x: g.maxDepth, y: k * pick(g.test).mean, err: pick(g.test).std === null ? undefined : k * pick(g.test).std! })),
+        },
+      ],
+      bands,
+      note: seedsNote([...fixed, ...(learnt ? [learnt] : [])].map((g) => g.runs.length)),
+    },
+  };
+}
+
+export function depthCurveFigures(groups: Group[], dataset: string): Figure[] {
+  return [curve(groups, dataset, 'll'), curve(groups, dataset, 'error')].filter((f): f is Figure => f !== null);
+}

@@ -1,0 +1,40 @@
+// Reliability diagram: accuracy against confidence (10 bins, pooled over seeds) of the learnt network's full
+// marginal (largest D) and of the best fixed-depth network chosen on validation.
+import { bestFixed, deepestLearnt, poolBins, type Group } from '../aggregate.ts';
+import type { Series } from '../plot/chart.ts';
+import type { ReliabilitySeries } from '../tables.ts';
+import type { Figure } from './types.ts';
+
+export function reliabilitySeries(groups: Group[], dataset: string): ReliabilitySeries[] {
+  const out: ReliabilitySeries[] = [];
+  const l = deepestLearnt(groups, dataset);
+  if (l) out.push({ dataset, predictor: `learnt D=${l.maxDepth} (full marginal)`, depth: l.maxDepth, bins: poolBins(l.runs.map((r) => r.eval.marginal.reliability10 ?? [])) });
+  const f = bestFixed(groups, dataset, l ? l.maxDepth : Infinity);
+  if (f) out.push({ dataset, predictor: `best fixed depth d=${f.maxDepth}`, depth: f.maxDepth, bins: poolBins(f.runs.map((r) => r.eval.marginal.reliability10 ?? [])) });
+  return out.filter((s) => s.bins.length > 0);
+}
+
+export function reliabilityFigure(series: ReliabilitySeries[], dataset: string): Figure | null {
+  if (series.length === 0) return null;
+  const markers: Series['marker'][] = ['circle', 'square'];
+  return {
+    name: `reliability-${dataset}`,
+    caption: `Reliability diagram, ${dataset}: accuracy against top-label confidence in 10 equal-width bins (empty bins omitted); dashed grey: perfect calibration.`,
+    spec: {
+      title: `Reliability — ${dataset}`,
+      xLabel: 'confidence (top-label probability)',
+      yLabel: 'accuracy in bin',
+      xDomain: { min: 0, max: 1 },
+      yDomain: { min: 0, max: 1 },
+      diagonal: true,
+      series: series.map((s, i) => ({
+        label: `${s.predictor} (n = ${s.bins.reduce((a, b) => a + b.count, 0)})`,
+        kind: 'line' as const,
+        marker: markers[i % 2],
+        dashed: i > 0,
+        points: s.bins.filter((b) => b.count > 0).map((b) => ({ x: b.confidence, y: b.accuracy })),
+      })),
+      note: 'test split; bins pooled over seeds',
+    },
+  };
+}

@@ -1,0 +1,166 @@
+// Finding and reading run directories (layout in src/runs/layout.ts). Nothing here writes or trains. A run
+// that cannot be used (failed, unfinished, files missing or unreadable) becomes a SkippedRun with the reason.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { VdsConfig } from '../config/types.ts';
+import { RUN_FILES, type EnvRecord, type EvalRecord, type PruneRecord, type RunStatus } from '../runs/layout.ts';
+import { VdsError } from '../util/errors.ts';
+
+export interface Run {
+  dir: string;
+  id: string; // path relative to the results dir
+  config: VdsConfig;
+  env: EnvRecord;
+  status: RunStatus;
+  eval: EvalRecord;
+  prune: PruneRecord | null;
+  epochRows: number; // data rows in metrics.csv (0 when absent)
+  notes: string[]; // non-fatal problems, e.g. an unreadable prune.json
+}
+
+export interface SkippedRun {
+  dir: string;
+  id: string;
+  state: 'failed' | 'running' | 'interrupted' | 'incomplete' | 'corrupt';
+  reason: string;
+}
+
+export interface LoadedResults {
+  runs: Run[];
+  skipped: SkippedRun[];
+}
+
+const MARKERS = [RUN_FILES.config, RUN_FILES.status, RUN_FILES.env, RUN_FILES.eval];
+
+/** Directories under root (root included) that hold any run file; results/<experiment>/<run-id>/ or deeper. */
+export function findRunDirs(root: string, maxDepth = 4): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    if (MARKERS.some((f) => entries.includes(f))) {
+      found.push(dir);
+      return;
+    }
+    if (depth >= maxDepth) return;
+    for (const e of entries.sort()) {
+      if (e.startsWith('.') || e === 'checkpoints' || e === 'report') continue;
+      const p = path.join(dir, e);
+      try {
+        if (statSync(p).isDirectory()) walk(p, depth + 1);
+      } catch {
+        /* vanished while walking */
+      }
+    }
+  };
+  walk(root, 0);
+  return found;
+}
+
+class Unusable extends Error {
+  constructor(readonly state: SkippedRun['state'], reason: string) {
+    super(reason);
+  }
+}
+
+function readJson<T>(dir: string, file: string, required: boolean): T | null {
+  const p = path.join(dir, file);
+  if (!existsSync(p)) {
+    if (required) throw new Unusable('incomplete', `${file} is missing`);
+    return null;
+  }
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as T;
+  } catch (e) {
+    throw new Unusable('corrupt', `${file} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+const isNum = (v: unknown) => typeof v === 'number';
+
+function checkEval(e: EvalRecord): void {
+  const bad = (what: string) => {
+    throw new Unusable('corrupt', `${RUN_FILES.eval}: ${what}`);
+  };
+  if (typeof e !== 'object' || e === null) bad('not an object');
+  if (!Array.isArray(e.q) || !e.q.every(isNum)) bad('`q` is not a list of numbers');
+  for (const k of ['expectedDepth', 'pruneDepth', 'epochsRun', 'trainSeconds', 'maxDepth'] as const) if (!isNum(e[k])) bad(`\`${k}\` is not a number`);
+  for (const k of ['marginal', 'pruned'] as const) {
+    const m = e[k];
+    if (!m || !['accuracy', 'logLikelihood', 'ece10', 'brier'].every((f) => isNum((m as unknown as Record<string, unknown>)[f]))) bad(`\`${k}\` lacks predictive metrics`);
+  }
+  if (!e.validation || typeof e.validation !== 'object') bad('`validation` is missing');
+}
+
+function checkConfig(c: VdsConfig): void {
+  const bad = (key: string) => {
+    throw new Unusable('corrupt', `${RUN_FILES.config}: \`${key}\` is missing or malformed`);
+  };
+  if (!c || typeof c !== 'object') bad('(root)');
+  if (typeof c.data?.name !== 'string') bad('data.name');
+  if (c.model?.method !== 'learnt' && c.model?.method !== 'fixed') bad('model.method');
+  if (!isNum(c.model?.maxDepth)) bad('model.maxDepth');
+  if (!isNum(c.seed)) bad('seed');
+  if (c.prior?.kind !== 'geometric' && c.prior?.kind !== 'uniform') bad('prior.kind');
+}
+
+export function loadRun(dir: string, root: string): Run | SkippedRun {
+  const id = path.relative(root, dir) || path.basename(dir);
+  try {
+    const status = readJson<RunStatus>(dir, RUN_FILES.status, true)!;
+    if (status.state === 'failed') throw new Unusable('failed', `failed after ${status.epoch} epochs${status.message ? `: ${status.message}` : ''}`);
+    if (status.state === 'running' || status.state === 'interrupted') throw new Unusable(status.state, `${status.state} at epoch ${status.epoch} (no final evaluation yet)`);
+    if (status.state !== 'finished') throw new Unusable('corrupt', `${RUN_FILES.status}: unknown state ${JSON.stringify(status.state)}`);
+    const cfgFile = path.join(dir, RUN_FILES.config);
+    if (!existsSync(cfgFile)) throw new Unusable('incomplete', `${RUN_FILES.config} is missing`);
+    let config: VdsConfig;
+    try {
+      config = parseYaml(readFileSync(cfgFile, 'utf8')) as VdsConfig;
+    } catch (e) {
+      throw new Unusable('corrupt', `${RUN_FILES.config} is not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    }
+    checkConfig(config);
+    const env = readJson<EnvRecord>(dir, RUN_FILES.env, true)!;
+    if (typeof env?.vdsVersion !== 'string') throw new Unusable('corrupt', `${RUN_FILES.env}: \`vdsVersion\` is missing`);
+    const ev = readJson<EvalRecord>(dir, RUN_FILES.eval, true)!;
+    checkEval(ev);
+    const notes: string[] = [];
+    let prune: PruneRecord | null = null;
+    try {
+      prune = readJson<PruneRecord>(dir, RUN_FILES.prune, false);
+      if (prune && !(isNum(prune.speedupVsFull) && prune.full && prune.pruned)) throw new Unusable('corrupt', `${RUN_FILES.prune} lacks speed-ups or metrics`);
+    } catch (e) {
+      if (!(e instanceof Unusable)) throw e;
+      notes.push(`${e.message}; its pruning results are left out`);
+      prune = null;
+    }
+    let epochRows = 0;
+    const csv = path.join(dir, RUN_FILES.metrics);
+    if (existsSync(csv)) epochRows = Math.max(0, readFileSync(csv, 'utf8').split('\n').filter((l) => l.trim()).length - 1);
+    else notes.push(`${RUN_FILES.metrics} is missing`);
+    return { dir, id, config, env, status, eval: ev, prune, epochRows, notes };
+  } catch (e) {
+    if (e instanceof Unusable) return { dir, id, state: e.state, reason: e.message };
+    throw e;
+  }
+}
+
+export function loadResults(root: string): LoadedResults {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new VdsError('results directory not found', { file: root, hint: 'pass the directory that `vds train` or `vds sweep` wrote (default: results)' });
+  }
+  const runs: Run[] = [];
+  const skipped: SkippedRun[] = [];
+  for (const dir of findRunDirs(root)) {
+    const r = loadRun(dir, root);
+    if ('eval' in r) runs.push(r);
+    else skipped.push(r);
+  }
+  if (runs.length === 0 && skipped.length === 0) throw new VdsError('no run directories found', { file: root, hint: 'a run directory holds config.yaml, env.json, status.json, eval.json' });
+  return { runs, skipped };
+}

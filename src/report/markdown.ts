@@ -1,0 +1,99 @@
+// summary.md: what was read, what was skipped and why, the headline comparison, the per-depth table, pruning,
+// and the figures. Numbers are mean ± std over seeds.
+import type { Group, HeadlineRow, PruningRow } from './aggregate.ts';
+import type { Figure } from './figures/types.ts';
+import type { Run, SkippedRun } from './load.ts';
+import { fmt, type Stat } from './stats.ts';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+function mdTable(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+const pct = (s: Stat) => fmt({ mean: s.mean * 100, std: s.std === null ? null : s.std * 100, n: s.n }, 2);
+const f1 = (s: Stat) => fmt(s, 1);
+const secs = (s: Stat) => fmt(s, 1);
+
+export interface SummaryInput {
+  resultsDir: string;
+  vdsVersion: string | null;
+  reporterVersion: string;
+  runs: Run[];
+  skipped: SkippedRun[];
+  groups: Group[];
+  headline: HeadlineRow[];
+  pruning: PruningRow[];
+  figures: Figure[];
+  formats: ('svg' | 'png')[];
+  tables: string[];
+}
+
+export function summaryMarkdown(o: SummaryInput): string {
+  const out: string[] = [];
+  out.push(`# vds report`, '');
+  out.push(`Results: \`${o.resultsDir}\` — ${o.runs.length} usable run(s), ${o.skipped.length} skipped. Produced by vds ${o.vdsVersion ?? '(unknown)'}; report by vds ${o.reporterVersion}.`);
+  out.push('', 'Test-split numbers, mean ± std over seeds (sample std; none shown for a single seed). Accuracy and ECE in %, log-likelihood in nats per example; ECE is top-label with 10 equal-width bins.', '');
+
+  if (o.skipped.length) {
+    out.push('## Runs left out', '');
+    out.push(mdTable(['run', 'state', 'reason'], o.skipped.map((s) => [s.id, s.state, s.reason])), '');
+  }
+  const notes = o.runs.flatMap((r) => r.notes.map((n) => [r.id, n]));
+  if (notes.length) out.push('## Notes', '', ...notes.map(([id, n]) => `- \`${id}\`: ${n}`), '');
+  const dup = o.groups.filter((g) => new Set(g.seeds).size < g.seeds.length);
+  for (const g of dup) out.push(`- warning: ${g.dataset} ${g.method} D=${g.maxDepth} has repeated seeds (${g.seeds.join(', ')}); each run counts once in the statistics`, '');
+
+  if (o.headline.length) {
+    out.push('## Headline: learnt vs learnt-and-pruned vs best fixed depth', '');
+    out.push('The best fixed-depth network is chosen on the validation split among fixed depths ≤ D; the test split is only reported.', '');
+    out.push(
+      mdTable(
+        ['dataset', 'D', 'predictor', 'depth', 'chosen by', 'seeds', 'accuracy %', 'log-lik', 'ECE %', 'Brier', 'params'],
+        o.headline.map((h) => [
+          h.dataset, String(h.maxDepth), h.predictor, fmt(h.depth, 2), h.selectedBy, String(h.seeds),
+          h.metrics ? pct(h.metrics.accuracy) : '—', h.metrics ? fmt(h.metrics.logLikelihood) : '—',
+          h.metrics ? pct(h.metrics.ece10) : '—', h.metrics ? fmt(h.metrics.brier) : '—', fmt(h.params, 0),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  if (o.groups.length) {
+    out.push('## Per dataset × method × depth', '');
+    out.push(
+      mdTable(
+        ['dataset', 'method', 'D', 'seeds', 'accuracy %', 'log-lik', 'ECE %', 'Brier', 'E_q[d]', 'd*', 'epochs', 'train s'],
+        o.groups.map((g) => [
+          g.dataset, g.method, String(g.maxDepth), String(g.runs.length), pct(g.test.accuracy), fmt(g.test.logLikelihood),
+          pct(g.test.ece10), fmt(g.test.brier), fmt(g.expectedDepth, 2), fmt(g.pruneDepth, 1), f1(g.epochs), secs(g.trainSeconds),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  if (o.pruning.length) {
+    out.push('## Pruning (from prune.json)', '');
+    out.push(
+      mdTable(
+        ['dataset', 'D', 'rule', 'd*', 'speed-up vs full', 'speed-up vs fixed D', 'params full → pruned', 'accuracy % full → pruned', 'log-lik full → pruned'],
+        o.pruning.map((p) => [
+          p.dataset, String(p.maxDepth), p.rule, fmt(p.depth, 1), fmt(p.speedupVsFull, 2), fmt(p.speedupVsFixed, 2),
+          `${fmt(p.fullParams, 0)} → ${fmt(p.prunedParams, 0)}`, `${pct(p.fullAccuracy)} → ${pct(p.prunedAccuracy)}`,
+          `${fmt(p.fullLogLikelihood)} → ${fmt(p.prunedLogLikelihood)}`,
+        ]),
+      ),
+      '',
+    );
+  } else out.push('## Pruning', '', 'No prune.json in any usable run: run `vds prune <run-dir>` for speed-ups.', '');
+
+  if (o.figures.length) {
+    out.push('## Figures', '');
+    const ext = o.formats.includes('png') ? 'png' : 'svg';
+    for (const f of o.figures) out.push(`![${f.caption}](figures/${f.name}.${ext})`, '', `*${f.caption}*`, '');
+  }
+  out.push('## Tables', '', ...o.tables.map((t) => `- [${t}](${t})`), '');
+  return out.join('\n');
+}

@@ -1,0 +1,192 @@
+// One chart renderer for every figure: numeric x and y axes with nice ticks and titles, a legend, and series
+// drawn as lines, markers or bars (grouped when several), each optionally with ±error bars; horizontal bands
+// (e.g. a learnt network's mean ± std) and a dashed reference line (y = x).
+import { extent, formatTick, linear, niceTicks, type Domain } from './scale.ts';
+import { el, esc, FONT_FAMILY, PALETTE, path, text, textWidth } from './svg.ts';
+
+export interface Point {
+  x: number;
+  y: number;
+  err?: number; // ± half-height of the error bar
+}
+
+export interface Series {
+  label: string;
+  kind: 'line' | 'scatter' | 'bar';
+  points: Point[];
+  color?: string;
+  dashed?: boolean;
+  marker?: 'circle' | 'square' | 'triangle';
+}
+
+export interface Band {
+  label: string;
+  lo: number;
+  hi: number;
+  mid?: number;
+  color?: string;
+}
+
+export interface ChartSpec {
+  title: string;
+  xLabel: string; // with units, e.g. "depth d (residual blocks)"
+  yLabel: string;
+  series: Series[];
+  bands?: Band[];
+  diagonal?: boolean; // dashed y = x
+  xDomain?: Domain;
+  yDomain?: Domain;
+  yMin?: number; // lower bound of the y axis (e.g. 0 for probabilities), the rest automatic
+  xInteger?: boolean;
+  xTickLabels?: { x: number; label: string }[]; // categorical axis: these replace numeric ticks
+  note?: string; // small line under the plot, e.g. "error bars: ± 1 std over seeds"
+  width?: number;
+  height?: number;
+}
+
+const M = { left: 86, right: 24, top: 46, bottom: 70 };
+
+function legendRows(items: { label: string }[], width: number, size: number): number[][] {
+  const rows: number[][] = [[]];
+  let used = 0;
+  items.forEach((it, i) => {
+    const w = 34 + textWidth(it.label, size) + 18;
+    if (used + w > width && rows[rows.length - 1].length) {
+      rows.push([]);
+      used = 0;
+    }
+    rows[rows.length - 1].push(i);
+    used += w;
+  });
+  return rows;
+}
+
+function marker(kind: Series['marker'], x: number, y: number, color: string): string {
+  if (kind === 'square') return el('rect', { x: x - 4, y: y - 4, width: 8, height: 8, fill: color });
+  if (kind === 'triangle') return el('path', { d: path([[x, y - 5], [x + 5, y + 4], [x - 5, y + 4]]) + 'Z', fill: color });
+  return el('circle', { cx: x, cy: y, r: 4, fill: color });
+}
+
+function errorBar(x: number, y0: number, y1: number, color: string): string {
+  return el('path', { d: `${path([[x, y0], [x, y1]])}${path([[x - 4, y0], [x + 4, y0]])}${path([[x - 4, y1], [x + 4, y1]])}`, stroke: color, 'stroke-width': 1.4, fill: 'none' });
+}
+
+export function renderChart(spec: ChartSpec): string {
+  const W = spec.width ?? 760;
+  const H0 = spec.height ?? 480;
+  const colors = spec.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
+  const bandColors = (spec.bands ?? []).map((b, i) => b.color ?? PALETTE[(spec.series.length + i) % PALETTE.length]);
+  const legendItems = [...spec.series.map((s) => ({ label: s.label })), ...(spec.bands ?? []).map((b) => ({ label: b.label }))];
+  const rows = legendRows(legendItems, W - M.left - M.right, 13);
+  const legendH = legendItems.length ? rows.length * 20 + 8 : 0;
+  const top = M.top + legendH;
+  const H = H0 + legendH;
+  const bottom = M.bottom + (spec.note ? 18 : 0);
+  const pw = W - M.left - M.right;
+  const ph = H - top - bottom;
+
+  // domains
+  const bars = spec.series.filter((s) => s.kind === 'bar');
+  const xs = spec.series.flatMap((s) => s.points.map((p) => p.x)).concat((spec.xTickLabels ?? []).map((t) => t.x));
+  const ys = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.y + (p.err ?? 0), p.y - (p.err ?? 0)]));
+  for (const b of spec.bands ?? []) ys.push(b.lo, b.hi);
+  if (bars.length) ys.push(0);
+  const xsSorted = [...new Set(xs)].sort((a, b) => a - b);
+  let gap = Infinity;
+  for (let i = 1; i < xsSorted.length; i++) gap = Math.min(gap, xsSorted[i] - xsSorted[i - 1]);
+  if (!Number.isFinite(gap)) gap = 1;
+  let xd = spec.xDomain ?? extent(xs) ?? { min: 0, max: 1 };
+  if (!spec.xDomain && (bars.length || spec.xTickLabels)) xd = { min: xd.min - gap * 0.6, max: xd.max + gap * 0.6 };
+  const xt = niceTicks(spec.xDomain ?? xd, 8, spec.xInteger);
+  const xDom = spec.xDomain ?? (bars.length || spec.xTickLabels ? xd : xt.domain);
+  let yd = spec.yDomain ?? extent(ys) ?? { min: 0, max: 1 };
+  if (!spec.yDomain) {
+    const pad = (yd.max - yd.min) * 0.06;
+    yd = { min: bars.length && yd.min >= 0 ? 0 : yd.min - pad, max: yd.max + pad };
+    if (spec.yMin !== undefined) yd.min = spec.yMin;
+  }
+  const yt = niceTicks(yd, 6);
+  const yDom = spec.yDomain ?? (spec.yMin !== undefined ? { min: spec.yMin, max: yt.domain.max } : yt.domain);
+  const X = linear(xDom, M.left, M.left + pw);
+  const Y = linear(yDom, top + ph, top);
+  const inX = (v: number) => v >= xDom.min - 1e-9 && v <= xDom.max + 1e-9;
+  const inY = (v: number) => v >= yDom.min - 1e-9 && v <= yDom.max + 1e-9;
+
+  const out: string[] = [];
+  out.push(el('rect', { x: 0, y: 0, width: W, height: H, fill: 'white' }));
+  out.push(text(W / 2, 28, spec.title, { size: 18, anchor: 'middle', weight: 'bold' }));
+
+  // grid and ticks
+  for (const v of yt.ticks.filter(inY)) {
+    out.push(el('line', { x1: M.left, x2: M.left + pw, y1: Y(v), y2: Y(v), stroke: '#e3e3e3', 'stroke-width': 1 }));
+    out.push(text(M.left - 8, Y(v), formatTick(v, yt.step), { anchor: 'end', baseline: 'middle' }));
+  }
+  const xTicks = spec.xTickLabels ?? xt.ticks.filter(inX).map((v) => ({ x: v, label: formatTick(v, xt.step) }));
+  for (const t of xTicks) {
+    out.push(el('line', { x1: X(t.x), x2: X(t.x), y1: top + ph, y2: top + ph + 5, stroke: '#444' }));
+    out.push(text(X(t.x), top + ph + 20, t.label, { anchor: 'middle' }));
+  }
+  out.push(el('rect', { x: M.left, y: top, width: pw, height: ph, fill: 'none', stroke: '#444', 'stroke-width': 1 }));
+  out.push(text(M.left + pw / 2, top + ph + 46, spec.xLabel, { size: 15, anchor: 'middle' }));
+  out.push(text(22, top + ph / 2, spec.yLabel, { size: 15, anchor: 'middle', rotate: -90 }));
+  if (spec.note) out.push(text(M.left + pw / 2, top + ph + 66, spec.note, { size: 12, anchor: 'middle', fill: '#555' }));
+
+  // plot area contents, clipped
+  const body: string[] = [];
+  (spec.bands ?? []).forEach((b, i) => {
+    body.push(el('rect', { x: M.left, y: Y(b.hi), width: pw, height: Math.max(1, Y(b.lo) - Y(b.hi)), fill: bandColors[i], 'fill-opacity': 0.18 }));
+    if (b.mid !== undefined) body.push(el('line', { x1: M.left, x2: M.left + pw, y1: Y(b.mid), y2: Y(b.mid), stroke: bandColors[i], 'stroke-width': 1.5, 'stroke-dasharray': '8 4' }));
+  });
+  if (spec.diagonal) {
+    const lo = Math.max(xDom.min, yDom.min);
+    const hi = Math.min(xDom.max, yDom.max);
+    body.push(el('path', { d: path([[X(lo), Y(lo)], [X(hi), Y(hi)]]), stroke: '#888', 'stroke-dasharray': '5 4', fill: 'none' }));
+  }
+  const slot = (X(xDom.min + gap) - X(xDom.min)) * 0.8;
+  const bw = bars.length ? slot / bars.length : 0;
+  spec.series.forEach((s, i) => {
+    const c = colors[i];
+    const pts = s.points.filter((p) => Number.isFinite(p.y));
+    if (s.kind === 'bar') {
+      const k = bars.indexOf(s);
+      for (const p of pts) {
+        const cx = X(p.x) - slot / 2 + bw * (k + 0.5);
+        const y0 = Y(Math.max(yDom.min, 0));
+        body.push(el('rect', { x: cx - bw / 2 + 1, y: Math.min(Y(p.y), y0), width: Math.max(1, bw - 2), height: Math.abs(y0 - Y(p.y)), fill: c, 'fill-opacity': 0.85 }));
+        if (p.err) body.push(errorBar(cx, Y(p.y - p.err), Y(p.y + p.err), '#222'));
+      }
+      return;
+    }
+    if (s.kind === 'line' && pts.length > 1) {
+      body.push(el('path', { d: path(pts.map((p) => [X(p.x), Y(p.y)])), stroke: c, 'stroke-width': 2, fill: 'none', 'stroke-dasharray': s.dashed ? '7 4' : undefined }));
+    }
+    for (const p of pts) {
+      if (p.err) body.push(errorBar(X(p.x), Y(p.y - p.err), Y(p.y + p.err), c));
+      body.push(marker(s.marker, X(p.x), Y(p.y), c));
+    }
+  });
+  out.push(el('clipPath', { id: 'plot' }, el('rect', { x: M.left, y: top, width: pw, height: ph })));
+  out.push(el('g', { 'clip-path': 'url(#plot)' }, body.join('')));
+
+  // legend, above the plot
+  let ly = M.top + 4;
+  for (const row of rows) {
+    let lx = M.left;
+    for (const i of row) {
+      const isBand = i >= spec.series.length;
+      const c = isBand ? bandColors[i - spec.series.length] : colors[i];
+      const s = isBand ? undefined : spec.series[i];
+      if (isBand || s?.kind === 'bar') {
+        out.push(el('rect', { x: lx, y: ly + 3, width: 26, height: 10, fill: c, 'fill-opacity': isBand ? 0.3 : 0.85 }));
+      } else {
+        if (s!.kind === 'line') out.push(el('line', { x1: lx, x2: lx + 26, y1: ly + 8, y2: ly + 8, stroke: c, 'stroke-width': 2, 'stroke-dasharray': s!.dashed ? '7 4' : undefined }));
+        out.push(marker(s!.marker, lx + 13, ly + 8, c));
+      }
+      out.push(text(lx + 34, ly + 8, legendItems[i].label, { baseline: 'middle' }));
+      lx += 34 + textWidth(legendItems[i].label, 13) + 18;
+    }
+    ly += 20;
+  }
+
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${esc(FONT_FAMILY)}, sans-serif">\n${out.join('\n')}\n</svg>\n`;
+}

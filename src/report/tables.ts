@@ -1,0 +1,147 @@
+// The CSV tables: each a list of records with fixed columns; mean/std pairs become `<name>_mean, <name>_std`
+// (std empty for a single seed), NaN and missing become empty cells.
+import { stringify } from 'csv-stringify/sync';
+import type { ReliabilityBin } from '../runs/layout.ts';
+import type { Group, HeadlineRow, MetricStats, PosteriorSummary, PruningRow } from './aggregate.ts';
+import type { Run, SkippedRun } from './load.ts';
+import type { Stat } from './stats.ts';
+
+export type Cell = string | number | null;
+export type Table = { columns: string[]; rows: Record<string, Cell>[] };
+
+const num = (v: number | null | undefined): Cell => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+
+function ms(name: string, s: Stat): Record<string, Cell> {
+  return { [`${name}_mean`]: num(s.mean), [`${name}_std`]: num(s.std) };
+}
+
+function metricCols(prefix: string, m: MetricStats | null): Record<string, Cell> {
+  const none: Stat = { mean: NaN, std: null, n: 0 };
+  return {
+    ...ms(`${prefix}accuracy`, m?.accuracy ?? none),
+    ...ms(`${prefix}log_likelihood`, m?.logLikelihood ?? none),
+    ...ms(`${prefix}ece10`, m?.ece10 ?? none),
+    ...ms(`${prefix}ece15`, m?.ece15 ?? none),
+    ...ms(`${prefix}brier`, m?.brier ?? none),
+  };
+}
+
+function table(rows: Record<string, Cell>[], columns?: string[]): Table {
+  return { columns: columns ?? (rows[0] ? Object.keys(rows[0]) : []), rows };
+}
+
+export function runsTable(runs: Run[]): Table {
+  return table(
+    runs.map((r) => ({
+      run: r.id,
+      dataset: r.config.data.name,
+      method: r.config.model.method,
+      max_depth: r.config.model.maxDepth,
+      seed: r.config.seed,
+      test_accuracy: num(r.eval.marginal.accuracy),
+      test_log_likelihood: num(r.eval.marginal.logLikelihood),
+      test_ece10: num(r.eval.marginal.ece10),
+      test_ece15: num(r.eval.marginal.ece15),
+      test_brier: num(r.eval.marginal.brier),
+      expected_depth: num(r.eval.expectedDepth),
+      prune_depth: num(r.eval.pruneDepth),
+      pruned_accuracy: num(r.eval.pruned.accuracy),
+      pruned_log_likelihood: num(r.eval.pruned.logLikelihood),
+      val_log_likelihood: num(r.eval.validation.logLikelihood),
+      val_elbo: num(r.eval.validation.elbo),
+      epochs: num(r.eval.epochsRun),
+      train_seconds: num(r.eval.trainSeconds),
+      params: num(r.eval.params),
+      backend: r.env.backend ?? null,
+      vds_version: r.env.vdsVersion,
+    })),
+  );
+}
+
+export function summaryTable(groups: Group[]): Table {
+  return table(
+    groups.map((g) => ({
+      dataset: g.dataset,
+      method: g.method,
+      max_depth: g.maxDepth,
+      seeds: g.runs.length,
+      seed_list: g.seeds.join(' '),
+      ...metricCols('test_', g.test),
+      ...ms('expected_depth', g.expectedDepth),
+      ...ms('prune_depth', g.pruneDepth),
+      ...metricCols('pruned_', g.pruned),
+      ...ms('epochs', g.epochs),
+      ...ms('train_seconds', g.trainSeconds),
+      ...ms('params', g.params),
+      ...ms('val_log_likelihood', g.valLogLikelihood),
+    })),
+  );
+}
+
+export function headlineTable(rows: HeadlineRow[]): Table {
+  return table(
+    rows.map((h) => ({
+      dataset: h.dataset,
+      max_depth: h.maxDepth,
+      predictor: h.predictor,
+      ...ms('depth', h.depth),
+      selected_by: h.selectedBy,
+      seeds: h.seeds,
+      ...metricCols('test_', h.metrics),
+      ...ms('params', h.params),
+      ...ms('eval_seconds', h.evalSeconds),
+    })),
+  );
+}
+
+export function pruningTable(rows: PruningRow[]): Table {
+  return table(
+    rows.map((p) => ({
+      dataset: p.dataset,
+      max_depth: p.maxDepth,
+      runs: p.runs,
+      rule: p.rule,
+      ...ms('depth', p.depth),
+      ...ms('speedup_vs_full', p.speedupVsFull),
+      ...ms('speedup_vs_fixed', p.speedupVsFixed),
+      ...ms('full_params', p.fullParams),
+      ...ms('pruned_params', p.prunedParams),
+      ...ms('full_accuracy', p.fullAccuracy),
+      ...ms('pruned_accuracy', p.prunedAccuracy),
+      ...ms('full_log_likelihood', p.fullLogLikelihood),
+      ...ms('pruned_log_likelihood', p.prunedLogLikelihood),
+    })),
+  );
+}
+
+export function posteriorTable(ps: PosteriorSummary[]): Table {
+  return table(
+    ps.flatMap((p) => p.q.map((q, d) => ({ dataset: p.dataset, max_depth: p.maxDepth, depth: d, q_mean: num(q.mean), q_std: num(q.std), prior: num(p.prior[d]) }))),
+    ['dataset', 'max_depth', 'depth', 'q_mean', 'q_std', 'prior'],
+  );
+}
+
+export interface ReliabilitySeries {
+  dataset: string;
+  predictor: string;
+  depth: number;
+  bins: ReliabilityBin[];
+}
+
+export function reliabilityTable(series: ReliabilitySeries[]): Table {
+  return table(
+    series.flatMap((s) => s.bins.map((b) => ({ dataset: s.dataset, predictor: s.predictor, depth: s.depth, lower: b.lower, upper: b.upper, count: b.count, confidence: b.confidence, accuracy: b.accuracy }))),
+    ['dataset', 'predictor', 'depth', 'lower', 'upper', 'count', 'confidence', 'accuracy'],
+  );
+}
+
+export function skippedTable(skipped: SkippedRun[]): Table {
+  return table(skipped.map((s) => ({ run: s.id, state: s.state, reason: s.reason })), ['run', 'state', 'reason']);
+}
+
+export function toCsv(t: Table): string {
+  return stringify(
+    t.rows.map((r) => t.columns.map((c) => r[c] ?? '')),
+    { header: true, columns: t.columns },
+  );
+}

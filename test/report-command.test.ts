@@ -1,0 +1,308 @@
+// `vds report` over run directories written in the documented layout (src/runs/layout.ts) in a temp dir:
+// finished learnt and fixed runs over two seeds, plus a corrupt, a failed and an unfinished run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { reportCommand } from '../src/commands/report.ts';
+import type { VdsConfig } from '../src/config/types.ts';
+import type { EnvRecord, EvalRecord, PredictiveMetrics, PruneRecord, ReliabilityBin, RunStatus } from '../src/runs/layout.ts';
+import { VdsError } from '../src/util/errors.ts';
+
+const VERSION = '0.1.0';
+
+function config(o: { dataset?: string; method: 'learnt' | 'fixed'; D: number; seed: number; decay?: number }): VdsConfig {
+  return {
+    experiment: 'scan',
+    seed: o.seed,
+    backend: 'cpu',
+    resultsDir: 'results',
+    data: {
+      name: (o.dataset ?? 'mnist') as VdsConfig['data']['name'],
+      dir: null,
+      validationFraction: 0.1,
+      limit: null,
+      testLimit: null,
+      paths: {},
+      extra: false,
+      spirals: { points: 2000, arms: 2, maxAngleDeg: 720, noise: 0.2, trainFraction: 0.1 },
+    },
+    model: { kind: 'conv', method: o.method, maxDepth: o.D, outerWidth: 64, innerWidth: 32, width: 20 },
+    prior: { kind: 'geometric', decay: o.decay ?? 0.85 },
+    train: { lr: 0.1, momentum: 0.5, weightDecay: 0, lrMilestones: [], lrGamma: 0.1, batchSize: 512, epochs: 500, patience: 30, evalBatchSize: 1000 },
+    prune: { rule: 'threshold', threshold: 0.95 },
+  };
+}
+
+function bins(B: number, conf: number, acc: number, n: number): ReliabilityBin[] {
+  // everything in the bin that holds `conf`, a realistic shape for a confident MNIST classifier
+  const hit = Math.min(B - 1, Math.ceil(conf * B) - 1);
+  return Array.from({ length: B }, (_, b) => ({ lower: b / B, upper: (b + 1) / B, count: b === hit ? n : 0, confidence: b === hit ? conf : 0, accuracy: b === hit ? acc : 0 }));
+}
+
+function metrics(acc: number, ll: number, ece: number, brier: number, conf = acc + ece): PredictiveMetrics {
+  const n = 10000;
+  return { n, accuracy: acc, error: 1 - acc, logLikelihood: ll, ece10: ece, ece15: ece, brier, reliability10: bins(10, conf, acc, n), reliability15: bins(15, conf, acc, n) };
+}
+
+interface RunSpec {
+  id: string;
+  cfg: VdsConfig;
+  test: [number, number, number, number]; // acc, ll, ece, brier of the marginal
+  pruned?: [number, number, number, number];
+  q?: number[];
+  dStar?: number;
+  valLL: number;
+  epochs: number;
+  seconds: number;
+  version?: string;
+  prune?: { speedupVsFull: number; speedupVsFixed: number | null };
+}
+
+function writeRun(root: string, r: RunSpec): string {
+  const dir = path.join(root, 'scan', r.id);
+  mkdirSync(dir, { recursive: true });
+  const D = r.cfg.model.maxDepth;
+  const learnt = r.cfg.model.method === 'learnt';
+  const q = r.q ?? Array.from({ length: D + 1 }, (_, d) => (d === D ? 1 : 0));
+  const eq = q.reduce((a, p, d) => a + p * d, 0);
+  const dStar = r.dStar ?? D;
+  const version = r.version ?? VERSION;
+  const env: EnvRecord = {
+    vdsVersion: version, tfjsVersion: '4.22.0', backend: 'cpu', gpu: false, backendNotes: [], seed: r.cfg.seed, gitCommit: null,
+    node: 'v20.17.0', platform: 'linux-x64', cpus: 8, startedAt: '2025-01-01T00:00:00Z', endedAt: '2025-01-01T01:00:00Z', resumedAt: [], argv: ['train'],
+  };
+  const status: RunStatus = { state: 'finished', epoch: r.epochs, updatedAt: '2025-01-01T01:00:00Z' };
+  const marginal = metrics(...r.test);
+  const ev: EvalRecord = {
+    vdsVersion: version, split: 'test', method: r.cfg.model.method, maxDepth: D, q, expectedDepth: eq, pruneDepth: dStar,
+    bestEpoch: r.epochs - 30, epochsRun: r.epochs, trainSeconds: r.seconds, params: 6603 + D * 13697 + (learnt ? D + 1 : 0),
+    marginal,
+    pruned: { ...(r.pruned ? metrics(...r.pruned) : marginal), depth: dStar, params: 6603 + dStar * 13697 + (learnt ? dStar + 1 : 0) },
+    perDepth: [{ ...marginal, depth: D }],
+    validation: { elbo: r.valLL - 0.001, nll: -r.valLL, accuracy: r.test[0], logLikelihood: r.valLL },
+    evalSeconds: { full: 2 + D * 0.2, pruned: 2 + dStar * 0.2 },
+  };
+  writeFileSync(path.join(dir, 'config.yaml'), toYaml(r.cfg));
+  writeFileSync(path.join(dir, 'env.json'), JSON.stringify(env, null, 2));
+  writeFileSync(path.join(dir, 'status.json'), JSON.stringify(status, null, 2));
+  writeFileSync(path.join(dir, 'eval.json'), JSON.stringify(ev, null, 2));
+  const header = 'epoch,lr,train_loss,train_nll,train_acc,val_elbo,val_elbo_total,val_nll,val_acc,val_ll,kl,expected_depth,prune_depth,epoch_seconds,' + q.map((_, d) => `q_${d}`).join(',');
+  const rows = Array.from({ length: r.epochs }, (_, e) => `${e + 1},0.1,0.1,0.09,0.97,-0.05,-2700,0.05,0.98,-0.05,1.2,${eq},${dStar},1.5,${q.join(',')}`);
+  writeFileSync(path.join(dir, 'metrics.csv'), [header, ...rows].join('\n') + '\n');
+  if (r.prune) {
+    const p: PruneRecord = {
+      vdsVersion: version, rule: 'threshold', threshold: 0.95, depth: dStar, q,
+      full: { metrics: marginal, params: ev.params, evalSeconds: 4, depth: D },
+      pruned: { metrics: ev.pruned, params: ev.pruned.params, evalSeconds: 4 / r.prune.speedupVsFull, depth: dStar },
+      speedupVsFull: r.prune.speedupVsFull, speedupVsFixed: r.prune.speedupVsFixed, fixedRunDir: null, evaluatedExamples: 10000,
+    };
+    writeFileSync(path.join(dir, 'prune.json'), JSON.stringify(p, null, 2));
+  }
+  return dir;
+}
+
+const Q10 = [0.01, 0.02, 0.04, 0.08, 0.3, 0.31, 0.12, 0.06, 0.03, 0.02, 0.01]; // sums to 1; max 0.31 at 5, d* = 4 (0.3 > 0.2945)
+
+function scan(root: string): void {
+  for (const seed of [1, 2]) {
+    const s = seed === 1 ? 0 : 1; // seed 2 a little better
+    writeRun(root, { id: `learnt-D10-s${seed}`, cfg: config({ method: 'learnt', D: 10, seed }), test: [0.991 + 0.002 * s, -0.030 + 0.002 * s, 0.004, 0.014], pruned: [0.990 + 0.002 * s, -0.032 + 0.002 * s, 0.005, 0.015], q: Q10, dStar: 4, valLL: -0.031, epochs: 120 + 10 * s, seconds: 3600 + 200 * s, prune: { speedupVsFull: 2.0 + 0.2 * s, speedupVsFixed: 2.1 + 0.2 * s } });
+    writeRun(root, { id: `learnt-D5-s${seed}`, cfg: config({ method: 'learnt', D: 5, seed }), test: [0.99, -0.034, 0.005, 0.016], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -0.035, epochs: 100, seconds: 2000 });
+    writeRun(root, { id: `fixed-D2-s${seed}`, cfg: config({ method: 'fixed', D: 2, seed }), test: [0.985, -0.05, 0.006, 0.024], valLL: -0.052, epochs: 90, seconds: 900 });
+    // validation picks D = 5 (val LL −0.036) although D = 10 is better on the test split
+    writeRun(root, { id: `fixed-D5-s${seed}`, cfg: config({ method: 'fixed', D: 5, seed }), test: [0.989, -0.036, 0.005, 0.017], valLL: -0.036, epochs: 95, seconds: 1500 });
+    writeRun(root, { id: `fixed-D10-s${seed}`, cfg: config({ method: 'fixed', D: 10, seed, decay: 0.5 }), test: [0.992, -0.031, 0.004, 0.013], valLL: -0.04, epochs: 110, seconds: 2600 });
+  }
+  // a corrupt one: eval.json cut off mid-write by something other than vds
+  const bad = writeRun(root, { id: 'learnt-D10-s3', cfg: config({ method: 'learnt', D: 10, seed: 3 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000 });
+  const ev = readFileSync(path.join(bad, 'eval.json'), 'utf8');
+  writeFileSync(path.join(bad, 'eval.json'), ev.slice(0, Math.floor(ev.length / 2)));
+  // a failed one
+  const failed = writeRun(root, { id: 'fixed-D10-s3', cfg: config({ method: 'fixed', D: 10, seed: 3 }), test: [0.99, -0.03, 0.004, 0.014], valLL: -0.03, epochs: 12, seconds: 300 });
+  rmSync(path.join(failed, 'eval.json'));
+  writeFileSync(path.join(failed, 'status.json'), JSON.stringify({ state: 'failed', epoch: 12, message: 'loss became NaN at epoch 13', updatedAt: '2025-01-01T00:10:00Z' }));
+  // one still missing its final evaluation
+  const inter = writeRun(root, { id: 'fixed-D2-s3', cfg: config({ method: 'fixed', D: 2, seed: 3 }), test: [0.99, -0.03, 0.004, 0.014], valLL: -0.03, epochs: 40, seconds: 300 });
+  rmSync(path.join(inter, 'eval.json'));
+  writeFileSync(path.join(inter, 'status.json'), JSON.stringify({ state: 'interrupted', epoch: 40, updatedAt: '2025-01-01T00:10:00Z' }));
+}
+
+type Row = Record<string, string>;
+
+/** RFC 4180 records: quoted fields may hold commas, quotes ("") and newlines. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\n') row.push(field), rows.push(row), (row = []), (field = '');
+    else if (c !== '\r') field += c;
+  }
+  if (field || row.length) row.push(field), rows.push(row);
+  return rows;
+}
+
+const csv = (file: string): Row[] => {
+  const [head, ...rows] = parseCsv(readFileSync(file, 'utf8'));
+  return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ''])));
+};
+const close = (a: string | number, b: number, tol = 1e-9) => assert.ok(Math.abs(Number(a) - b) <= tol, `${a} ≠ ${b}`);
+const find = (rows: Row[], where: Row) => {
+  const r = rows.find((x) => Object.entries(where).every(([k, v]) => x[k] === v));
+  assert.ok(r, `no row ${JSON.stringify(where)}`);
+  return r!;
+};
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'vds-report-'));
+
+test('report: tables, summary and figures from a scan with broken runs among it', async () => {
+  const root = tmp();
+  try {
+    scan(root);
+    await reportCommand({ resultsDir: root });
+    const out = path.join(root, 'report');
+
+    const summary = csv(path.join(out, 'summary.csv'));
+    assert.equal(summary.length, 5); // learnt D5, D10; fixed D2, D5, D10
+    const l10 = find(summary, { dataset: 'mnist', method: 'learnt', max_depth: '10' });
+    assert.equal(l10.seeds, '2'); // the corrupt seed-3 run is not counted
+    close(l10.test_accuracy_mean, 0.992);
+    close(l10.test_accuracy_std, Math.sqrt(2 * 0.001 ** 2)); // sample std of 0.991, 0.993
+    close(l10.test_log_likelihood_mean, -0.029);
+    close(l10.expected_depth_mean, Q10.reduce((a, p, d) => a + p * d, 0));
+    close(l10.expected_depth_std, 0);
+    close(l10.prune_depth_mean, 4);
+    close(l10.epochs_mean, 125);
+    close(l10.train_seconds_mean, 3700);
+    const f10 = find(summary, { dataset: 'mnist', method: 'fixed', max_depth: '10' });
+    assert.equal(f10.seeds, '2'); // the failed seed-3 run is not counted
+    close(f10.test_accuracy_mean, 0.992);
+    assert.equal(f10.test_accuracy_std, '0');
+
+    const head = csv(path.join(out, 'headline.csv'));
+    const h10 = head.filter((r) => r.max_depth === '10');
+    assert.deepEqual(h10.map((r) => r.predictor), ['learnt (full marginal)', 'learnt + pruned', 'best fixed depth']);
+    close(h10[1].depth_mean, 4);
+    close(h10[1].test_accuracy_mean, 0.991);
+    close(h10[2].depth_mean, 5); // chosen on validation, not on test
+    assert.match(h10[2].selected_by, /validation LL/);
+    close(h10[2].test_log_likelihood_mean, -0.036);
+    const h5 = head.filter((r) => r.max_depth === '5');
+    close(h5[2].depth_mean, 5);
+
+    const runs = csv(path.join(out, 'runs.csv'));
+    assert.equal(runs.length, 10);
+    assert.ok(!runs.some((r) => r.run.includes('s3')));
+
+    const skipped = csv(path.join(out, 'skipped.csv'));
+    assert.equal(skipped.length, 3);
+    assert.match(find(skipped, { run: path.join('scan', 'learnt-D10-s3') }).reason, /eval\.json is not valid JSON/);
+    const failed = find(skipped, { run: path.join('scan', 'fixed-D10-s3') });
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.reason, /loss became NaN/);
+    assert.equal(find(skipped, { run: path.join('scan', 'fixed-D2-s3') }).state, 'interrupted');
+
+    const pr = csv(path.join(out, 'pruning.csv'));
+    assert.equal(pr.length, 1);
+    close(pr[0].speedup_vs_full_mean, 2.1);
+    close(pr[0].speedup_vs_fixed_mean, 2.2);
+    assert.equal(pr[0].rule, 'threshold 0.95');
+
+    const post = csv(path.join(out, 'posterior.csv')).filter((r) => r.max_depth === '10');
+    assert.equal(post.length, 11);
+    close(post[5].q_mean, 0.31);
+    const z = Array.from({ length: 11 }, (_, d) => 0.85 ** d).reduce((a, b) => a + b);
+    close(post[0].prior, 1 / z);
+    close(post[10].prior, 0.85 ** 10 / z);
+
+    const rel = csv(path.join(out, 'reliability.csv'));
+    assert.deepEqual([...new Set(rel.map((r) => r.predictor))], ['learnt D=10 (full marginal)', 'best fixed depth d=5']);
+    const hit = rel.find((r) => r.predictor.startsWith('learnt') && r.count !== '0')!;
+    assert.equal(hit.count, '20000'); // pooled over the two seeds
+
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /## Runs left out/);
+    assert.match(md, /fixed-D10-s3 \| failed \| failed after 12 epochs: loss became NaN/);
+    assert.match(md, /learnt-D10-s3 \| corrupt/);
+    assert.match(md, /## Headline/);
+    assert.match(md, /\| mnist \| 10 \| learnt \+ pruned \| 4\.00 ± 0\.00 \|/);
+    assert.match(md, /99\.20 ± 0\.14/); // learnt D=10 accuracy in %
+
+    for (const name of ['posterior-mnist-D10', 'depth-loglik-mnist', 'depth-error-mnist', 'learnt-depth-mnist', 'reliability-mnist', 'pruning-speedup']) {
+      const svg = readFileSync(path.join(out, 'figures', `${name}.svg`), 'utf8');
+      assert.match(svg, /^<svg /);
+      const png = readFileSync(path.join(out, 'figures', `${name}.png`));
+      assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+      assert.ok(png.length > 5000, `${name}.png is suspiciously small`);
+      assert.match(md, new RegExp(`figures/${name}\\.png`));
+    }
+    const ll = readFileSync(path.join(out, 'figures', 'depth-loglik-mnist.svg'), 'utf8');
+    assert.match(ll, /test log-likelihood \(nats per example\)/);
+    assert.match(ll, /learnt D=10, full marginal/);
+    // the run directories were only read
+    assert.ok(!existsSync(path.join(root, 'scan', 'learnt-D10-s1', 'report')));
+    if (process.env.VDS_KEEP_REPORT) cpSync(out, process.env.VDS_KEEP_REPORT, { recursive: true }); // to look at it
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: refuses runs from different vds versions, naming them', async () => {
+  const root = tmp();
+  try {
+    scan(root);
+    writeRun(root, { id: 'learnt-D10-s9', cfg: config({ method: 'learnt', D: 10, seed: 9 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, version: '0.0.9' });
+    await assert.rejects(reportCommand({ resultsDir: root, formats: ['svg'] }), (e: unknown) => {
+      assert.ok(e instanceof VdsError);
+      assert.match(e.message, /different vds versions/);
+      assert.match(e.message, /vds 0\.0\.9: scan\/learnt-D10-s9/);
+      return true;
+    });
+    assert.ok(!existsSync(path.join(root, 'report', 'summary.md')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: refuses learnt runs of one dataset with different priors; other datasets are separate', async () => {
+  const root = tmp();
+  try {
+    scan(root);
+    const other = tmp();
+    try {
+      // a different dataset is fine: it gets its own rows
+      writeRun(other, { id: 'fm-learnt-D10-s1', cfg: config({ dataset: 'fashion-mnist', method: 'learnt', D: 10, seed: 1, decay: 0.5 }), test: [0.91, -0.26, 0.02, 0.13], q: Q10, dStar: 4, valLL: -0.27, epochs: 150, seconds: 4000 });
+      cpSync(path.join(other, 'scan'), path.join(root, 'scan'), { recursive: true });
+      await reportCommand({ resultsDir: root, out: path.join(other, 'rep'), formats: ['svg'] });
+      const s = csv(path.join(other, 'rep', 'summary.csv'));
+      assert.deepEqual([...new Set(s.map((r) => r.dataset))], ['fashion-mnist', 'mnist']);
+      assert.ok(!existsSync(path.join(other, 'rep', 'figures', 'reliability-mnist.png'))); // svg only
+      assert.ok(existsSync(path.join(other, 'rep', 'figures', 'reliability-mnist.svg')));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    writeRun(root, { id: 'learnt-D10-s4', cfg: config({ method: 'learnt', D: 10, seed: 4, decay: 0.5 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000 });
+    await assert.rejects(reportCommand({ resultsDir: root, formats: ['svg'] }), (e: unknown) => {
+      assert.ok(e instanceof VdsError);
+      assert.match(e.message, /dataset mnist cannot be compared: they differ in `prior\.decay` \(0\.85 in .*; 0\.5 in scan\/learnt-D10-s4\)/);
+      return true;
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: a missing results directory is a user error', async () => {
+  await assert.rejects(reportCommand({ resultsDir: path.join(os.tmpdir(), 'vds-no-such-dir-xyz') }), VdsError);
+});
