@@ -98,7 +98,10 @@ export function renderChart(spec: ChartSpec): string {
   let xd = spec.xDomain ?? extent(xs) ?? { min: 0, max: 1 };
   if (!spec.xDomain && (bars.length || spec.xTickLabels)) xd = { min: xd.min - gap * 0.6, max: xd.max + gap * 0.6 };
   const xt = niceTicks(spec.xDomain ?? xd, 8, spec.xInteger);
-  const xDom = spec.xDomain ?? (bars.length || spec.xTickLabels ? xd : xt.domain);
+  const xBase = spec.xDomain ?? (bars.length || spec.xTickLabels ? xd : xt.domain);
+  // a little room at the ends so markers on the first and last tick are not cut by the frame
+  const xPad = bars.length || spec.xTickLabels ? 0 : (xBase.max - xBase.min) * 0.025;
+  const xDom = { min: xBase.min - xPad, max: xBase.max + xPad };
   let yd = spec.yDomain ?? extent(ys) ?? { min: 0, max: 1 };
   if (!spec.yDomain) {
     const pad = (yd.max - yd.min) * 0.06;
@@ -106,7 +109,9 @@ export function renderChart(spec: ChartSpec): string {
     if (spec.yMin !== undefined) yd.min = spec.yMin;
   }
   const yt = niceTicks(yd, 6);
-  const yDom = spec.yDomain ?? (spec.yMin !== undefined ? { min: spec.yMin, max: yt.domain.max } : yt.domain);
+  const yBase = spec.yDomain ?? (spec.yMin !== undefined ? { min: spec.yMin, max: yt.domain.max } : yt.domain);
+  const yPad = spec.yDomain ? (yBase.max - yBase.min) * 0.02 : 0;
+  const yDom = { min: yBase.min - yPad, max: yBase.max + yPad };
   const X = linear(xDom, M.left, M.left + pw);
   const Y = linear(yDom, top + ph, top);
   const inX = (v: number) => v >= xDom.min - 1e-9 && v <= xDom.max + 1e-9;
@@ -133,6 +138,7 @@ export function renderChart(spec: ChartSpec): string {
 
   // plot area contents, clipped
   const body: string[] = [];
+  const marks: string[] = []; // drawn unclipped, above the lines
   (spec.bands ?? []).forEach((b, i) => {
     body.push(el('rect', { x: M.left, y: Y(b.hi), width: pw, height: Math.max(1, Y(b.lo) - Y(b.hi)), fill: bandColors[i], 'fill-opacity': 0.18 }));
     if (b.mid !== undefined) body.push(el('line', { x1: M.left, x2: M.left + pw, y1: Y(b.mid), y2: Y(b.mid), stroke: bandColors[i], 'stroke-width': 1.5, 'stroke-dasharray': '8 4' }));
@@ -142,7 +148,7 @@ export function renderChart(spec: ChartSpec): string {
     const hi = Math.min(xDom.max, yDom.max);
     body.push(el('path', { d: path([[X(lo), Y(lo)], [X(hi), Y(hi)]]), stroke: '#888', 'stroke-dasharray': '5 4', fill: 'none' }));
   }
-  const slot = (X(xDom.min + gap) - X(xDom.min)) * 0.8;
+  const slot = Math.min(90 * Math.max(1, bars.length), (X(xDom.min + gap) - X(xDom.min)) * 0.8);
   const bw = bars.length ? slot / bars.length : 0;
   spec.series.forEach((s, i) => {
     const c = colors[i];
@@ -160,13 +166,14 @@ export function renderChart(spec: ChartSpec): string {
     if (s.kind === 'line' && pts.length > 1) {
       body.push(el('path', { d: path(pts.map((p) => [X(p.x), Y(p.y)])), stroke: c, 'stroke-width': 2, fill: 'none', 'stroke-dasharray': s.dashed ? '7 4' : undefined }));
     }
-    for (const p of pts) {
-      if (p.err) body.push(errorBar(X(p.x), Y(p.y - p.err), Y(p.y + p.err), c));
-      body.push(marker(s.marker, X(p.x), Y(p.y), c));
+    for (const p of pts.filter((q) => inX(q.x) && inY(q.y))) {
+      if (p.err) marks.push(errorBar(X(p.x), Y(Math.max(yDom.min, p.y - p.err)), Y(Math.min(yDom.max, p.y + p.err)), c));
+      marks.push(marker(s.marker, X(p.x), Y(p.y), c));
     }
   });
   out.push(el('clipPath', { id: 'plot' }, el('rect', { x: M.left, y: top, width: pw, height: ph })));
   out.push(el('g', { 'clip-path': 'url(#plot)' }, body.join('')));
+  out.push(...marks);
 
   // legend, above the plot
   let ly = M.top + 4;
@@ -176,7 +183,10 @@ export function renderChart(spec: ChartSpec): string {
       const isBand = i >= spec.series.length;
       const c = isBand ? bandColors[i - spec.series.length] : colors[i];
       const s = isBand ? undefined : spec.series[i];
-      if (isBand || s?.kind === 'bar') {
+      const b = isBand ? spec.bands![i - spec.series.length] : undefined;
+      if (b && b.lo === b.hi) {
+        out.push(el('line', { x1: lx, x2: lx + 26, y1: ly + 8, y2: ly + 8, stroke: c, 'stroke-width': 1.5, 'stroke-dasharray': '8 4' }));
+      } else if (isBand || s?.kind === 'bar') {
         out.push(el('rect', { x: lx, y: ly + 3, width: 26, height: 10, fill: c, 'fill-opacity': isBand ? 0.3 : 0.85 }));
       } else {
         if (s!.kind === 'line') out.push(el('line', { x1: lx, x2: lx + 26, y1: ly + 8, y2: ly + 8, stroke: c, 'stroke-width': 2, 'stroke-dasharray': s!.dashed ? '7 4' : undefined }));

@@ -12,12 +12,15 @@ function fonts(): string[] {
   return fontFiles;
 }
 
-/** Render at `scale` × the SVG's own size (2 → crisp on high-density screens and in print). */
-export function svgToPng(svg: string, scale = 2): Uint8Array {
-  const r = new Resvg(svg, {
+/** Rasterise at `scale` × the SVG's own size (2 → crisp on high-density screens and in print). */
+export function renderSvg(svg: string, scale = 2) {
+  return new Resvg(svg, {
     font: { fontFiles: fonts(), loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
-  });
-  return r.render().asPng();
+  }).render();
+}
+
+export function svgToPng(svg: string, scale = 2): Uint8Array {
+  return renderSvg(svg, scale).asPng();
 }

@@ -25,7 +25,9 @@ export function niceTicks(d: Domain, target = 6, integer = false): { domain: Dom
   const lo = Math.floor(min / step + 1e-9) * step;
   const hi = Math.ceil(max / step - 1e-9) * step;
   const ticks: number[] = [];
-  for (let v = lo; v <= hi + step * 1e-6; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  const k0 = Math.round(lo / step);
+  const count = Math.round((hi - lo) / step);
+  for (let i = 0; i <= count; i++) ticks.push(parseFloat(((k0 + i) * step).toPrecision(12)) || 0); // || 0: no −0
   return { domain: { min: lo, max: hi }, ticks, step };
 }
 
