@@ -1,0 +1,149 @@
+// `vds bench`: training and evaluation throughput of the reference network (MNIST-shaped 28×28×1 input,
+// outer width 64, inner 32) on the chosen backend. Training = the real train step (all-depth forward in
+// train mode, ELBO, backward, SGD momentum update, running statistics); evaluation = the marginal
+// predictive over all depths in eval mode. Warm-up, then the median of timed reps; tensors alive before and
+// after (must not grow) and peak RSS.
+import { tf } from '../tf/tf.ts';
+import { selectBackend } from '../tf/backend.ts';
+import { ConvResNet } from '../model/index.ts';
+import { DepthPosterior } from '../vds/posterior.ts';
+import { logPrior } from '../vds/prior.ts';
+import { marginalLogProbs } from '../vds/predict.ts';
+import { Sgd } from '../train/sgd.ts';
+import { trainStep, type Learner } from '../train/step.ts';
+import { Rng } from '../util/rng.ts';
+import { VdsError } from '../util/errors.ts';
+
+export interface BenchOptions {
+  backend?: string;
+  depths: number[];
+  batch: number;
+  reps: number;
+  json: boolean;
+}
+
+export interface BenchResult {
+  backend: string;
+  depth: number;
+  batch: number;
+  train_img_s: number;
+  eval_img_s: number;
+  tensors_leaked: number;
+  peak_rss_mb: number;
+  train_step_ms: number; // median
+  eval_batch_ms: number; // median
+}
+
+let peakRss = 0;
+function sampleRss(): void {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** The reference learner: MNIST shape, outer 64, inner 32, learnt depth, SGD lr 0.1 momentum 0.5. */
+export function referenceLearner(depth: number, seed = 0): Learner {
+  const net = new ConvResNet({ inputChannels: 1, classes: 10, maxDepth: depth, outerWidth: 64, innerWidth: 32 }, Rng.derive(seed, 'init'));
+  const posterior = new DepthPosterior(depth, true);
+  const prior = Array.from(logPrior({ kind: 'geometric', decay: 0.85 }, depth));
+  return { net, posterior, opt: new Sgd(0.1, 0.5, 0), logPrior: tf.tensor1d(prior, 'float32'), nTrain: 60000 };
+}
+
+export function disposeReferenceLearner(l: Learner): void {
+  l.net.store.dispose();
+  l.posterior.dispose();
+  l.opt.dispose();
+  l.logPrior.dispose();
+}
+
+/** A fixed pseudo-random batch: x ~ N(0,1)-ish [B,28,28,1], y in 0..9. */
+export function referenceBatch(batch: number, seed = 1): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const rng = Rng.derive(seed, 'bench');
+  const xs = new Float32Array(batch * 28 * 28);
+  for (let i = 0; i < xs.length; i++) xs[i] = rng.uniformRange(-1.7, 1.7);
+  const ys = new Int32Array(batch);
+  for (let i = 0; i < batch; i++) ys[i] = Math.min(9, Math.floor(rng.uniformRange(0, 10)));
+  return { x: tf.tensor4d(xs, [batch, 28, 28, 1]), y: tf.tensor1d(ys, 'int32') };
+}
+
+/** One evaluation batch: marginal log predictive over all depths, read back to JS. */
+export function evalBatch(l: Learner, x: tf.Tensor): Float32Array {
+  const lp = tf.tidy(() => {
+    const { logits } = l.net.forward(x, { training: false, upTo: l.net.maxDepth, heads: 'all' });
+    return marginalLogProbs(logits, l.posterior.logQ());
+  });
+  const out = lp.dataSync() as Float32Array;
+  lp.dispose();
+  return out;
+}
+
+export async function benchDepth(backend: string, depth: number, batch: number, reps: number): Promise<BenchResult> {
+  const { x, y } = referenceBatch(batch);
+  const l = referenceLearner(depth);
+  // warm-up: two steps (first step also creates the momentum buffers) and one evaluation
+  trainStep(l, x, y);
+  trainStep(l, x, y);
+  evalBatch(l, x);
+  sampleRss();
+  const before = tf.memory().numTensors;
+  const train: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    trainStep(l, x, y);
+    train.push(performance.now() - t0);
+    sampleRss();
+  }
+  const evals: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    evalBatch(l, x);
+    evals.push(performance.now() - t0);
+    sampleRss();
+  }
+  const after = tf.memory().numTensors;
+  disposeReferenceLearner(l);
+  x.dispose();
+  y.dispose();
+  const trainMs = median(train);
+  const evalMs = median(evals);
+  return {
+    backend,
+    depth,
+    batch,
+    train_img_s: Math.round((batch / trainMs) * 1000 * 10) / 10,
+    eval_img_s: Math.round((batch / evalMs) * 1000 * 10) / 10,
+    tensors_leaked: after - before,
+    peak_rss_mb: Math.round(peakRss / 2 ** 20),
+    train_step_ms: Math.round(trainMs * 10) / 10,
+    eval_batch_ms: Math.round(evalMs * 10) / 10,
+  };
+}
+
+export async function benchCommand(o: { backend?: string; depths: number[]; batch: number; reps: number; json: boolean }): Promise<void> {
+  if (!o.depths.length || o.depths.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new VdsError(`depths must be non-negative integers, got ${JSON.stringify(o.depths)}`, { key: 'depths' });
+  }
+  if (!Number.isInteger(o.batch) || o.batch < 2) throw new VdsError(`batch must be an integer ≥ 2, got ${o.batch}`, { key: 'batch' });
+  if (!Number.isInteger(o.reps) || o.reps < 1) throw new VdsError(`reps must be an integer ≥ 1, got ${o.reps}`, { key: 'reps' });
+  const sel = await selectBackend(o.backend ?? 'auto');
+  if (!o.json) {
+    for (const n of sel.notes) console.log(`# ${n}`);
+    console.log(`# backend ${sel.name}, tfjs ${tf.version_core}, batch ${o.batch}, ${o.reps} timed reps (median)`);
+    console.log('depth  train img/s  step ms   eval img/s  batch ms  tensors leaked  peak RSS MB');
+  }
+  for (const depth of o.depths) {
+    const r = await benchDepth(sel.name, depth, o.batch, o.reps);
+    if (o.json) {
+      console.log(JSON.stringify(r));
+    } else {
+      console.log(
+        `${String(depth).padStart(5)}  ${r.train_img_s.toFixed(1).padStart(11)}  ${r.train_step_ms.toFixed(0).padStart(7)}  ` +
+          `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.tensors_leaked).padStart(14)}  ${String(r.peak_rss_mb).padStart(11)}`,
+      );
+    }
+  }
+}

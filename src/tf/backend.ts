@@ -1,0 +1,130 @@
+// Backend selection. 'auto' takes the first that works of tfjs-node-gpu → tfjs-node → wasm → cpu and says
+// why each earlier one was skipped; a backend asked for by name must work or it is a VdsError.
+import { tf } from './tf.ts';
+import { VdsError } from '../util/errors.ts';
+import { registerWasmKernels } from './wasm-kernels.ts';
+
+export type BackendPref = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_PREFS: readonly BackendPref[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+type Concrete = Exclude<BackendPref, 'auto'>;
+const AUTO_ORDER: readonly Concrete[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface SelectedBackend {
+  name: string; // 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
+  gpu: boolean;
+  notes: string[]; // one line per backend tried before the chosen one: why it was skipped
+}
+
+export interface BackendAttempt {
+  name: Concrete;
+  ok: boolean;
+  reason?: string; // why it failed
+}
+
+let selected: SelectedBackend | null = null;
+let lastAttempts: BackendAttempt[] = [];
+
+function message(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0].slice(0, 300);
+}
+
+/** The module that provides a backend, imported dynamically so a missing optional dependency is a skip. */
+async function load(name: Concrete): Promise<void> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      // @ts-ignore optional dependency, absent where libtensorflow cannot be downloaded
+      await import('@tensorflow/tfjs-node-gpu');
+      break;
+    case 'tensorflow':
+      // @ts-ignore optional dependency
+      await import('@tensorflow/tfjs-node');
+      break;
+    case 'wasm':
+      await import('@tensorflow/tfjs-backend-wasm');
+      registerWasmKernels();
+      break;
+    case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
+      break;
+  }
+}
+
+const tfName = (name: Concrete): string => (name === 'tensorflow-gpu' ? 'tensorflow' : name);
+
+async function tryBackend(name: Concrete): Promise<void> {
+  await load(name);
+  const b = tfName(name);
+  if (!tf.findBackendFactory(b)) {
+    // e.g. tfjs-node resolved its own copy of tfjs-core: it registered on an engine vds does not use
+    throw new Error(`the package loaded but registered no '${b}' backend on vds's @tensorflow/tfjs-core ${tf.version_core}`);
+  }
+  const ok = await tf.setBackend(b);
+  if (!ok) throw new Error(`tf.setBackend('${b}') failed to initialise`);
+  await tf.ready();
+  // a tiny op proves the backend computes
+  const v = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)).dataSync()[0]);
+  if (v !== 12) throw new Error(`sanity op returned ${v}, expected 12`);
+}
+
+export async function selectBackend(pref: BackendPref | string = 'auto'): Promise<SelectedBackend> {
+  if (!(BACKEND_PREFS as readonly string[]).includes(pref)) {
+    throw new VdsError(`unknown backend "${pref}"`, { key: 'backend', hint: `one of ${BACKEND_PREFS.join(', ')}` });
+  }
+  const order: readonly Concrete[] = pref === 'auto' ? AUTO_ORDER : [pref as Concrete];
+  const notes: string[] = [];
+  lastAttempts = [];
+  for (const name of order) {
+    try {
+      await tryBackend(name);
+      lastAttempts.push({ name, ok: true });
+      selected = { name, gpu: name === 'tensorflow-gpu', notes };
+      return selected;
+    } catch (e) {
+      const reason = message(e);
+      lastAttempts.push({ name, ok: false, reason });
+      if (pref !== 'auto') {
+        throw new VdsError(`backend "${name}" is not available: ${reason}`, {
+          key: 'backend',
+          hint: name.startsWith('tensorflow')
+            ? `install @tensorflow/${name === 'tensorflow' ? 'tfjs-node' : 'tfjs-node-gpu'} (it downloads libtensorflow), or use --backend wasm`
+            : 'use --backend auto',
+        });
+      }
+      notes.push(`${name} skipped: ${reason}`);
+    }
+  }
+  throw new VdsError('no TF.js backend could be initialised', { key: 'backend', hint: notes.join('; ') });
+}
+
+/** What the last selectBackend call tried, in order (for `vds doctor`). */
+export function backendAttempts(): BackendAttempt[] {
+  return lastAttempts.map((a) => ({ ...a }));
+}
+
+export interface BackendInfo {
+  tfjs: string; // @tensorflow/tfjs-core version
+  backend: string; // vds name: tensorflow-gpu | tensorflow | wasm | cpu
+  tfBackend: string; // TF.js's name for it
+  gpu: boolean;
+  notes: string[];
+  wasmSimd?: boolean;
+  wasmThreads?: boolean;
+}
+
+/** For the environment record of a run. */
+export async function backendInfo(): Promise<BackendInfo> {
+  const tfBackend = tf.getBackend();
+  const info: BackendInfo = {
+    tfjs: tf.version_core,
+    backend: selected?.name ?? tfBackend,
+    tfBackend,
+    gpu: selected?.gpu ?? false,
+    notes: selected?.notes ?? [],
+  };
+  if (tfBackend === 'wasm') {
+    info.wasmSimd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    info.wasmThreads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  }
+  return info;
+}
