@@ -2,8 +2,8 @@
 
 /** A short description when the bytes look like an HTML/text page (a mirror's error page saved as data). */
 export function looksLikeText(head: Uint8Array): string | null {
-  const text = Buffer.from(head.subarray(0, 256)).toString('latin1').trimStart().toLowerCase();
-  if (text.startsWith('<!doctype') || text.startsWith('<html') || text.startsWith('<?xml') || text.startsWith('<')) {
+  const text = Buffer.from(head.subarray(0, 64)).toString('latin1').trimStart();
+  if (text.startsWith('<')) {
     return 'an HTML/XML page (probably a download error page saved as a data file)';
   }
   return null;
