@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/tf/tf.ts';
 import { selectBackend } from '../src/tf/backend.ts';
 import { Sgd } from '../src/train/sgd.ts';
-import { lossAndGrads, trainStep, type Learner } from '../src/train/step.ts';
+import { disposeKept, lossAndGrads, trainStep, type Learner } from '../src/train/step.ts';
 import { vdsLoss } from '../src/vds/objective.ts';
 import { logPrior } from '../src/vds/prior.ts';
 import { marginalLogProbs, truncatedLogQ } from '../src/vds/predict.ts';
@@ -49,7 +49,8 @@ function checkCase(c: RefCase): void {
       });
       if (ref.grads) {
         tf.tidy(() => {
-          const { grads } = lossAndGrads(learner, x, y);
+          const { grads, batchStats, extras } = lossAndGrads(learner, x, y);
+          disposeKept(batchStats, extras);
           for (const [key, g] of Object.entries(ref.grads!)) {
             const name = vdsName(key, net.kind);
             const actual = grads.get(name);

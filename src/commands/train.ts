@@ -94,8 +94,8 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     env.backend = backend.name;
   } else {
     assertFreshRunDir(runDir);
-    const info = backendInfo();
-    env = envRecord({ vdsVersion: VDS_VERSION, tfjsVersion: info.tfjsVersion, backend: backend.name, gpu: backend.gpu, backendNotes: backend.notes, seed: config.seed });
+    const info = await backendInfo();
+    env = envRecord({ vdsVersion: VDS_VERSION, tfjsVersion: info.tfjs, backend: backend.name, gpu: backend.gpu, backendNotes: backend.notes, seed: config.seed });
     await writeFileAtomic(path.join(runDir, RUN_FILES.config), configToYaml(config));
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
   }

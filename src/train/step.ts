@@ -41,7 +41,16 @@ function updateRunningStats(net: Network, r: BatchStatsRecord): void {
   variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
 }
 
-/** Loss, its gradients (by logical name) and the BatchNorm statistics, without updating anything. */
+/** Frees what lossAndGrads had to keep past variableGrads' own tidy. */
+export function disposeKept(batchStats: BatchStatsRecord[], extras: tf.Tensor): void {
+  for (const r of batchStats) tf.dispose([r.stats.mean, r.stats.variance]);
+  extras.dispose();
+}
+
+/**
+ * Loss, its gradients (by logical name) and the BatchNorm statistics, without updating anything.
+ * `batchStats` and `extras` are kept tensors: the caller frees them with disposeKept.
+ */
 export function lossAndGrads(
   l: Learner,
   x: tf.Tensor,
@@ -78,7 +87,9 @@ export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
     const { value, grads, batchStats, extras } = lossAndGrads(l, x, y);
     l.opt.step(trainableVariables(l), grads);
     for (const r of batchStats) updateRunningStats(l.net, r);
-    return tf.concat([tf.reshape(value, [1]), extras]);
+    const out = tf.concat([tf.reshape(value, [1]), extras]);
+    disposeKept(batchStats, extras); // kept tensors outlive tidy: free them here
+    return out;
   });
   const [loss, expectedNll, kl, correct] = numbers.dataSync();
   numbers.dispose();
