@@ -1,0 +1,313 @@
+// The command table: each command's flags (one source for yargs and for the synopses in `vds --help`),
+// the option object its function receives, and where that function lives. Command modules are imported
+// only when their command runs, so `vds --help` never loads tfjs.
+import type { Options, PositionalOptions } from 'yargs';
+import { BACKENDS } from '../config/schema.ts';
+
+export const PROGRESS_MODES = ['auto', 'bar', 'plain', 'none'] as const;
+export const FETCHABLE = ['mnist', 'fashion-mnist', 'svhn', 'svhn-extra', 'all'] as const;
+export const REPORT_FORMATS = ['svg', 'png'] as const;
+
+type Backend = (typeof BACKENDS)[number];
+
+// ---- what each command function receives -------------------------------------------------------------
+
+export interface TrainCliOptions {
+  config?: string;
+  set: string[];
+  printConfig: boolean;
+  resume?: string;
+  backend?: Backend;
+  runId?: string;
+  resultsDir?: string;
+  dataDir?: string;
+  progress: (typeof PROGRESS_MODES)[number];
+  verbose: boolean;
+}
+export interface SweepCliOptions {
+  config: string;
+  jobs?: number;
+  dryRun: boolean;
+  set: string[];
+  resultsDir?: string;
+  backend?: Backend;
+}
+export interface PruneCliOptions {
+  runDir: string;
+  threshold?: number;
+  rule?: 'threshold' | 'expected';
+  backend?: Backend;
+  dataDir?: string;
+}
+export interface ReportCliOptions {
+  resultsDir: string;
+  out?: string;
+  formats?: (typeof REPORT_FORMATS)[number][];
+}
+export interface DataFetchCliOptions {
+  datasets: string[];
+  dataDir?: string;
+  offline: boolean;
+}
+export interface DataListCliOptions {
+  dataDir?: string;
+  json: boolean;
+}
+export interface BenchCliOptions {
+  backend?: Backend;
+  depths: number[];
+  batch: number;
+  reps: number;
+  json: boolean;
+}
+export interface DoctorCliOptions {
+  backend?: Backend;
+  json: boolean;
+}
+
+export type ParsedCommand =
+  | { command: 'train'; options: TrainCliOptions }
+  | { command: 'sweep'; options: SweepCliOptions }
+  | { command: 'prune'; options: PruneCliOptions }
+  | { command: 'report'; options: ReportCliOptions }
+  | { command: 'data fetch'; options: DataFetchCliOptions }
+  | { command: 'data list'; options: DataListCliOptions }
+  | { command: 'bench'; options: BenchCliOptions }
+  | { command: 'doctor'; options: DoctorCliOptions };
+
+export type CommandName = ParsedCommand['command'];
+
+// ---- flags -------------------------------------------------------------------------------------------
+
+/** A yargs option plus the placeholder shown in synopses (`--config FILE`). */
+export interface Flag extends Options {
+  arg?: string; // placeholder for the value; none for booleans
+  repeat?: boolean; // may be given more than once: `[--set k=v]...`
+}
+
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+const backend: Flag = { type: 'string', choices: BACKENDS, arg: 'B', describe: 'tfjs backend (default: the config\'s, else auto: tensorflow-gpu → tensorflow → wasm → cpu)' };
+const set: Flag = { type: 'string', arg: 'k=v', repeat: true, default: [], coerce: list, describe: 'override a config key by its dotted path, value as YAML: --set train.lr=0.05, --set train.lrMilestones=[100,200]' };
+const resultsDir: Flag = { type: 'string', arg: 'DIR', describe: 'where runs are written (overrides the config\'s resultsDir)' };
+const dataDir: Flag = { type: 'string', arg: 'DIR', describe: 'where datasets live (default: $VDS_DATA_DIR, else ./datasets)' };
+const json: Flag = { type: 'boolean', default: false, describe: 'print JSON instead of a table' };
+
+export interface CommandSpec {
+  name: CommandName;
+  yargs: string; // yargs command string, with positionals
+  synopsis: string; // positional part of the synopsis
+  describe: string;
+  flags: Record<string, Flag>;
+  positionals?: Record<string, PositionalOptions>;
+  /** Cross-flag checks yargs cannot express; return an error message or null. */
+  check?: (a: Record<string, unknown>) => string | null;
+  /** argv (camel-cased by yargs) → the options object the command receives. */
+  options: (a: Record<string, unknown>) => object;
+  module: string; // src/commands/<module>.ts
+  fn: string; // its exported function
+}
+
+/** Drop keys whose value is undefined, so `{ backend: undefined }` reads as "not given". */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+const wholeAtLeast = (min: number, flag: string, v: unknown): string | null =>
+  v === undefined || (Number.isInteger(v) && (v as number) >= min) ? null : `${flag} expects a whole number ≥ ${min}, got ${String(v)}`;
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'train',
+    yargs: 'train',
+    synopsis: '',
+    describe: 'train one network (learnt or fixed depth); the run directory is the last line of stdout',
+    flags: {
+      config: { type: 'string', alias: 'c', arg: 'FILE', describe: 'training config (YAML), e.g. configs/quickstart.yaml; required unless --resume' },
+      set,
+      'print-config': { type: 'boolean', default: false, describe: 'print the resolved config (defaults + file + overrides) and exit' },
+      resume: { type: 'string', arg: 'RUN_DIR', conflicts: 'config', describe: 'continue an interrupted run from its last checkpoint (config comes from the checkpoint)' },
+      backend,
+      'run-id': { type: 'string', arg: 'ID', describe: 'name of the run directory (default: derived from the config and the time)' },
+      'results-dir': resultsDir,
+      'data-dir': dataDir,
+      progress: { type: 'string', choices: PROGRESS_MODES, default: 'auto', arg: 'MODE', describe: 'progress display (auto: a bar on a terminal, plain lines otherwise)' },
+      verbose: { type: 'boolean', alias: 'v', default: false, describe: 'log more (backend selection notes)' },
+    },
+    check: (a) => (a.config === undefined && a.resume === undefined ? 'vds train needs --config FILE (or --resume RUN_DIR)' : null),
+    options: (a): TrainCliOptions =>
+      defined({
+        config: a.config as string | undefined,
+        set: a.set as string[],
+        printConfig: a.printConfig as boolean,
+        resume: a.resume as string | undefined,
+        backend: a.backend as Backend | undefined,
+        runId: a.runId as string | undefined,
+        resultsDir: a.resultsDir as string | undefined,
+        dataDir: a.dataDir as string | undefined,
+        progress: a.progress as TrainCliOptions['progress'],
+        verbose: a.verbose as boolean,
+      }),
+    module: 'train',
+    fn: 'trainCommand',
+  },
+  {
+    name: 'sweep',
+    yargs: 'sweep',
+    synopsis: '',
+    describe: 'run a grid of training runs (method × depth × dataset × seed) N at a time; skips finished runs',
+    flags: {
+      config: { type: 'string', alias: 'c', demandOption: true, arg: 'FILE', describe: 'sweep file, e.g. configs/paper/mnist.yaml' },
+      jobs: { type: 'number', alias: 'j', arg: 'N', describe: 'runs at a time (default: one per core on wasm/cpu, one on tensorflow)' },
+      'dry-run': { type: 'boolean', default: false, describe: 'list the runs and what would happen to each, run nothing' },
+      set,
+      'results-dir': resultsDir,
+      backend,
+    },
+    check: (a) => wholeAtLeast(1, '--jobs', a.jobs),
+    options: (a): SweepCliOptions =>
+      defined({
+        config: a.config as string,
+        jobs: a.jobs as number | undefined,
+        dryRun: a.dryRun as boolean,
+        set: a.set as string[],
+        resultsDir: a.resultsDir as string | undefined,
+        backend: a.backend as Backend | undefined,
+      }),
+    module: 'sweep',
+    fn: 'sweepCommand',
+  },
+  {
+    name: 'prune',
+    yargs: 'prune <runDir>',
+    synopsis: 'RUN_DIR',
+    describe: 'cut a trained learnt-depth network at d*, save it, and compare full vs pruned on the test split',
+    positionals: { runDir: { type: 'string', describe: 'a run directory from vds train' } },
+    flags: {
+      threshold: { type: 'number', arg: 'X', describe: 'd* = smallest d with q_d > X · max q, X in (0, 1] (default: the run\'s, 0.95)' },
+      rule: { type: 'string', choices: ['threshold', 'expected'], arg: 'RULE', describe: 'threshold, or expected: d* = round(E_q[d])' },
+      backend,
+      'data-dir': dataDir,
+    },
+    check: (a) => {
+      const t = a.threshold;
+      if (t !== undefined && !(typeof t === 'number' && t > 0 && t <= 1)) return `--threshold expects a number in (0, 1], got ${String(t)}`;
+      if (t !== undefined && a.rule === 'expected') return '--threshold and --rule expected are mutually exclusive: the expected rule has no threshold';
+      return null;
+    },
+    options: (a): PruneCliOptions =>
+      defined({
+        runDir: a.runDir as string,
+        threshold: a.threshold as number | undefined,
+        rule: a.rule as PruneCliOptions['rule'],
+        backend: a.backend as Backend | undefined,
+        dataDir: a.dataDir as string | undefined,
+      }),
+    module: 'prune',
+    fn: 'pruneCommand',
+  },
+  {
+    name: 'report',
+    yargs: 'report [resultsDir]',
+    synopsis: '[RESULTS_DIR]',
+    describe: 'tables and figures (accuracy, LL, calibration, q(d), speed-up) from the run directories',
+    positionals: { resultsDir: { type: 'string', default: 'results', describe: 'directory holding runs and sweeps' } },
+    flags: {
+      out: { type: 'string', arg: 'DIR', describe: 'where to write the report (default: <RESULTS_DIR>/report)' },
+      format: { type: 'string', arg: 'svg,png', describe: 'figure formats, comma-separated' },
+    },
+    check: (a) => {
+      if (a.format === undefined) return null;
+      const bad = String(a.format).split(',').filter((f) => !(REPORT_FORMATS as readonly string[]).includes(f.trim()));
+      return bad.length ? `--format: unknown format ${bad.map((b) => `"${b}"`).join(', ')}; expected a comma-separated list of ${REPORT_FORMATS.join(', ')}` : null;
+    },
+    options: (a): ReportCliOptions =>
+      defined({
+        resultsDir: a.resultsDir as string,
+        out: a.out as string | undefined,
+        formats: a.format === undefined ? undefined : (String(a.format).split(',').map((f) => f.trim()) as ReportCliOptions['formats']),
+      }),
+    module: 'report',
+    fn: 'reportCommand',
+  },
+  {
+    name: 'data fetch',
+    yargs: 'fetch <datasets..>',
+    synopsis: `<${FETCHABLE.join('|')}>...`,
+    describe: 'download and verify the official dataset files (svhn-extra adds SVHN\'s extra split)',
+    positionals: { datasets: { type: 'string', array: true, choices: FETCHABLE, describe: 'datasets to fetch' } },
+    flags: {
+      'data-dir': dataDir,
+      offline: { type: 'boolean', default: false, describe: 'do not download; only verify and prepare files already in the data dir' },
+    },
+    options: (a): DataFetchCliOptions => defined({ datasets: list(a.datasets) as string[], dataDir: a.dataDir as string | undefined, offline: a.offline as boolean }),
+    module: 'data',
+    fn: 'dataFetchCommand',
+  },
+  {
+    name: 'data list',
+    yargs: 'list',
+    synopsis: '',
+    describe: 'list the datasets and whether each is ready to use',
+    flags: { 'data-dir': dataDir, json },
+    options: (a): DataListCliOptions => defined({ dataDir: a.dataDir as string | undefined, json: a.json as boolean }),
+    module: 'data',
+    fn: 'dataListCommand',
+  },
+  {
+    name: 'bench',
+    yargs: 'bench',
+    synopsis: '',
+    describe: 'time a training step and a prediction pass at given depths on a backend',
+    flags: {
+      backend,
+      depth: { type: 'number', arg: 'D', repeat: true, default: [10, 50], coerce: list, describe: 'max depth to time (repeatable)' },
+      batch: { type: 'number', default: 128, arg: 'N', describe: 'batch size' },
+      reps: { type: 'number', default: 5, arg: 'N', describe: 'timed repetitions after a warm-up' },
+      json,
+    },
+    check: (a) =>
+      (a.depth as unknown[]).map((d) => wholeAtLeast(0, '--depth', d)).find((m) => m) ?? wholeAtLeast(1, '--batch', a.batch) ?? wholeAtLeast(1, '--reps', a.reps),
+    options: (a): BenchCliOptions =>
+      defined({ backend: a.backend as Backend | undefined, depths: a.depth as number[], batch: a.batch as number, reps: a.reps as number, json: a.json as boolean }),
+    module: 'bench',
+    fn: 'benchCommand',
+  },
+  {
+    name: 'doctor',
+    yargs: 'doctor',
+    synopsis: '',
+    describe: 'which backends load here, which one auto picks, and a gradient check on it',
+    flags: { backend, json },
+    options: (a): DoctorCliOptions => defined({ backend: a.backend as Backend | undefined, json: a.json as boolean }),
+    module: 'doctor',
+    fn: 'doctorCommand',
+  },
+];
+
+/** `vds prune RUN_DIR [--threshold X] [--rule RULE] ...`: generated from the flags, so it cannot drift. */
+export function synopsis(c: CommandSpec): string {
+  const parts = [`vds ${c.name}`, c.synopsis].filter(Boolean);
+  for (const [name, f] of Object.entries(c.flags)) {
+    const value = f.choices && f.choices.length <= 4 ? ` ${(f.choices as string[]).join('|')}` : f.arg ? ` ${f.arg}` : '';
+    const flag = `--${name}${value}`;
+    parts.push(f.demandOption ? flag : `[${flag}]${f.repeat ? '...' : ''}`);
+  }
+  return parts.join(' ');
+}
+
+/** The yargs option object without our synopsis-only fields. */
+export function yargsOption(f: Flag): Options {
+  const { arg, repeat: _repeat, ...o } = f;
+  return arg ? { requiresArg: true, ...o } : o; // `--data-dir` with nothing after it is an error, not ""
+
+}
+
+/** Import the command's module now (not at start-up) and return its function. */
+export async function loadCommand(c: CommandSpec): Promise<(o: object) => Promise<void>> {
+  // a computed URL: the module is resolved only when this command runs
+  const m = (await import(new URL(`../commands/${c.module}.ts`, import.meta.url).href)) as Record<string, unknown>;
+  const fn = m[c.fn];
+  if (typeof fn !== 'function') throw new Error(`src/commands/${c.module}.ts does not export ${c.fn}()`);
+  return fn as (o: object) => Promise<void>;
+}

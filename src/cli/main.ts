@@ -1,0 +1,143 @@
+// `vds`: argv → the command table → one command function. This file owns argument parsing and the only
+// process.exit; a VdsError becomes `error: …` and its exit code, anything else is a bug and keeps its stack.
+import yargs, { type Argv } from 'yargs';
+import { VdsError } from '../util/errors.ts';
+import { VDS_VERSION } from '../util/version.ts';
+import { COMMANDS, loadCommand, synopsis, yargsOption, type CommandSpec, type ParsedCommand } from './commands.ts';
+
+export type { ParsedCommand } from './commands.ts';
+
+type Run = (c: CommandSpec, options: object) => Promise<void>;
+
+/** The command named on the command line, if any (longest match: `data fetch` before `data`). */
+function commandOf(argv: string[]): CommandSpec | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return COMMANDS.filter((c) => c.name.split(' ').every((w, i) => words[i] === w)).sort((a, b) => b.name.length - a.name.length)[0];
+}
+
+/** `vds data fetch --help` for an error in `vds data fetch …`; `vds --help` when no command was recognised. */
+function helpFor(argv: string[]): string {
+  const c = commandOf(argv);
+  return c ? `vds ${c.name} --help` : argv.find((a) => !a.startsWith('-')) === 'data' ? 'vds data --help' : 'vds --help';
+}
+
+/** yargs' messages, in our words: flags as typed (`--frob`), stray words quoted, allowed values listed. */
+function reword(msg: string, argv: string[]): string {
+  let m: RegExpExecArray | null;
+  if ((m = /^Did you mean (.*)\?$/.exec(msg))) {
+    return `unknown command "${argv.find((a) => !a.startsWith('-'))}" (did you mean "${m[1]}"?)`;
+  }
+  if ((m = /^Unknown (?:arguments?|command): (.*)$/.exec(msg))) {
+    const names = m[1].split(', ');
+    const find = (n: string) => argv.find((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `-${n}`)?.split('=')[0];
+    // yargs lists `--learning-rate` twice, also as learningRate
+    const typed = (n: string) => find(n) ?? find(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+    const flags = [...new Set(names.map(typed).filter((f): f is string => f !== undefined))];
+    const words = names.filter((n) => typed(n) === undefined);
+    const parts = [];
+    if (flags.length) parts.push(`unknown flag${flags.length > 1 ? 's' : ''} ${flags.join(', ')}`);
+    if (words.length) parts.push(`unexpected argument${words.length > 1 ? 's' : ''} ${words.map((w) => `"${w}"`).join(', ')}`);
+    return parts.join('; ');
+  }
+  if (/^Not enough non-option arguments/.test(msg)) return `missing ${commandOf(argv)?.synopsis.split(' ')[0] || 'argument'}`;
+  if ((m = /^Not enough arguments following: (.*)$/.exec(msg))) return `--${m[1]} needs a value`;
+  if ((m = /^Missing required arguments?: (.*)$/.exec(msg))) return `missing ${m[1].split(', ').map((f) => `--${f}`).join(', ')}`;
+  if ((m = /^Arguments (\S+) and (\S+) are mutually exclusive$/.exec(msg))) return `--${m[1]} and --${m[2]} cannot be given together`;
+  if (msg.startsWith('Invalid values:')) {
+    const lines = [...msg.matchAll(/Argument: (\S+), Given: (.*), Choices: (.*)/g)].map(([, arg, given, choices]) => {
+      const name = commandOf(argv)?.flags[arg] ? `--${arg}` : arg;
+      return `${name}: unknown value ${given}; expected one of ${choices.replace(/"/g, '')}`;
+    });
+    if (lines.length) return lines.join('; ');
+  }
+  return msg;
+}
+
+function define(y: Argv, c: CommandSpec, run: Run, usageError: (m: string) => VdsError): Argv {
+  const word = c.yargs;
+  return y.command(
+    word,
+    c.describe,
+    (sub) => {
+      sub.usage(`Usage: ${synopsis(c)}\n\n${c.describe}`);
+      for (const [k, o] of Object.entries(c.positionals ?? {})) sub.positional(k, o);
+      for (const [k, f] of Object.entries(c.flags)) sub.option(k, yargsOption(f));
+      if (c.check) {
+        sub.check((a) => {
+          const m = c.check!(a as Record<string, unknown>);
+          if (m) throw usageError(m);
+          return true;
+        });
+      }
+      return sub;
+    },
+    (a) => run(c, c.options(a as Record<string, unknown>)),
+  );
+}
+
+/** The whole command line interface; `run` receives the command and its options (tests capture them). */
+export function buildCli(argv: string[], run: Run): Argv {
+  const usageError = (m: string) => new VdsError(reword(m, argv), { hint: `see \`${helpFor(argv)}\`` });
+  const spec = (name: string) => COMMANDS.find((c) => c.name === name)!;
+  let y = yargs(argv)
+    .scriptName('vds')
+    .usage('Usage: vds <command> [flags]\n\nVariational Depth Search in ResNets: learn a posterior over depth in one training run, prune, compare, report.')
+    .parserConfiguration({ 'dot-notation': false })
+    .strict()
+    .recommendCommands()
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .fail((msg, err) => {
+      throw err && !(err.name === 'YError') ? err : usageError(msg ?? err?.message ?? 'invalid arguments');
+    });
+  for (const c of COMMANDS) if (!c.name.includes(' ')) y = define(y, c, run, usageError);
+  y = y.command('data', 'fetch and list datasets', (sub) => {
+    define(sub, spec('data fetch'), run, usageError);
+    define(sub, spec('data list'), run, usageError);
+    return sub.usage('Usage: vds data <fetch|list> [flags]').demandCommand(1, 'vds data needs a subcommand: fetch or list');
+  });
+  return y
+    .demandCommand(1, 'no command given')
+    .epilogue(`Every command and its flags (details: vds <command> --help):\n${COMMANDS.map((c) => `  ${synopsis(c)}`).join('\n')}`)
+    .version(VDS_VERSION)
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(120, y.terminalWidth()));
+}
+
+/** What a command would receive, without running it; null for --help and --version. */
+export async function parseArgs(argv: string[]): Promise<ParsedCommand | null> {
+  let got = null as ParsedCommand | null;
+  await buildCli(argv, async (c, options) => {
+    got = { command: c.name, options } as ParsedCommand;
+  }).parseAsync();
+  return got;
+}
+
+async function execute(c: CommandSpec, options: object): Promise<void> {
+  const fn = await loadCommand(c);
+  await fn(options);
+}
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof VdsError) {
+    process.stderr.write(`error: ${e.format()}\n`);
+    return e.exitCode;
+  }
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 1;
+}
+
+/** Wait until everything written to stdout and stderr has left the process. */
+const drain = (s: NodeJS.WriteStream) => new Promise<void>((r) => s.write('', () => r()));
+
+export async function main(argv: string[]): Promise<void> {
+  let code = 0;
+  try {
+    await buildCli(argv, execute).parseAsync();
+  } catch (e) {
+    code = exitCodeFor(e);
+  }
+  await Promise.all([drain(process.stdout), drain(process.stderr)]);
+  process.exit(code); // the one exit: commands return or throw, and leave no reason to linger
+}
