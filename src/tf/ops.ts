@@ -2,12 +2,32 @@
 // [kh, kw, in, out], linear weights [in, out]. The model calls only these, so their gradients can be made
 // fast for the wasm backend in one place without touching the model (the parity test guards the numbers).
 import { tf } from './tf.ts';
+import { channelSum, fastGradientsActive, registerFastConvGradient } from './fast-grads.ts';
+
+type SaveFn = (tensors: tf.Tensor[]) => void;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type CustomFn = (...args: any[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] };
+/** tf.customGrad with plain tensor parameters (every tensor that needs a gradient must be a parameter). */
+const custom = (fn: CustomFn): ((...xs: tf.Tensor[]) => tf.Tensor) => tf.customGrad(fn as never) as never;
+
+// The gradient of every conv2d (stride 1) becomes the fast one when fast gradients are active (wasm).
+registerFastConvGradient();
 
 export const BN_EPS = 1e-5; // PyTorch's default (tfjs-layers uses 1e-3)
 
 /** Convolution with bias, stride 1. `pad` 'valid' (no padding) or 'same' (3×3 with padding 1). */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, pad: 'valid' | 'same'): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, w, 1, pad), b);
+  return addChannelBias(tf.conv2d(x, w, 1, pad), b);
+}
+
+/** y + b over the last axis; the gradient of b is a per-channel sum done as one matmul. */
+function addChannelBias<T extends tf.Tensor>(y: T, b: tf.Tensor1D): T {
+  if (!fastGradientsActive()) return tf.add(y, b);
+  const f = custom((yy: tf.Tensor, bb: tf.Tensor) => ({
+    value: tf.add(yy, bb),
+    gradFunc: (dy: tf.Tensor) => [tf.clone(dy), channelSum(dy)],
+  }));
+  return f(y, b) as T;
 }
 
 /** Fully connected layer: [B, in] · [in, out] + [out]. */
@@ -32,9 +52,29 @@ export function batchNormTrain(
 ): { y: tf.Tensor; stats: BatchStats } {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const { mean, variance } = tf.moments(x, axes);
-  const y = tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS);
   const count = x.size / x.shape[x.shape.length - 1];
-  return { y, stats: { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count } };
+  const stats = { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count };
+  if (!fastGradientsActive()) return { y: tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS), stats };
+  // Same forward; closed-form backward (the statistics are constants here, their dependence on x is in
+  // the formula): x̂ = (x − μ)/√(σ² + ε), dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/√(σ² + ε) · (dy − (dβ + x̂·dγ)/N).
+  // Tensors made in the forward pass are disposed before the backward pass unless saved.
+  const f = custom((xx: tf.Tensor, g: tf.Tensor, bt: tf.Tensor, save: SaveFn) => {
+    save([xx, g, mean, variance]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+      tf.tidy(() => {
+        const [x0, g0, m0, v0] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const xhat = tf.batchNorm(x0, m0, v0, undefined, undefined, BN_EPS);
+        const dBeta = channelSum(dy);
+        const dGamma = channelSum(tf.mul(dy, xhat));
+        const k = tf.mul(g0, tf.rsqrt(tf.add(v0, BN_EPS))); // γ/√(σ² + ε)
+        const a = tf.div(tf.mul(k, dGamma), -count);
+        const c = tf.div(tf.mul(k, dBeta), -count);
+        const dx = tf.add(tf.mul(dy, k), tf.add(tf.mul(xhat, a), c));
+        return [dx, dGamma, dBeta];
+      });
+    return { value: tf.batchNorm(xx, mean, variance, bt as tf.Tensor1D, g as tf.Tensor1D, BN_EPS), gradFunc };
+  });
+  return { y: f(x, gamma, beta), stats };
 }
 
 /** Eval-mode batch norm with running statistics. */
@@ -50,12 +90,34 @@ export function batchNormEval(
 
 /** Global mean over H and W: [B, H, W, C] → [B, C]. */
 export function globalMeanPool(x: tf.Tensor4D): tf.Tensor2D {
-  return tf.mean(x, [1, 2]) as tf.Tensor2D;
+  if (!fastGradientsActive()) return tf.mean(x, [1, 2]) as tf.Tensor2D;
+  const [B, H, W, C] = x.shape;
+  // backward: dy/(H·W) copied to every position, by a nearest-neighbour resize of [B,1,1,C]
+  const f = custom((xx: tf.Tensor) => ({
+    value: tf.mean(xx, [1, 2]),
+    gradFunc: (dy: tf.Tensor) =>
+      tf.tidy(() => tf.image.resizeNearestNeighbor(tf.reshape(tf.div(dy, H * W), [B, 1, 1, C]) as tf.Tensor4D, [H, W])),
+  }));
+  return f(x) as tf.Tensor2D;
 }
 
 /** 2×2 average pooling, stride 2. */
 export function avgPool2(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.avgPool(x, 2, 2, 'valid');
+  if (!fastGradientsActive()) return tf.avgPool(x, 2, 2, 'valid');
+  const [, H, W] = x.shape;
+  // backward: dy/4 copied to its 2×2 window (nearest-neighbour ×2 upsampling); an odd last row/column
+  // took no part in the forward pass and gets zero
+  const f = custom((xx: tf.Tensor) => ({
+    value: tf.avgPool(xx as tf.Tensor4D, 2, 2, 'valid'),
+    gradFunc: (dy: tf.Tensor) =>
+      tf.tidy(() => {
+        const [, h, w] = dy.shape;
+        let g = tf.image.resizeNearestNeighbor(tf.mul(dy, 0.25) as tf.Tensor4D, [2 * h, 2 * w]);
+        if (2 * h !== H || 2 * w !== W) g = tf.pad(g, [[0, 0], [0, H - 2 * h], [0, W - 2 * w], [0, 0]]);
+        return g;
+      }),
+  }));
+  return f(x) as tf.Tensor4D;
 }
 
 export const relu = <T extends tf.Tensor>(x: T): T => tf.relu(x);
