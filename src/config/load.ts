@@ -7,7 +7,7 @@ import YAML, { LineCounter, isMap, isScalar, type Document, type Node as YamlNod
 import { VdsError } from '../util/errors.ts';
 import { defaultConfig } from './defaults.ts';
 import { checkRules, type Problem } from './rules.ts';
-import { SCHEMA, VECTOR_DATASETS, leafPaths, nodeAt, unknownKeyMessage, type Node } from './schema.ts';
+import { VECTOR_DATASETS, leafPaths, nodeAt, unknownKeyMessage, type Node } from './schema.ts';
 import type { VdsConfig } from './types.ts';
 
 export type DeepPartial<T> = T extends readonly (infer U)[] ? readonly U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
@@ -285,4 +285,3 @@ export function loadConfig(o: LoadOptions = {}): LoadResult {
   return resolve({ base: o.base ?? defaultConfig(), deriveKind: o.base === undefined }, steps);
 }
 
-export { SCHEMA };

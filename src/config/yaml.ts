@@ -1,8 +1,8 @@
 // A resolved config as YAML, in the schema's key order (so run directories diff cleanly), and back.
 import YAML, { isSeq, visit } from 'yaml';
 import { defaultConfig } from './defaults.ts';
-import { SCHEMA, layers, resolve } from './load.ts';
-import type { Node } from './schema.ts';
+import { layers, resolve } from './load.ts';
+import { SCHEMA, type Node } from './schema.ts';
 import type { VdsConfig } from './types.ts';
 
 function ordered(n: Node, v: unknown): unknown {
