@@ -108,6 +108,22 @@ const CASES: Case[] = [
     ref: ([x, g, b]) => bnRef(x, g, b, 5),
   },
   {
+    name: 'batchNormTrain statistics (mean and biased variance)',
+    shapes: [[3, 2, 2, 3]],
+    outShape: [2, 3],
+    tfOp: ([x]) => {
+      const { stats } = batchNormTrain(x, tf.ones([3]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D);
+      return tf.stack([stats.mean, stats.variance]);
+    },
+    ref: ([x]) => {
+      const C = 3;
+      const N = x.length / C;
+      const m = [0, 1, 2].map((c) => x.filter((_, i) => i % C === c).reduce((a, v) => a + v, 0) / N);
+      const v = [0, 1, 2].map((c) => x.filter((_, i) => i % C === c).reduce((a, u) => a + (u - m[c]) ** 2, 0) / N);
+      return [...m, ...v];
+    },
+  },
+  {
     name: 'globalMeanPool',
     shapes: [[2, 3, 4, 5]],
     outShape: [2, 5],

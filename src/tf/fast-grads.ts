@@ -116,7 +116,24 @@ export function registerFastConvGradient(): void {
     const [x, w] = saved as [tf.Tensor4D, tf.Tensor4D];
     const g = dy as tf.Tensor4D;
     const p = convPads(x.shape, [...w.shape], pad, dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined);
-    return { x: () => convInputGrad(g, w, p), filter: () => convFilterGrad(x, g, w.shape, p) };
+    // The engine keeps every saved tensor and every intermediate gradient until the whole backward pass
+    // ends; free ours as soon as they are spent. TF.js calls the thunks in input order (x, then filter):
+    // x's gradient needs only dy and w, so x goes after the filter gradient, and dy too once x's gradient
+    // has been taken (when it is not wanted — the stem, whose input is data — dy is left to the engine).
+    let xDone = false;
+    return {
+      x: () => {
+        const dx = convInputGrad(g, w, p);
+        xDone = true;
+        return dx;
+      },
+      filter: () => {
+        const dw = convFilterGrad(x, g, w.shape, p);
+        x.dispose();
+        if (xDone) g.dispose();
+        return dw;
+      },
+    };
   };
   tf.registerGradient({ kernelName: 'Conv2D', inputsToSave: ['x', 'filter'], gradFunc: gradFunc as unknown as tf.GradFunc });
   registered = true;

@@ -17,7 +17,9 @@ export const BN_EPS = 1e-5; // PyTorch's default (tfjs-layers uses 1e-3)
 
 /** Convolution with bias, stride 1. `pad` 'valid' (no padding) or 'same' (3×3 with padding 1). */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, pad: 'valid' | 'same'): tf.Tensor4D {
-  return addChannelBias(tf.conv2d(x, w, 1, pad), b);
+  // tidy: the pre-bias tensor is freed at once (each op frees its temporaries, the tape keeps what the
+  // backward pass needs), which keeps training memory linear in depth at a modest slope
+  return tf.tidy(() => addChannelBias(tf.conv2d(x, w, 1, pad), b));
 }
 
 /** y + b over the last axis; the gradient of b is a per-channel sum done as one matmul. */
@@ -25,7 +27,8 @@ function addChannelBias<T extends tf.Tensor>(y: T, b: tf.Tensor1D): T {
   if (!fastGradientsActive()) return tf.add(y, b);
   const f = custom((yy: tf.Tensor, bb: tf.Tensor) => ({
     value: tf.add(yy, bb),
-    gradFunc: (dy: tf.Tensor) => [tf.clone(dy), channelSum(dy)],
+    // dy itself (not a clone) goes on, so the conv gradient can free it once used
+    gradFunc: (dy: tf.Tensor) => [dy, channelSum(dy)],
   }));
   return f(y, b) as T;
 }
@@ -50,11 +53,19 @@ export function batchNormTrain(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
 ): { y: tf.Tensor; stats: BatchStats } {
+  return tf.tidy(() => batchNormTrainImpl(x, gamma, beta) as never) as { y: tf.Tensor; stats: BatchStats };
+}
+
+function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D): { y: tf.Tensor; stats: BatchStats } {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
-  const { mean, variance } = tf.moments(x, axes);
   const count = x.size / x.shape[x.shape.length - 1];
-  const stats = { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count };
-  if (!fastGradientsActive()) return { y: tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS), stats };
+  if (!fastGradientsActive()) {
+    const { mean, variance } = tf.moments(x, axes);
+    const stats = { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count };
+    return { y: tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS), stats };
+  }
+  const { mean, variance } = batchMoments(x);
+  const stats = { mean, variance, count };
   // Same forward; closed-form backward (the statistics are constants here, their dependence on x is in
   // the formula): x̂ = (x − μ)/√(σ² + ε), dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/√(σ² + ε) · (dy − (dβ + x̂·dγ)/N).
   // Tensors made in the forward pass are disposed before the backward pass unless saved.
@@ -70,11 +81,39 @@ export function batchNormTrain(
         const a = tf.div(tf.mul(k, dGamma), -count);
         const c = tf.div(tf.mul(k, dBeta), -count);
         const dx = tf.add(tf.mul(dy, k), tf.add(tf.mul(xhat, a), c));
+        // Nothing reads dy or the saved input after this node's backward pass: free them now rather
+        // than when the whole backward pass ends (halves the peak memory of deep networks).
+        dy.dispose();
+        x0.dispose();
         return [dx, dGamma, dBeta];
       });
     return { value: tf.batchNorm(xx, mean, variance, bt as tf.Tensor1D, g as tf.Tensor1D, BN_EPS), gradFunc };
   });
   return { y: f(x, gamma, beta), stats };
+}
+
+/**
+ * tf.moments over every axis but the last, as one custom op: the same values, but autodiff records one
+ * node that saves only x, instead of tf.moments' sub/square/mean nodes that keep a full-size x − μ alive
+ * until the backward pass ends. Gradient: d/dx (a·μ + b·σ²) = a/N + 2b(x − μ)/N.
+ */
+function batchMoments(x: tf.Tensor): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const C = x.shape[x.shape.length - 1];
+  const N = x.size / C;
+  const f = custom((xx: tf.Tensor, save: SaveFn) => {
+    const m = tf.moments(xx, axes);
+    save([xx, m.mean]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor =>
+      tf.tidy(() => {
+        const [x0, m0] = saved;
+        const [dMean, dVar] = tf.unstack(dy);
+        return tf.add(tf.mul(tf.sub(x0, m0), tf.mul(dVar, 2 / N)), tf.div(dMean, N));
+      });
+    return { value: tf.stack([m.mean, m.variance]), gradFunc };
+  });
+  const [mean, variance] = tf.unstack(f(x)) as [tf.Tensor1D, tf.Tensor1D];
+  return { mean, variance };
 }
 
 /** Eval-mode batch norm with running statistics. */
@@ -120,6 +159,22 @@ export function avgPool2(x: tf.Tensor4D): tf.Tensor4D {
   return f(x) as tf.Tensor4D;
 }
 
-export const relu = <T extends tf.Tensor>(x: T): T => tf.relu(x);
+export function relu<T extends tf.Tensor>(x: T): T {
+  if (!fastGradientsActive()) return tf.relu(x);
+  // same forward; the backward pass keeps only the output (x > 0 ⇔ relu(x) > 0) and frees it and dy as
+  // soon as it has run
+  const f = custom((xx: tf.Tensor, save: SaveFn) => {
+    const y = tf.relu(xx);
+    save([y]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
+      const dx = tf.tidy(() => tf.mul(dy, tf.step(saved[0])));
+      dy.dispose();
+      saved[0].dispose();
+      return dx;
+    };
+    return { value: y, gradFunc };
+  });
+  return f(x) as T;
+}
 
 export const BN_MOMENTUM = 0.1; // PyTorch: running = 0.9·running + 0.1·batch (tfjs-layers uses 0.99)

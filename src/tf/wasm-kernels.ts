@@ -87,8 +87,37 @@ function conv2DBackpropFilterWasm(args: { inputs: Record<string, TensorInfo>; ba
   }
 }
 
-/** Registers the kernels vds adds to the wasm backend (idempotent). */
+/**
+ * Identity (tf.clone, and every tensor autodiff saves for the backward pass) that shares the buffer and
+ * counts a reference, as the cpu backend's does, instead of the wasm backend's own, which copies: TF.js
+ * tensors are immutable (kernels always write new outputs, Variable.assign swaps buffers), so sharing is
+ * safe, and the copy doubled the memory a training step holds on wasm.
+ */
+function identitySharedWasm(args: { inputs: Record<string, TensorInfo>; backend: unknown }): TensorInfo {
+  const { x } = args.inputs;
+  const backend = args.backend as WasmBackendLike & { incRef(dataId: object): void };
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+let identityReplaced = false;
+
+/** Registers the kernels vds adds to (or replaces in) the wasm backend (idempotent). */
 export function registerWasmKernels(): void {
+  if (!identityReplaced) {
+    const original = tf.getKernel('Identity', 'wasm');
+    if (original) {
+      const copying = original.kernelFunc;
+      tf.unregisterKernel('Identity', 'wasm');
+      tf.registerKernel({
+        kernelName: 'Identity',
+        backendName: 'wasm',
+        kernelFunc: ((args: { inputs: Record<string, TensorInfo>; backend: unknown }) =>
+          args.inputs.x.dtype === 'string' ? copying(args as never) : identitySharedWasm(args)) as unknown as tf.KernelFunc,
+      });
+      identityReplaced = true;
+    }
+  }
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({
       kernelName: 'Conv2DBackpropFilter',
