@@ -23,9 +23,18 @@ export function fastGradientsActive(): boolean {
   return mode === 'on' || (mode === 'auto' && tf.getBackend() === 'wasm');
 }
 
-/** Σ over every axis but the last: [..., C] → [C]. (The Sum kernel beats ones[1,N]·X[N,C] on wasm in situ.) */
+/**
+ * Σ over every axis but the last: [..., C] → [C]. For NHWC tensors this is one XNNPACK average pool over
+ * the whole [B·H, W] plane times its size (~10× faster on wasm than the Sum kernel, which transposes the
+ * channels to the front first); other ranks use tf.sum.
+ */
 export function channelSum(t: tf.Tensor): tf.Tensor1D {
-  return tf.sum(t, t.shape.slice(0, -1).map((_, i) => i)) as tf.Tensor1D;
+  return tf.tidy(() => {
+    if (t.rank !== 4 || tf.getBackend() !== 'wasm') return tf.sum(t, t.shape.slice(0, -1).map((_, i) => i)) as tf.Tensor1D;
+    const [B, H, W, C] = t.shape;
+    const pooled = tf.avgPool(tf.reshape(t, [1, B * H, W, C]) as tf.Tensor4D, [B * H, W], 1, 'valid');
+    return tf.reshape(tf.mul(pooled, B * H * W), [C]) as tf.Tensor1D;
+  });
 }
 
 type Pads = { top: number; bottom: number; left: number; right: number };

@@ -80,7 +80,8 @@ function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D)
         const k = tf.mul(g0, tf.rsqrt(tf.add(v0, BN_EPS))); // γ/√(σ² + ε)
         const a = tf.div(tf.mul(k, dGamma), -count);
         const c = tf.div(tf.mul(k, dBeta), -count);
-        const dx = tf.add(tf.mul(dy, k), tf.add(tf.mul(xhat, a), c));
+        // a·x̂ + c in one fused pass over x
+        const dx = tf.add(tf.mul(dy, k), tf.batchNorm(x0, m0, v0, c, a, BN_EPS));
         // Nothing reads dy or the saved input after this node's backward pass: free them now rather
         // than when the whole backward pass ends (halves the peak memory of deep networks).
         dy.dispose();
