@@ -12,6 +12,8 @@ import { marginalLogProbs } from '../vds/predict.ts';
 import { Sgd } from '../train/sgd.ts';
 import { trainStep, type Learner } from '../train/step.ts';
 import { Rng } from '../util/rng.ts';
+import { SplitEvaluator } from '../tf/split-eval.ts';
+import { availableParallelism } from 'node:os';
 import { VdsError } from '../util/errors.ts';
 
 export interface BenchOptions {
@@ -32,6 +34,8 @@ export interface BenchResult {
   peak_rss_mb: number;
   train_step_ms: number; // median
   eval_batch_ms: number; // median
+  eval_threads: number; // 2: the batch is split with a worker thread (wasm under Node is single-threaded)
+  eval_img_s_1thread: number; // the same evaluation on this thread alone
 }
 
 let peakRss = 0;
@@ -81,7 +85,8 @@ export function evalBatch(l: Learner, x: tf.Tensor): Float32Array {
   return out;
 }
 
-export async function benchDepth(backend: string, depth: number, batch: number, reps: number): Promise<BenchResult> {
+/** One depth: warm-up, then `reps` timed train steps and evaluations (medians). */
+export async function benchDepth(backend: string, depth: number, batch: number, reps: number, splitEval = backend === 'wasm'): Promise<BenchResult> {
   const { x, y } = referenceBatch(batch);
   const l = referenceLearner(depth);
   // warm-up: two steps (first step also creates the momentum buffers) and one evaluation
@@ -104,12 +109,37 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
     evals.push(performance.now() - t0);
     sampleRss();
   }
+  const evalSingleMs = median(evals);
+  let evalThreads = 1;
+  let evalMs = evalSingleMs;
+  if (splitEval && availableParallelism() >= 2) {
+    const ev = await SplitEvaluator.start((l.net as ConvResNet).shape, backend);
+    try {
+      await ev.load(l.net, l.posterior);
+      const xs = x.dataSync() as Float32Array;
+      await ev.marginal(l.net, l.posterior, xs, x.shape); // warm-up
+      const split: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        await ev.marginal(l.net, l.posterior, xs, x.shape);
+        split.push(performance.now() - t0);
+        sampleRss();
+      }
+      const ms = median(split);
+      if (process.env.VDS_BENCH_DEBUG) console.error(`split eval ${split.map((v) => v.toFixed(0))} ms vs one thread ${evals.map((v) => v.toFixed(0))} ms`);
+      if (ms < evalMs) {
+        evalMs = ms;
+        evalThreads = 2;
+      }
+    } finally {
+      await ev.terminate();
+    }
+  }
   const after = tf.memory().numTensors;
   disposeReferenceLearner(l);
   x.dispose();
   y.dispose();
   const trainMs = median(train);
-  const evalMs = median(evals);
   return {
     backend,
     depth,
@@ -120,6 +150,8 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
     peak_rss_mb: Math.round(peakRss / 2 ** 20),
     train_step_ms: Math.round(trainMs * 10) / 10,
     eval_batch_ms: Math.round(evalMs * 10) / 10,
+    eval_threads: evalThreads,
+    eval_img_s_1thread: Math.round((batch / evalSingleMs) * 1000 * 10) / 10,
   };
 }
 
@@ -133,7 +165,7 @@ export async function benchCommand(o: { backend?: string; depths: number[]; batc
   if (!o.json) {
     for (const n of sel.notes) console.log(`# ${n}`);
     console.log(`# backend ${sel.name}, tfjs ${tf.version_core}, batch ${o.batch}, ${o.reps} timed reps (median)`);
-    console.log('depth  train img/s  step ms   eval img/s  batch ms  tensors leaked  peak RSS MB');
+    console.log('depth  train img/s  step ms   eval img/s  batch ms  threads  tensors leaked  peak RSS MB');
   }
   for (const depth of o.depths) {
     const r = await benchDepth(sel.name, depth, o.batch, o.reps);
@@ -142,7 +174,7 @@ export async function benchCommand(o: { backend?: string; depths: number[]; batc
     } else {
       console.log(
         `${String(depth).padStart(5)}  ${r.train_img_s.toFixed(1).padStart(11)}  ${r.train_step_ms.toFixed(0).padStart(7)}  ` +
-          `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.tensors_leaked).padStart(14)}  ${String(r.peak_rss_mb).padStart(11)}`,
+          `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.eval_threads).padStart(7)}  ${String(r.tensors_leaked).padStart(14)}  ${String(r.peak_rss_mb).padStart(11)}`,
       );
     }
   }
