@@ -56,7 +56,7 @@ function resumeConfig(o: TrainOptions): VdsConfig {
   }
   // the checkpoint's config, re-validated, with the allowed overrides
   const base = parseResolvedConfig(configToYaml(fromCkpt as VdsConfig), file);
-  return o.set.length ? loadConfig({ overrides: base, sets: o.set }).config : base;
+  return o.set.length ? loadConfig({ base, sets: o.set }).config : base;
 }
 
 export async function trainCommand(o: TrainOptions): Promise<void> {
