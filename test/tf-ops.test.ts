@@ -91,7 +91,8 @@ const convCase = (name: string, xs: number[], ws: number[], pad: 'same' | 'valid
 
 const CASES: Case[] = [
   convCase("conv2d 3×3 'same' + bias", [2, 5, 4, 3], [3, 3, 3, 4], 'same'),
-  convCase("conv2d 1×1 'valid' + bias", [2, 3, 4, 5], [1, 1, 5, 3], 'valid'),
+  convCase("conv2d 1×1 'valid' + bias (more in than out channels)", [2, 3, 4, 5], [1, 1, 5, 3], 'valid'),
+  convCase("conv2d 1×1 'valid' + bias (fewer in than out channels)", [2, 3, 4, 3], [1, 1, 3, 5], 'valid'),
   convCase("conv2d 5×5 'valid' on one channel + bias (the stem)", [2, 7, 6, 1], [5, 5, 1, 3], 'valid'),
   {
     name: 'batchNormTrain 4-D',
