@@ -47,7 +47,9 @@ export async function runSweep(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const counts = { finished: 0, failed: 0, skipped: 0, interrupted: 0 };
-  const save = () => writeManifest(sweepDir, manifest);
+  // workers finish concurrently: chain the manifest writes so they land in order
+  let saving: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> => (saving = saving.then(() => writeManifest(sweepDir, manifest)));
   mkdirSync(path.join(sweepDir, 'logs'), { recursive: true });
 
   const runOne = async (r: PlannedRun): Promise<void> => {

@@ -2,8 +2,11 @@
 import { promises as fs, writeFileSync, renameSync, openSync, fsyncSync, closeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
+let tempCounter = 0;
+
+/** Unique per process and call, so concurrent writes of one target never share a temp file. */
 function tempName(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${tempCounter++}.tmp`);
 }
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
