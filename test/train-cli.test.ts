@@ -1,0 +1,38 @@
+// `vds train` as a user runs it: Ctrl-C saves a checkpoint and exits 130; --resume continues to the end
+// (with --set train.epochs allowed, other changes refused); the run directory is the last line of stdout.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { REPO, vds, vdsAsync } from './helpers/cli.ts';
+import { tempDir } from './helpers/tiny-run.ts';
+
+describe('vds train on the command line', () => {
+  it('Ctrl-C checkpoints and exits 130; --resume finishes the run', async () => {
+    const root = tempDir('cli-train');
+    const args = ['train', '--config', path.join(REPO, 'configs/spirals.yaml'), '--results-dir', root, '--backend', 'wasm', '--progress', 'plain', '--set', 'train.epochs=100000', '--set', 'train.patience=100000'];
+    const run = vdsAsync(args);
+    for (let i = 0; i < 400 && !/epoch 3\//.test(run.output().stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    const runDir = /^run: (.*)$/m.exec(r.stderr)![1];
+    assert.match(r.stderr, /checkpoint saved/);
+    assert.match(r.stderr, /--resume/);
+    assert.equal(JSON.parse(readFileSync(path.join(runDir, 'status.json'), 'utf8')).state, 'interrupted');
+    assert.ok(existsSync(path.join(runDir, 'checkpoints', 'last.ckpt')));
+
+    const refused = vds(['train', '--resume', runDir, '--set', 'model.maxDepth=3']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /model\.maxDepth/);
+
+    const done = vds(['train', '--resume', runDir, '--set', 'train.epochs=5', '--progress', 'plain']);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(done.stdout.trim().split('\n').pop(), runDir, 'the run directory is the last line');
+    assert.equal(JSON.parse(readFileSync(path.join(runDir, 'status.json'), 'utf8')).state, 'finished');
+    const env = JSON.parse(readFileSync(path.join(runDir, 'env.json'), 'utf8'));
+    assert.equal(env.backend, 'wasm');
+    assert.equal(env.resumedAt.length, 1);
+    assert.ok(existsSync(path.join(runDir, 'eval.json')));
+  });
+});
