@@ -10,7 +10,7 @@ import { selectBackend } from '../tf/backend.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';
 import { predictiveMetrics } from '../metrics/index.ts';
-import { readCheckpoint, writeCheckpoint } from '../runs/checkpoint.ts';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../runs/checkpoint.ts';
 import { checkpointPath } from '../runs/execute.ts';
 import { RUN_FILES, type PruneRecord } from '../runs/layout.ts';
 import { pruneTensors, prunedConfig } from '../runs/pruning.ts';
@@ -30,8 +30,7 @@ export interface PruneOptions {
   dataDir?: string;
 }
 
-function loadLearner(file: string, ds: Dataset): { learner: Learner; config: VdsConfig } {
-  const ckpt = readCheckpoint(file);
+function loadLearner(file: string, ds: Dataset, ckpt: Checkpoint = readCheckpoint(file)): { learner: Learner; config: VdsConfig } {
   const config = parseResolvedConfig(configToYaml(ckpt.header.config as VdsConfig), file);
   const learner = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
   restoreLearner(learner, ckpt, file, false);
@@ -70,8 +69,8 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   let file = checkpointPath(runDir, 'best');
   if (!existsSync(file)) file = checkpointPath(runDir, 'last');
   if (!existsSync(file)) throw new VdsError('no checkpoint found (checkpoints/best.ckpt or last.ckpt)', { file: runDir, hint: 'train it first with `vds train`' });
-  const header = readCheckpoint(file).header;
-  const runConfig = header.config as VdsConfig;
+  const ckpt = readCheckpoint(file);
+  const runConfig = ckpt.header.config as VdsConfig;
   if (runConfig.model?.method !== 'learnt') {
     throw new VdsError('only learnt-depth runs can be pruned (model.method is "fixed")', { file, key: 'model.method' });
   }
@@ -82,13 +81,12 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
 
   const backend = await selectBackend((o.backend ?? runConfig.backend) as VdsConfig['backend']);
   const ds = await loadDataset(runConfig.data, runConfig.seed, { dataDir: resolveDataDir(o.dataDir ?? runConfig.data.dir ?? undefined) });
-  const full = loadLearner(file, ds);
+  const full = loadLearner(file, ds, ckpt);
   const D = full.config.model.maxDepth;
   const q = full.learner.posterior.probs();
   const depth = pruneDepth(q, rule);
 
   // the pruned network is written, then loaded back from its own file: what is evaluated is what was saved
-  const ckpt = readCheckpoint(file);
   const prunedFile = checkpointPath(runDir, 'pruned');
   const cfgPruned = prunedConfig(full.config, depth);
   await writeCheckpoint(prunedFile, { vdsVersion: VDS_VERSION, kind: 'pruned', config: cfgPruned, state: { source: file, depth, rule, q } }, pruneTensors(ckpt.tensors, depth));
