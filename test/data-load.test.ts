@@ -16,19 +16,10 @@ import { makeSpirals } from '../src/data/spirals.ts';
 import { listDatasets } from '../src/data/status.ts';
 import { dataListCommand } from '../src/commands/data.ts';
 import { VdsError } from '../src/util/errors.ts';
+import { defaultConfig } from '../src/config/index.ts';
 
 const FIX = path.join(import.meta.dirname, 'fixtures');
-const cfg = (over: Partial<DataConfig>): DataConfig => ({
-  name: 'mnist-fixture',
-  dir: null,
-  validationFraction: 0.1,
-  limit: null,
-  testLimit: null,
-  paths: {},
-  extra: false,
-  spirals: { points: 2000, arms: 2, maxAngleDeg: 720, noise: 0.2, trainFraction: 0.1 },
-  ...over,
-});
+const cfg = (over: Partial<DataConfig>): DataConfig => ({ ...defaultConfig().data, name: 'mnist-fixture', ...over });
 const eq = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => Buffer.from(new Uint8Array(a as Uint8Array)).equals(Buffer.from(new Uint8Array(b as Uint8Array)));
 
 /** <dataDir>/mnist with the real t10k files and train labels, plus 60k training images made by repeating

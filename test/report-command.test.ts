@@ -10,6 +10,7 @@ import { reportCommand } from '../src/commands/report.ts';
 import type { VdsConfig } from '../src/config/types.ts';
 import type { EnvRecord, EvalRecord, PredictiveMetrics, PruneRecord, ReliabilityBin, RunStatus } from '../src/runs/layout.ts';
 import { VdsError } from '../src/util/errors.ts';
+import { defaultConfig } from '../src/config/index.ts';
 
 const VERSION = '0.1.0';
 
@@ -20,14 +21,8 @@ function config(o: { dataset?: string; method: 'learnt' | 'fixed'; D: number; se
     backend: 'cpu',
     resultsDir: 'results',
     data: {
+      ...defaultConfig().data,
       name: (o.dataset ?? 'mnist') as VdsConfig['data']['name'],
-      dir: null,
-      validationFraction: 0.1,
-      limit: null,
-      testLimit: null,
-      paths: {},
-      extra: false,
-      spirals: { points: 2000, arms: 2, maxAngleDeg: 720, noise: 0.2, trainFraction: 0.1 },
     },
     model: { kind: 'conv', method: o.method, maxDepth: o.D, outerWidth: 64, innerWidth: 32, width: 20 },
     prior: { kind: 'geometric', decay: o.decay ?? 0.85 },
