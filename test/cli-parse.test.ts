@@ -52,6 +52,7 @@ const ok: [string, ParsedCommand][] = [
   ['report runs --out rep --format svg,png', { command: 'report', options: { resultsDir: 'runs', out: 'rep', formats: ['svg', 'png'] } }],
   ['data fetch mnist', { command: 'data fetch', options: { datasets: ['mnist'], offline: false } }],
   ['data fetch mnist svhn --data-dir d --offline', { command: 'data fetch', options: { datasets: ['mnist', 'svhn'], dataDir: 'd', offline: true } }],
+  ['data fetch mnist --mirror http://a/ --mirror http://b/', { command: 'data fetch', options: { datasets: ['mnist'], offline: false, mirrors: ['http://a/', 'http://b/'] } }],
   ['data list', { command: 'data list', options: { json: false } }],
   ['data list --data-dir d --json', { command: 'data list', options: { dataDir: 'd', json: true } }],
   ['bench', { command: 'bench', options: { depths: [10, 50], batch: 128, reps: 5, json: false } }],

@@ -48,6 +48,7 @@ export interface DataFetchCliOptions {
   datasets: string[];
   dataDir?: string;
   offline: boolean;
+  mirrors?: string[];
 }
 export interface DataListCliOptions {
   dataDir?: string;
@@ -239,8 +240,10 @@ export const COMMANDS: CommandSpec[] = [
     flags: {
       'data-dir': dataDir,
       offline: { type: 'boolean', default: false, describe: 'do not download; only verify and prepare files already in the data dir' },
+      mirror: { type: 'string', arg: 'URL', repeat: true, coerce: list, describe: 'a base URL to try before the built-in mirrors (repeatable)' },
     },
-    options: (a): DataFetchCliOptions => defined({ datasets: list(a.datasets) as string[], dataDir: a.dataDir as string | undefined, offline: a.offline as boolean }),
+    options: (a): DataFetchCliOptions =>
+      defined({ datasets: list(a.datasets) as string[], dataDir: a.dataDir as string | undefined, offline: a.offline as boolean, mirrors: a.mirror ? list(a.mirror) as string[] : undefined }),
     module: 'data',
     fn: 'dataFetchCommand',
   },
