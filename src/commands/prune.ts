@@ -16,7 +16,7 @@ import { RUN_FILES, type PruneRecord } from '../runs/layout.ts';
 import { pruneTensors, prunedConfig } from '../runs/pruning.ts';
 import { readStatus, writeJson } from '../runs/run-dir.ts';
 import { predictSplit } from '../train/evaluate.ts';
-import { createLearner, disposeLearner, restoreLearner } from '../train/learner.ts';
+import { createLearner, disposeLearner, learnerParams, restoreLearner } from '../train/learner.ts';
 import type { Learner } from '../train/step.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { VdsError } from '../util/errors.ts';
@@ -108,8 +108,8 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
     threshold: rule.rule === 'threshold' ? rule.threshold : null,
     depth,
     q,
-    full: { metrics: predictiveMetrics(fullPass.marginal, fullPass.labels, fullPass.classes), params: full.learner.net.paramCount(D) + D + 1, evalSeconds: fullPass.seconds, depth: D },
-    pruned: { metrics: predictiveMetrics(prunedPass.marginal, prunedPass.labels, prunedPass.classes), params: pruned.learner.net.paramCount(depth) + depth + 1, evalSeconds: prunedPass.seconds, depth },
+    full: { metrics: predictiveMetrics(fullPass.marginal, fullPass.labels, fullPass.classes), params: learnerParams(full.learner, D), evalSeconds: fullPass.seconds, depth: D },
+    pruned: { metrics: predictiveMetrics(prunedPass.marginal, prunedPass.labels, prunedPass.classes), params: learnerParams(pruned.learner, depth), evalSeconds: prunedPass.seconds, depth },
     speedupVsFull: fullPass.seconds / prunedPass.seconds,
     speedupVsFixed: fixedSeconds === null ? null : fixedSeconds / prunedPass.seconds,
     fixedRunDir,

@@ -67,8 +67,10 @@ export async function executeRun(
     // evaluate the weights of the best validation epoch (early stopping), not the last ones
     const bestFile = checkpointPath(runDir, 'best');
     if (existsSync(bestFile)) restoreLearner(l, readCheckpoint(bestFile), bestFile, false);
+    const bestEpoch = state.best?.epoch ?? state.epoch;
     const record = finalEvaluation(l, ds, config, {
-      bestEpoch: state.best?.epoch ?? state.epoch,
+      bestEpoch,
+      validation: state.history[bestEpoch - 1]?.val ?? null,
       epochsRun: state.epoch,
       trainSeconds: state.trainSeconds,
     });

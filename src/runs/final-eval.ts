@@ -3,7 +3,8 @@
 import type { VdsConfig } from '../config/types.ts';
 import type { Dataset } from '../data/types.ts';
 import { predictiveMetrics } from '../metrics/index.ts';
-import { predictSplit, validate } from '../train/evaluate.ts';
+import { predictSplit, type ValidationStats } from '../train/evaluate.ts';
+import { learnerParams } from '../train/learner.ts';
 import type { Learner } from '../train/step.ts';
 import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
@@ -14,7 +15,8 @@ export function finalEvaluation(
   l: Learner,
   ds: Dataset,
   config: VdsConfig,
-  run: { bestEpoch: number; epochsRun: number; trainSeconds: number },
+  // validation: the best epoch's own validation pass (same weights, so no second pass is needed)
+  run: { bestEpoch: number; epochsRun: number; trainSeconds: number; validation: ValidationStats | null },
 ): EvalRecord {
   const D = l.net.maxDepth;
   const learnt = l.posterior.learnt;
@@ -30,8 +32,7 @@ export function finalEvaluation(
   }));
   const cut = learnt && dStar < D ? predictSplit(l, ds, ds.test, bs, dStar, false) : full;
   const pruned = cut === full ? marginal : predictiveMetrics(cut.marginal, cut.labels, cut.classes);
-  const alpha = learnt ? D + 1 : 0;
-  const v = ds.validation.n > 0 ? validate(l, ds, ds.validation, bs) : null;
+  const v = run.validation;
 
   return {
     vdsVersion: VDS_VERSION,
@@ -44,9 +45,9 @@ export function finalEvaluation(
     bestEpoch: run.bestEpoch,
     epochsRun: run.epochsRun,
     trainSeconds: run.trainSeconds,
-    params: l.net.paramCount(D) + alpha,
+    params: learnerParams(l, D),
     marginal,
-    pruned: { ...pruned, depth: dStar, params: l.net.paramCount(dStar) + (learnt ? dStar + 1 : 0) },
+    pruned: { ...pruned, depth: dStar, params: learnerParams(l, dStar) },
     perDepth,
     validation: v
       ? { elbo: v.elbo, nll: v.nll, accuracy: v.accuracy, logLikelihood: v.logLikelihood }

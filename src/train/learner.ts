@@ -20,6 +20,11 @@ export function createLearner(config: VdsConfig, inputShape: number[], classes: 
   return { net, posterior, opt: new Sgd(lr, momentum, weightDecay), logPrior: tf.tensor1d(prior, 'float32'), nTrain };
 }
 
+/** Weights of the network cut at `depth` plus its α (depth + 1 logits; none for a fixed-depth network). */
+export function learnerParams(l: Learner, depth: number): number {
+  return l.net.paramCount(depth) + (l.posterior.learnt ? depth + 1 : 0);
+}
+
 export function disposeLearner(l: Learner): void {
   l.net.store.dispose();
   l.posterior.dispose();
