@@ -23,6 +23,7 @@ export interface TrainCliOptions {
   dataDir?: string;
   progress: (typeof PROGRESS_MODES)[number];
   verbose: boolean;
+  threads?: number;
 }
 export interface SweepCliOptions {
   config: string;
@@ -56,6 +57,7 @@ export interface DataListCliOptions {
 }
 export interface BenchCliOptions {
   backend?: Backend;
+  threads?: number;
   depths: number[];
   batch: number;
   reps: number;
@@ -88,6 +90,11 @@ export interface Flag extends Options {
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
+const threads: Flag = {
+  type: 'number',
+  arg: 'N',
+  describe: 'wasm: train on N threads, each with its share of every batch (default: $VDS_THREADS, else one per core)',
+};
 const backend: Flag = { type: 'string', choices: BACKENDS, arg: 'B', describe: 'tfjs backend (default: the config\'s, else auto: tensorflow-gpu → tensorflow → wasm → cpu)' };
 const set: Flag = { type: 'string', arg: 'k=v', repeat: true, default: [], coerce: list, describe: 'override a config key by its dotted path, value as YAML: --set train.lr=0.05, --set train.lrMilestones=[100,200]' };
 const resultsDir: Flag = { type: 'string', arg: 'DIR', describe: 'where runs are written (overrides the config\'s resultsDir)' };
@@ -134,8 +141,10 @@ export const COMMANDS: CommandSpec[] = [
       'data-dir': dataDir,
       progress: { type: 'string', choices: PROGRESS_MODES, default: 'auto', arg: 'MODE', describe: 'progress display (auto: a bar on a terminal, plain lines otherwise)' },
       verbose: { type: 'boolean', alias: 'v', default: false, describe: 'log more (backend selection notes)' },
+      threads,
     },
-    check: (a) => (a.config === undefined && a.resume === undefined ? 'vds train needs --config FILE (or --resume RUN_DIR)' : null),
+    check: (a) =>
+      a.config === undefined && a.resume === undefined ? 'vds train needs --config FILE (or --resume RUN_DIR)' : wholeAtLeast(1, '--threads', a.threads),
     options: (a): TrainCliOptions =>
       defined({
         config: a.config as string | undefined,
@@ -148,6 +157,7 @@ export const COMMANDS: CommandSpec[] = [
         dataDir: a.dataDir as string | undefined,
         progress: a.progress as TrainCliOptions['progress'],
         verbose: a.verbose as boolean,
+        threads: a.threads as number | undefined,
       }),
     module: 'train',
     fn: 'trainCommand',
@@ -267,12 +277,16 @@ export const COMMANDS: CommandSpec[] = [
       depth: { type: 'number', arg: 'D', repeat: true, default: [10, 50], coerce: list, describe: 'max depth to time (repeatable)' },
       batch: { type: 'number', default: 128, arg: 'N', describe: 'batch size' },
       reps: { type: 'number', default: 5, arg: 'N', describe: 'timed repetitions after a warm-up' },
+      threads,
       json,
     },
     check: (a) =>
-      (a.depth as unknown[]).map((d) => wholeAtLeast(0, '--depth', d)).find((m) => m) ?? wholeAtLeast(1, '--batch', a.batch) ?? wholeAtLeast(1, '--reps', a.reps),
+      (a.depth as unknown[]).map((d) => wholeAtLeast(0, '--depth', d)).find((m) => m) ??
+      wholeAtLeast(1, '--batch', a.batch) ??
+      wholeAtLeast(1, '--reps', a.reps) ??
+      wholeAtLeast(1, '--threads', a.threads),
     options: (a): BenchCliOptions =>
-      defined({ backend: a.backend as Backend | undefined, depths: a.depth as number[], batch: a.batch as number, reps: a.reps as number, json: a.json as boolean }),
+      defined({ backend: a.backend as Backend | undefined, threads: a.threads as number | undefined, depths: a.depth as number[], batch: a.batch as number, reps: a.reps as number, json: a.json as boolean }),
     module: 'bench',
     fn: 'benchCommand',
   },

@@ -6,13 +6,15 @@
 import { tf } from '../tf/tf.ts';
 import { selectBackend } from '../tf/backend.ts';
 import { ConvResNet } from '../model/index.ts';
-import { DepthPosterior } from '../vds/posterior.ts';
-import { logPrior } from '../vds/prior.ts';
 import { marginalLogProbs } from '../vds/predict.ts';
-import { Sgd } from '../train/sgd.ts';
+import { createLearner, disposeLearner } from '../train/learner.ts';
+import { defaultConfig } from '../config/defaults.ts';
+import type { VdsConfig } from '../config/types.ts';
 import { trainStep, type Learner } from '../train/step.ts';
 import { Rng } from '../util/rng.ts';
 import { SplitEvaluator } from '../tf/split-eval.ts';
+import { DataParallelTrainer } from '../train/data-parallel.ts';
+import { resolveThreads, trainingReplicas } from '../train/parallelism.ts';
 import { availableParallelism } from 'node:os';
 import { VdsError } from '../util/errors.ts';
 
@@ -34,7 +36,8 @@ export interface BenchResult {
   peak_rss_mb: number;
   train_step_ms: number; // median
   eval_batch_ms: number; // median
-  eval_threads: number; // 2: the batch is split with a worker thread (wasm under Node is single-threaded)
+  threads: number; // training threads (data-parallel replicas on wasm)
+  eval_threads: number; // 2: the batch is split with a worker thread, each half on one thread
   eval_img_s_1thread: number; // the same evaluation on this thread alone
 }
 
@@ -49,20 +52,24 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** The reference learner: MNIST shape, outer 64, inner 32, learnt depth, SGD lr 0.1 momentum 0.5. */
-export function referenceLearner(depth: number, seed = 0): Learner {
-  const net = new ConvResNet({ inputChannels: 1, classes: 10, maxDepth: depth, outerWidth: 64, innerWidth: 32 }, Rng.derive(seed, 'init'));
-  const posterior = new DepthPosterior(depth, true);
-  const prior = Array.from(logPrior({ kind: 'geometric', decay: 0.85 }, depth));
-  return { net, posterior, opt: new Sgd(0.1, 0.5, 0), logPrior: tf.tensor1d(prior, 'float32'), nTrain: 60000 };
+/** The reference setting: MNIST shape, outer 64, inner 32, learnt depth, SGD lr 0.1 momentum 0.5. */
+export function referenceConfig(depth: number, seed = 0): VdsConfig {
+  const c = defaultConfig();
+  c.seed = seed;
+  c.model = { ...c.model, kind: 'conv', method: 'learnt', maxDepth: depth, outerWidth: 64, innerWidth: 32 };
+  c.prior = { kind: 'geometric', decay: 0.85 };
+  c.train = { ...c.train, lr: 0.1, momentum: 0.5, weightDecay: 0, batchSize: 128 };
+  return c;
 }
 
-export function disposeReferenceLearner(l: Learner): void {
-  l.net.store.dispose();
-  l.posterior.dispose();
-  l.opt.dispose();
-  l.logPrior.dispose();
+export const REFERENCE_DATA = { inputShape: [28, 28, 1], classes: 10, nTrain: 60000 };
+
+export function referenceLearner(depth: number, seed = 0): Learner {
+  const { inputShape, classes, nTrain } = REFERENCE_DATA;
+  return createLearner(referenceConfig(depth, seed), inputShape, classes, nTrain);
 }
+
+export const disposeReferenceLearner = disposeLearner;
 
 /** A fixed pseudo-random batch: x ~ N(0,1)-ish [B,28,28,1], y in 0..9. */
 export function referenceBatch(batch: number, seed = 1): { x: tf.Tensor4D; y: tf.Tensor1D } {
@@ -86,15 +93,19 @@ export function evalBatch(l: Learner, x: tf.Tensor): Float32Array {
 }
 
 /** One depth: warm-up, then `reps` timed train steps and evaluations (medians). */
-export async function benchDepth(backend: string, depth: number, batch: number, reps: number, splitEval = backend === 'wasm'): Promise<BenchResult> {
+export async function benchDepth(backend: string, depth: number, batch: number, reps: number, threads = 1, splitEval = backend === 'wasm'): Promise<BenchResult> {
   const { x, y } = referenceBatch(batch);
   const l = referenceLearner(depth);
+  const replicas = trainingReplicas(backend, referenceConfig(depth), threads);
+  const parallel = replicas > 1 ? await DataParallelTrainer.start(l, referenceConfig(depth), REFERENCE_DATA, backend, replicas) : null;
+  if (parallel) l.parallel = parallel;
+  const replicaTensors = async (): Promise<number> => (parallel ? (await parallel.replicaStates()).reduce((s, r) => s + r.numTensors, 0) : 0);
   // warm-up: two steps (first step also creates the momentum buffers) and one evaluation
   trainStep(l, x, y);
   trainStep(l, x, y);
   evalBatch(l, x);
   sampleRss();
-  const before = tf.memory().numTensors;
+  const before = tf.memory().numTensors + (await replicaTensors());
   const train: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
@@ -135,7 +146,8 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
       await ev.terminate();
     }
   }
-  const after = tf.memory().numTensors;
+  const after = tf.memory().numTensors + (await replicaTensors());
+  await parallel?.close();
   disposeReferenceLearner(l);
   x.dispose();
   y.dispose();
@@ -150,31 +162,35 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
     peak_rss_mb: Math.round(peakRss / 2 ** 20),
     train_step_ms: Math.round(trainMs * 10) / 10,
     eval_batch_ms: Math.round(evalMs * 10) / 10,
+    threads: replicas,
     eval_threads: evalThreads,
     eval_img_s_1thread: Math.round((batch / evalSingleMs) * 1000 * 10) / 10,
   };
 }
 
-export async function benchCommand(o: { backend?: string; depths: number[]; batch: number; reps: number; json: boolean }): Promise<void> {
+export async function benchCommand(o: { backend?: string; threads?: number; depths: number[]; batch: number; reps: number; json: boolean }): Promise<void> {
   if (!o.depths.length || o.depths.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new VdsError(`depths must be non-negative integers, got ${JSON.stringify(o.depths)}`, { key: 'depths' });
   }
   if (!Number.isInteger(o.batch) || o.batch < 2) throw new VdsError(`batch must be an integer ≥ 2, got ${o.batch}`, { key: 'batch' });
   if (!Number.isInteger(o.reps) || o.reps < 1) throw new VdsError(`reps must be an integer ≥ 1, got ${o.reps}`, { key: 'reps' });
   const sel = await selectBackend(o.backend ?? 'auto');
+  const threads = resolveThreads(o.threads);
   if (!o.json) {
     for (const n of sel.notes) console.log(`# ${n}`);
-    console.log(`# backend ${sel.name}, tfjs ${tf.version_core}, batch ${o.batch}, ${o.reps} timed reps (median)`);
-    console.log('depth  train img/s  step ms   eval img/s  batch ms  threads  tensors leaked  peak RSS MB');
+    const replicas = trainingReplicas(sel.name, referenceConfig(0), threads);
+    const note = replicas > 1 ? `, training on ${replicas} data-parallel threads` : '';
+    console.log(`# backend ${sel.name}${note}, tfjs ${tf.version_core}, batch ${o.batch}, ${o.reps} timed reps (median)`);
+    console.log('depth  train img/s  step ms   eval img/s  batch ms  eval threads  tensors leaked  peak RSS MB');
   }
   for (const depth of o.depths) {
-    const r = await benchDepth(sel.name, depth, o.batch, o.reps);
+    const r = await benchDepth(sel.name, depth, o.batch, o.reps, threads);
     if (o.json) {
       console.log(JSON.stringify(r));
     } else {
       console.log(
         `${String(depth).padStart(5)}  ${r.train_img_s.toFixed(1).padStart(11)}  ${r.train_step_ms.toFixed(0).padStart(7)}  ` +
-          `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.eval_threads).padStart(7)}  ${String(r.tensors_leaked).padStart(14)}  ${String(r.peak_rss_mb).padStart(11)}`,
+          `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.eval_threads).padStart(12)}  ${String(r.tensors_leaked).padStart(14)}  ${String(r.peak_rss_mb).padStart(11)}`,
       );
     }
   }

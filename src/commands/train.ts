@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { BackendName, VdsConfig } from '../config/types.ts';
 import { configToYaml, loadConfig, parseResolvedConfig } from '../config/index.ts';
 import { selectBackend, backendInfo } from '../tf/backend.ts';
+import { resolveThreads, trainingReplicas } from '../train/parallelism.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath, executeRun } from '../runs/execute.ts';
@@ -27,6 +28,7 @@ export interface TrainOptions {
   dataDir?: string;
   progress: ProgressMode;
   verbose: boolean;
+  threads?: number; // wasm: data-parallel threads (see train/parallelism.ts)
 }
 
 /** On resume these may change (to train longer); anything else would make the run a different run. */
@@ -80,7 +82,6 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   const backend = await selectBackend(o.backend ?? config.backend);
   const reporter = createReporter(o.progress, config.train.epochs);
   if (o.verbose) for (const n of backend.notes) reporter.log(`backend: ${n}`);
-  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}`);
 
   const dataDir = resolveDataDir(o.dataDir ?? config.data.dir ?? undefined);
   const ds = await loadDataset(config.data, config.seed, { dataDir, log: (m) => reporter.log(m) });
@@ -99,6 +100,14 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     await writeFileAtomic(path.join(runDir, RUN_FILES.config), configToYaml(config));
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
   }
+  // a resumed run keeps its replica count (it decides float rounding) unless --threads says otherwise
+  const replicas = trainingReplicas(backend.name, config, o.threads ?? (o.resume ? env.replicas : undefined) ?? resolveThreads());
+  if (o.resume && env.replicas !== undefined && replicas !== env.replicas) {
+    reporter.log(`warning: the run trained with ${env.replicas} replica(s), continuing with ${replicas}: numbers differ from an uninterrupted run at float rounding`);
+  }
+  env.replicas = replicas;
+  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}`);
+  if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
   reporter.log(`run: ${runDir}`);
   const releaseLock = acquireRunLock(runDir);
 
@@ -115,7 +124,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   const parent = process.env.VDS_SWEEP_PARENT ? Number(process.env.VDS_SWEEP_PARENT) : null;
   const orphanWatch = parent ? setInterval(() => process.ppid !== parent && (stopRequested = true), 500) : null;
   try {
-    const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), {
+    const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), replicas, {
       onStep: (e, s, n, st) => reporter.onStep(e, s, n, st),
       onEpoch: (r) => reporter.onEpoch(r),
       interrupted: () => stopRequested,

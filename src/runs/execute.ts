@@ -8,6 +8,8 @@ import type { Dataset } from '../data/types.ts';
 import { createLearner, disposeLearner, learnerTensors, restoreLearner } from '../train/learner.ts';
 import { initialTrainState, trainLoop, type EpochRecord, type LoopHooks, type TrainState } from '../train/loop.ts';
 import type { Learner, StepStats } from '../train/step.ts';
+import { DataParallelTrainer } from '../train/data-parallel.ts';
+import { tf } from '../tf/tf.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { finalEvaluation } from './final-eval.ts';
@@ -35,9 +37,11 @@ export async function executeRun(
   ds: Dataset,
   runDir: string,
   resume: boolean,
+  replicas: number,
   events: RunEvents,
 ): Promise<RunOutcome> {
   const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
+  let parallel: DataParallelTrainer | null = null;
   try {
     let state = initialTrainState(config.seed);
     if (resume) {
@@ -58,7 +62,12 @@ export async function executeRun(
         events.onEpoch?.(record, st);
       },
     };
+    if (replicas > 1 && state.stopReason === null) {
+      parallel = await DataParallelTrainer.start(l, config, ds, tf.getBackend(), replicas);
+      l.parallel = parallel;
+    }
     const outcome = await trainLoop(l, ds, config, state, hooks);
+    l.parallel = undefined;
     if (outcome === 'interrupted') {
       await saveTrainCheckpoint(checkpointPath(runDir, 'last'), l, config, state);
       await writeStatus(runDir, 'interrupted', state.epoch, `stopped at epoch ${state.epoch + 1}, step ${state.step}`);
@@ -78,6 +87,7 @@ export async function executeRun(
     await writeStatus(runDir, 'finished', state.epoch);
     return { state: 'finished', eval: record };
   } finally {
+    await parallel?.close();
     disposeLearner(l);
   }
 }

@@ -17,6 +17,7 @@ export interface EnvRecord {
   backend: string; // the backend actually used
   gpu: boolean;
   backendNotes: string[]; // why earlier backends were skipped
+  replicas?: number; // data-parallel replicas that trained it (train/parallelism.ts)
   seed: number;
   gitCommit: string | null;
   node: string;

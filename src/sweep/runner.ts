@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, rmSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { configToYaml } from '../config/index.ts';
 import { checkpointPath } from '../runs/execute.ts';
@@ -23,6 +24,11 @@ export function actionFor(r: PlannedRun): RunAction {
   if (status?.state === 'finished' && existsSync(path.join(r.dir, RUN_FILES.eval))) return 'skip';
   if (existsSync(checkpointPath(r.dir, 'last'))) return 'resume';
   return 'fresh';
+}
+
+/** wasm threads per child: the cores shared out among the runs that go at once. */
+export function childThreads(jobs: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, jobs)));
 }
 
 export interface RunnerEvents {
@@ -74,7 +80,7 @@ export async function runSweep(
     const t0 = Date.now();
     const log = createWriteStream(entry.log, { flags: 'a' });
     const child = spawn(process.execPath, [VDS_BIN, ...args], {
-      env: { ...process.env, VDS_SWEEP_PARENT: String(process.pid) },
+      env: { ...process.env, VDS_SWEEP_PARENT: String(process.pid), VDS_THREADS: process.env.VDS_THREADS || String(childThreads(jobs)) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);

@@ -3,6 +3,7 @@
 // fast for the wasm backend in one place without touching the model (the parity test guards the numbers).
 import { tf } from './tf.ts';
 import { channelSum, fastGradientsActive, registerFastConvGradient } from './fast-grads.ts';
+import { activeCollective, type Collective } from '../train/collective.ts';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -60,12 +61,16 @@ function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D)
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const count = x.size / x.shape[x.shape.length - 1];
   if (!fastGradientsActive()) {
+    if (activeCollective()) throw new Error('data-parallel training needs the wasm backend (its BatchNorm gradient)');
     const { mean, variance } = tf.moments(x, axes);
     const stats = { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count };
     return { y: tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS), stats };
   }
-  const { mean, variance } = batchMoments(x);
-  const stats = { mean, variance, count };
+  const group = activeCollective();
+  // data-parallel: the statistics (and below, the backward sums) are those of the whole batch, summed over
+  // the replicas' shares, exactly as one replica computing the whole batch would normalise
+  const { mean, variance, total } = group ? groupMoments(x, group) : { ...batchMoments(x), total: count };
+  const stats = { mean, variance, count: total };
   // Same forward; closed-form backward (the statistics are constants here, their dependence on x is in
   // the formula): x̂ = (x − μ)/√(σ² + ε), dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/√(σ² + ε) · (dy − (dβ + x̂·dγ)/N).
   // Tensors made in the forward pass are disposed before the backward pass unless saved.
@@ -79,9 +84,11 @@ function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D)
         const xhat = tf.mul(tf.sub(x0, m0), r);
         const dBeta = channelSum(dy);
         const dGamma = channelSum(tf.mul(dy, xhat));
+        // dx needs the whole batch's sums; γ and β get this share's (the step sums weight gradients)
+        const [sBeta, sGamma] = group ? groupSums(group, dBeta, dGamma) : [dBeta, dGamma];
         const k = tf.mul(g0, r); // γ/√(σ² + ε)
-        const a = tf.div(tf.mul(k, dGamma), -count);
-        const c = tf.div(tf.mul(k, dBeta), -count);
+        const a = tf.div(tf.mul(k, sGamma), -total);
+        const c = tf.div(tf.mul(k, sBeta), -total);
         const dx = tf.add(tf.mul(dy, k), tf.add(tf.mul(xhat, a), c));
         // Nothing reads dy or the saved input after this node's backward pass: free them now rather
         // than when the whole backward pass ends (halves the peak memory of deep networks).
@@ -116,6 +123,48 @@ function batchMoments(x: tf.Tensor): { mean: tf.Tensor1D; variance: tf.Tensor1D 
   });
   const [mean, variance] = tf.unstack(f(x)) as [tf.Tensor1D, tf.Tensor1D];
   return { mean, variance };
+}
+
+/**
+ * Batch mean and biased variance over the whole data-parallel batch, from each replica's own count, mean
+ * and sum of squared deviations (tf.moments on its rows), combined in rank order on every replica (Chan
+ * et al.): μ = Σ nᵢμᵢ / N, N·σ² = Σ [Mᵢ + nᵢ(μᵢ − μ)²]. Stable like two-pass moments, one exchange.
+ * Constants for autodiff: the BatchNorm backward pass has the statistics' dependence on x in closed form.
+ */
+function groupMoments(x: tf.Tensor, group: Collective): { mean: tf.Tensor1D; variance: tf.Tensor1D; total: number } {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const C = x.shape[x.shape.length - 1];
+  const n = x.size / C;
+  const local = new Float32Array(1 + 2 * C);
+  tf.tidy(() => {
+    const m = tf.moments(x, axes);
+    local.set(m.mean.dataSync() as Float32Array, 1);
+    local.set(m.variance.dataSync() as Float32Array, 1 + C);
+  });
+  local[0] = n;
+  const parts = group.allGather(local);
+  const total = parts.reduce((s, p) => s + p[0], 0);
+  const mean = new Float64Array(C);
+  for (const p of parts) for (let c = 0; c < C; c++) mean[c] += (p[0] * p[1 + c]) / total;
+  const m2 = new Float64Array(C);
+  for (const p of parts) {
+    for (let c = 0; c < C; c++) {
+      const d = p[1 + c] - mean[c];
+      m2[c] += p[0] * p[1 + C + c] + p[0] * d * d;
+    }
+  }
+  const variance = m2.map((v) => v / total);
+  return { mean: tf.tensor1d(Float32Array.from(mean)), variance: tf.tensor1d(Float32Array.from(variance)), total };
+}
+
+/** [Σ dy, Σ dy·x̂] over the whole data-parallel batch, from this replica's shares. */
+function groupSums(group: Collective, dBeta: tf.Tensor, dGamma: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
+  const C = dBeta.size;
+  const local = new Float32Array(2 * C);
+  local.set(dBeta.dataSync() as Float32Array, 0);
+  local.set(dGamma.dataSync() as Float32Array, C);
+  const sums = group.allReduce(local);
+  return [tf.tensor1d(sums.subarray(0, C)), tf.tensor1d(sums.subarray(C))];
 }
 
 /** Eval-mode batch norm with running statistics. */

@@ -2,7 +2,8 @@
 // worker thread with its own wasm instance and a copy of the weights takes the second half of the batch
 // while this thread computes the first. Eval mode only (BatchNorm uses running statistics, so the halves
 // are independent and the result equals the one-thread result up to float rounding of the kernels).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../util/ts-worker.ts';
 import { tf } from './tf.ts';
 import type { ConvResNetShape } from '../model/resnet.ts';
 import type { Network } from '../model/network.ts';
@@ -37,11 +38,7 @@ export class SplitEvaluator {
 
   /** Starts the worker (it loads TF.js, the backend and builds the network: a second or two). */
   static async start(shape: ConvResNetShape, backend: string): Promise<SplitEvaluator> {
-    // the worker runs TypeScript too: register tsx's loader in it before importing the worker module
-    const api = import.meta.resolve('tsx/esm/api');
-    const target = new URL('./split-eval-worker.ts', import.meta.url).href;
-    const boot = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(target)});`;
-    const ev = new SplitEvaluator(new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`)));
+    const ev = new SplitEvaluator(startTsWorker(new URL('./split-eval-worker.ts', import.meta.url)));
     await ev.call({ kind: 'init', backend, shape });
     return ev;
   }

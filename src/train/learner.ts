@@ -49,7 +49,7 @@ export function learnerTensors(l: Learner, withOptimizer = true): TensorMap {
 }
 
 /** Loads a checkpoint's tensors into a learner built from the same config; every tensor must match. */
-export function restoreLearner(l: Learner, ckpt: Checkpoint, file: string, withOptimizer = true): void {
+export function restoreLearner(l: Learner, ckpt: Pick<Checkpoint, 'tensors'>, file: string, withOptimizer = true): void {
   const take = (key: string, target: tf.Variable): void => {
     const t = ckpt.tensors.get(key);
     if (!t) throw new VdsError(`checkpoint lacks tensor "${key}"`, { file, hint: 'the checkpoint does not belong to this config' });

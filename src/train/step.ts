@@ -7,6 +7,7 @@ import type { DepthPosterior } from '../vds/posterior.ts';
 import { vdsLoss } from '../vds/objective.ts';
 import { marginalLogProbs } from '../vds/predict.ts';
 import type { Sgd } from './sgd.ts';
+import { withCollective, type Collective } from './collective.ts';
 
 export interface Learner {
   net: Network;
@@ -14,6 +15,11 @@ export interface Learner {
   opt: Sgd;
   logPrior: tf.Tensor1D; // over the heads the forward computes ([D+1] learnt, [1] fixed: [0])
   nTrain: number; // N in KL/N: the size of the training split
+  parallel?: ParallelTrainer; // set while data-parallel training runs: trainStep hands the batch to it
+}
+
+export interface ParallelTrainer {
+  step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats;
 }
 
 export interface StepStats {
@@ -48,6 +54,15 @@ export function disposeKept(batchStats: BatchStatsRecord[], extras: tf.Tensor): 
 }
 
 /**
+ * A replica's part of a data-parallel step: its rows are `fraction` of the batch, and one replica (the
+ * first) carries the KL term, so the replicas' losses, and their gradients, sum to the whole batch's.
+ */
+export interface Share {
+  fraction: number;
+  withKl: boolean;
+}
+
+/**
  * Loss, its gradients (by logical name) and the BatchNorm statistics, without updating anything.
  * `batchStats` and `extras` are kept tensors: the caller frees them with disposeKept.
  */
@@ -55,6 +70,7 @@ export function lossAndGrads(
   l: Learner,
   x: tf.Tensor,
   y: tf.Tensor1D,
+  share: Share = { fraction: 1, withKl: true },
 ): { value: tf.Scalar; grads: Map<string, tf.Tensor>; batchStats: BatchStatsRecord[]; extras: tf.Tensor } {
   const vars = trainableVariables(l);
   const names = [...vars.keys()];
@@ -71,8 +87,14 @@ export function lossAndGrads(
     const obj = vdsLoss(out.logits, y, logQ, l.logPrior, l.nTrain);
     const predicted = tf.argMax(marginalLogProbs(out.logits, logQ), 1);
     const correct = tf.sum(tf.cast(tf.equal(predicted, y), 'float32'));
-    extras = tf.keep(tf.stack([obj.expectedNll, obj.kl, correct])); // [3]
-    return obj.loss;
+    if (share.fraction === 1 && share.withKl) {
+      extras = tf.keep(tf.stack([obj.expectedNll, obj.kl, correct])); // [3]
+      return obj.loss;
+    }
+    const nll = tf.mul(obj.expectedNll, share.fraction);
+    const kl = share.withKl ? obj.kl : tf.zerosLike(obj.kl);
+    extras = tf.keep(tf.stack([nll, kl, correct]));
+    return tf.add(nll, tf.div(kl, l.nTrain)) as tf.Scalar;
   }, [...vars.values()]);
   const byName = new Map<string, tf.Tensor>();
   for (const name of names) {
@@ -83,6 +105,7 @@ export function lossAndGrads(
 }
 
 export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
+  if (l.parallel) return l.parallel.step(l, x, y);
   const numbers = tf.tidy(() => {
     const { value, grads, batchStats, extras } = lossAndGrads(l, x, y);
     l.opt.step(trainableVariables(l), grads);
@@ -91,6 +114,37 @@ export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
     disposeKept(batchStats, extras); // kept tensors outlive tidy: free them here
     return out;
   });
+  const [loss, expectedNll, kl, correct] = numbers.dataSync();
+  numbers.dispose();
+  return { loss, expectedNll, kl, correct };
+}
+
+/**
+ * This replica's part of a data-parallel step on its rows of the batch. The BatchNorm ops all-reduce their
+ * statistics and backward sums through `group`; here the weight gradients, loss terms and hit counts are
+ * all-reduced in one call, then every replica applies the same update to its identical copy.
+ */
+export function replicaStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D, group: Collective, share: Share): StepStats {
+  const numbers = withCollective(group, () =>
+    tf.tidy(() => {
+      const { value, grads, batchStats, extras } = lossAndGrads(l, x, y, share);
+      const names = [...trainableVariables(l).keys()].filter((n) => grads.has(n));
+      const parts = [...names.map((n) => grads.get(n)!), tf.reshape(value, [1]), extras];
+      const flat = tf.concat(parts.map((t) => tf.reshape(t, [-1])));
+      const summed = group.allReduce(flat.dataSync() as Float32Array);
+      const total = new Map<string, tf.Tensor>();
+      let at = 0;
+      for (const n of names) {
+        const g = grads.get(n)!;
+        total.set(n, tf.tensor(summed.subarray(at, at + g.size), g.shape, 'float32'));
+        at += g.size;
+      }
+      l.opt.step(trainableVariables(l), total);
+      for (const r of batchStats) updateRunningStats(l.net, r);
+      disposeKept(batchStats, extras);
+      return tf.tensor1d(summed.subarray(at)); // [loss, nll, kl, correct]
+    }),
+  );
   const [loss, expectedNll, kl, correct] = numbers.dataSync();
   numbers.dispose();
   return { loss, expectedNll, kl, correct };

@@ -1,0 +1,147 @@
+// Data-parallel training over worker threads. TF.js runs wasm on one thread under Node, so to use more
+// cores each step splits its batch by rows: the main thread takes the first share, each worker replica
+// (its own wasm instance, a copy of the learner) the next. BatchNorm statistics and backward sums, the
+// weight gradients and the loss terms are summed across replicas through shared memory (collective.ts),
+// so the step computes the whole batch's update; every replica applies it to its identical copy.
+//
+// The numbers equal single-replica training up to float rounding (sums are split in parts); the same
+// replica count gives the same numbers on every run, so the count is recorded with a run and reused on
+// resume.
+import type { Worker } from 'node:worker_threads';
+import { tf } from '../tf/tf.ts';
+import type { VdsConfig } from '../config/types.ts';
+import { startTsWorker } from '../util/ts-worker.ts';
+import { learnerTensors } from './learner.ts';
+import { replicaStep, trainableVariables, type Learner, type ParallelTrainer, type StepStats } from './step.ts';
+import { collectiveBuffer, SharedCollective } from './collective.ts';
+import type { ReplicaMsg } from './replica-worker.ts';
+
+type Reply = { ok: boolean; error?: string; tensors?: [string, { shape: number[]; values: Float32Array }][]; numTensors?: number };
+
+class Replica {
+  private pending: ((r: Reply) => void) | null = null;
+  failure: string | null = null;
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', (r: Reply) => {
+      if (!r.ok && !this.pending) this.failure = r.error ?? 'unknown error';
+      const p = this.pending;
+      this.pending = null;
+      p?.(r);
+    });
+    worker.on('error', (e) => {
+      this.failure = e.message;
+      const p = this.pending;
+      this.pending = null;
+      p?.({ ok: false, error: e.message });
+    });
+  }
+
+  call(msg: ReplicaMsg, transfer: ArrayBuffer[] = []): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.pending = (r) => (r.ok ? resolve(r) : reject(new Error(`training replica: ${r.error}`)));
+      this.worker.postMessage(msg, transfer);
+    });
+  }
+
+  post(msg: ReplicaMsg, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(msg, transfer);
+  }
+}
+
+/** Row ranges of a batch of B split over `size` replicas (as even as possible, earlier ones no smaller). */
+export function shareRows(B: number, size: number): [number, number][] {
+  return Array.from({ length: size }, (_, r) => [Math.floor((r * B) / size), Math.floor(((r + 1) * B) / size)]);
+}
+
+export class DataParallelTrainer implements ParallelTrainer {
+  private constructor(
+    private readonly replicas: Replica[],
+    private readonly group: SharedCollective,
+  ) {}
+
+  get size(): number {
+    return this.group.size;
+  }
+
+  /**
+   * Starts `size − 1` worker replicas of `l` (built from the same config, then loaded with l's current
+   * tensors, momentum included). A second or two per worker.
+   */
+  static async start(
+    l: Learner,
+    config: VdsConfig,
+    data: { inputShape: number[]; classes: number },
+    backend: string,
+    size: number,
+  ): Promise<DataParallelTrainer> {
+    let floats = 8; // the step's last all-reduce: every gradient plus four numbers
+    for (const v of trainableVariables(l).values()) floats += v.size;
+    const buffer = collectiveBuffer(size, floats);
+    const replicas: Replica[] = [];
+    try {
+      for (let rank = 1; rank < size; rank++) {
+        const r = new Replica(startTsWorker(new URL('./replica-worker.ts', import.meta.url)));
+        replicas.push(r);
+        await r.call({ kind: 'init', backend, config, inputShape: data.inputShape, classes: data.classes, nTrain: l.nTrain, buffer, rank, size });
+      }
+      const trainer = new DataParallelTrainer(replicas, new SharedCollective(buffer, 0, size));
+      await trainer.sync(l);
+      return trainer;
+    } catch (e) {
+      await Promise.all(replicas.map((r) => r.worker.terminate()));
+      throw e;
+    }
+  }
+
+  /** Copies l's tensors (weights, BatchNorm statistics, α, momentum) to every replica. */
+  async sync(l: Learner): Promise<void> {
+    const tensors = [...learnerTensors(l)];
+    await Promise.all(this.replicas.map((r) => r.call({ kind: 'load', tensors })));
+  }
+
+  step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
+    const B = x.shape[0];
+    if (B < this.size) throw new Error(`a batch of ${B} cannot be split over ${this.size} replicas`);
+    for (const r of this.replicas) if (r.failure) throw new Error(`training replica failed: ${r.failure}`);
+    const xs = x.dataSync() as Float32Array;
+    const ys = y.dataSync() as Int32Array;
+    const per = xs.length / B;
+    const rows = shareRows(B, this.size);
+    rows.forEach(([s, e], rank) => {
+      if (rank === 0) return;
+      const xPart = xs.slice(s * per, e * per);
+      const yPart = ys.slice(s, e);
+      this.replicas[rank - 1].post(
+        { kind: 'step', x: xPart, xShape: [e - s, ...x.shape.slice(1)], y: yPart, lr: l.opt.lr, fraction: (e - s) / B },
+        [xPart.buffer, yPart.buffer],
+      );
+    });
+    const [s0, e0] = rows[0];
+    const xt = tf.tensor(xs.subarray(s0 * per, e0 * per), [e0 - s0, ...x.shape.slice(1)], 'float32');
+    const yt = tf.tensor1d(ys.subarray(s0, e0), 'int32');
+    try {
+      return replicaStep(l, xt, yt, this.group, { fraction: (e0 - s0) / B, withKl: true });
+    } catch (e) {
+      this.group.fail(e instanceof Error ? e.message : String(e)); // release replicas waiting in the step
+      throw e;
+    } finally {
+      xt.dispose();
+      yt.dispose();
+    }
+  }
+
+  /** Each replica's tensors (to check they equal the main thread's) and its count of live tensors. */
+  async replicaStates(): Promise<{ tensors: Map<string, { shape: number[]; values: Float32Array }>; numTensors: number }[]> {
+    const out = [];
+    for (const r of this.replicas) {
+      const reply = await r.call({ kind: 'state' });
+      out.push({ tensors: new Map(reply.tensors!), numTensors: reply.numTensors! });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.worker.terminate()));
+  }
+}
