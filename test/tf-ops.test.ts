@@ -192,7 +192,8 @@ describe('fast gradients of the model ops', () => {
       const fastWasm = await run(c, 'wasm', 'on');
       const autoWasm = await run(c, 'wasm', 'off');
       assert.deepEqual(fastCpu.y, plain.y, 'forward values are unchanged on cpu');
-      assert.deepEqual(fastWasm.y, autoWasm.y, 'forward values are unchanged on wasm');
+      // on wasm, train-mode BatchNorm's forward uses other kernels (average pools, a depthwise conv)
+      close(fastWasm.y, autoWasm.y, 'forward values on wasm equal the plain ops\' to float rounding', 1e-5, 1e-6);
       // float64 central differences of L = Σ ref(inputs) ⊙ r
       const inputs = inputsOf(c);
       const r = wave(size(c.outShape), 1.3, 0.4);

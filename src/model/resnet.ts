@@ -1,7 +1,19 @@
 // The conv VDS ResNet (SPEC §2): input block, D pre-activation bottleneck blocks, and one shared head
 // applied after the input block and after every block, so one pass yields the logits of every depth.
 import { tf } from '../tf/tf.ts';
-import { avgPool2, conv2d, globalMeanPool, linear, relu } from '../tf/ops.ts';
+import {
+  affineRelu,
+  avgPool2,
+  bnAffine,
+  conv2d,
+  convAffineRelu,
+  convBias,
+  globalMeanPool,
+  globalMeanPoolEval,
+  linear,
+  relu,
+  type Affine,
+} from '../tf/ops.ts';
 import type { Rng } from '../util/rng.ts';
 import { addBatchNorm, countUpToDepth, ParamStore } from './params.ts';
 import { batchNorm } from './layers.ts';
@@ -81,7 +93,51 @@ export class ConvResNet implements Network {
     return linear(zz, this.w2('head.out.w'), this.b('head.out.b'));
   }
 
+  /** A BatchNorm's running statistics as an affine map (eval mode). */
+  private affine(prefix: string): Affine {
+    const g = (n: string): tf.Tensor1D => this.b(`${prefix}.${n}`);
+    return bnAffine(g('gamma'), g('beta'), g('runningMean'), g('runningVar'));
+  }
+
+  /** The block in eval mode: BN1+ReLU one pass, BN2 and BN3 folded into the convolutions before them. */
+  private evalBlock(k: number, h: tf.Tensor4D): tf.Tensor4D {
+    const p = `blocks.${k}`;
+    let t = affineRelu(h, this.affine(`${p}.bn1`));
+    t = convAffineRelu(t, this.w4(`${p}.conv1.w`), this.b(`${p}.conv1.b`), this.affine(`${p}.bn2`), 'valid');
+    t = convAffineRelu(t, this.w4(`${p}.conv2.w`), this.b(`${p}.conv2.b`), this.affine(`${p}.bn3`), 'same');
+    t = convBias(t, this.w4(`${p}.conv3.w`), this.b(`${p}.conv3.b`), 'valid');
+    return tf.add(h, t);
+  }
+
+  /** The head in eval mode (`bn`: head.bn's affine map, shared by every depth's head). */
+  private evalHead(h: tf.Tensor4D, bn: Affine): tf.Tensor2D {
+    const z = globalMeanPoolEval(h);
+    const u = tf.fused.matMul({ a: z, b: this.w2('head.fc.w'), bias: this.b('head.fc.b'), activation: 'relu' });
+    const zz = tf.add(z, tf.add(tf.mul(u, bn.scale), bn.shift)) as tf.Tensor2D;
+    return tf.fused.matMul({ a: zz, b: this.w2('head.out.w'), bias: this.b('head.out.b') }) as tf.Tensor2D;
+  }
+
+  /** Eval mode (running statistics): the same function as the train-mode graph, in fewer, fused kernels. */
+  private evalForward(x: tf.Tensor, o: ForwardOptions): ForwardResult {
+    return tf.tidy(() => {
+      const outs: tf.Tensor2D[] = [];
+      const bn = this.affine('head.bn');
+      let h = tf.avgPool(convBias(x as tf.Tensor4D, this.w4('stem.w'), this.b('stem.b'), 'valid'), 2, 2, 'valid');
+      if (o.heads === 'all') outs.push(this.evalHead(h, bn));
+      for (let k = 0; k < o.upTo; k++) {
+        // one block's temporaries (and the previous activation) are freed as soon as it is done
+        const prev = h;
+        h = tf.tidy(() => this.evalBlock(k, prev));
+        prev.dispose();
+        if (o.heads === 'all') outs.push(tf.tidy(() => this.evalHead(h, bn)));
+      }
+      if (o.heads === 'last') outs.push(this.evalHead(h, bn));
+      return { logits: tf.stack(outs) as tf.Tensor3D, batchStats: [] };
+    });
+  }
+
   forward(x: tf.Tensor, o: ForwardOptions): ForwardResult {
+    if (!o.training) return this.evalForward(x, o);
     const rec: BatchStatsRecord[] = [];
     const outs: tf.Tensor2D[] = [];
     // x: [B, H, W, Cin] → [B, H', W', outer]
