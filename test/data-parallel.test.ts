@@ -12,7 +12,7 @@ import { learnerTensors } from '../src/train/learner.ts';
 import { logPrior } from '../src/vds/prior.ts';
 import { DataParallelTrainer, shareRows } from '../src/train/data-parallel.ts';
 import { collectiveBuffer, SharedCollective } from '../src/train/collective.ts';
-import { trainingReplicas } from '../src/train/parallelism.ts';
+import { smallestTrainBatch, trainingReplicas } from '../src/train/parallelism.ts';
 import { buildReferenceModel, closeTo, imagesToTf, loadReferenceCases, toTf, vdsName } from './helpers/reference.ts';
 
 describe('data-parallel training on wasm', () => {
@@ -27,14 +27,18 @@ describe('data-parallel training on wasm', () => {
     assert.deepEqual(shareRows(6, 3), [[0, 2], [2, 4], [4, 6]]);
   });
 
-  it('uses one replica per thread for the conv network on wasm only', () => {
+  it('uses one replica per thread for the conv network on wasm only, never more than a batch has rows', () => {
     const c = defaultConfig();
     c.model.kind = 'conv';
-    assert.equal(trainingReplicas('wasm', c, 2), 2);
-    assert.equal(trainingReplicas('tensorflow', c, 2), 1);
-    assert.equal(trainingReplicas('cpu', c, 2), 1);
+    assert.equal(trainingReplicas('wasm', c, 2, 100), 2);
+    assert.equal(trainingReplicas('wasm', c, 8, 3), 3);
+    assert.equal(trainingReplicas('tensorflow', c, 2, 100), 1);
+    assert.equal(trainingReplicas('cpu', c, 2, 100), 1);
     c.model.kind = 'fc';
-    assert.equal(trainingReplicas('wasm', c, 2), 1);
+    assert.equal(trainingReplicas('wasm', c, 2, 100), 1);
+    assert.equal(smallestTrainBatch(1030, 512), 6); // 512, 512, 6
+    assert.equal(smallestTrainBatch(1025, 512), 512); // 512, 513: a last batch of one joins the one before
+    assert.equal(smallestTrainBatch(300, 0), 300); // full batch
   });
 
   it('two replicas reproduce the reference two steps, and their copies stay bit-identical', async () => {

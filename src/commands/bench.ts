@@ -96,7 +96,7 @@ export function evalBatch(l: Learner, x: tf.Tensor): Float32Array {
 export async function benchDepth(backend: string, depth: number, batch: number, reps: number, threads = 1, splitEval = backend === 'wasm'): Promise<BenchResult> {
   const { x, y } = referenceBatch(batch);
   const l = referenceLearner(depth);
-  const replicas = trainingReplicas(backend, referenceConfig(depth), threads);
+  const replicas = trainingReplicas(backend, referenceConfig(depth), threads, batch);
   const parallel = replicas > 1 ? await DataParallelTrainer.start(l, referenceConfig(depth), REFERENCE_DATA, backend, replicas) : null;
   if (parallel) l.parallel = parallel;
   const replicaTensors = async (): Promise<number> => (parallel ? (await parallel.replicaStates()).reduce((s, r) => s + r.numTensors, 0) : 0);
@@ -178,7 +178,7 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
   const threads = resolveThreads(o.threads);
   if (!o.json) {
     for (const n of sel.notes) console.log(`# ${n}`);
-    const replicas = trainingReplicas(sel.name, referenceConfig(0), threads);
+    const replicas = trainingReplicas(sel.name, referenceConfig(0), threads, o.batch);
     const note = replicas > 1 ? `, training on ${replicas} data-parallel threads` : '';
     console.log(`# backend ${sel.name}${note}, tfjs ${tf.version_core}, batch ${o.batch}, ${o.reps} timed reps (median)`);
     console.log('depth  train img/s  step ms   eval img/s  batch ms  eval threads  tensors leaked  peak RSS MB');

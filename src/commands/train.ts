@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { BackendName, VdsConfig } from '../config/types.ts';
 import { configToYaml, loadConfig, parseResolvedConfig } from '../config/index.ts';
 import { selectBackend, backendInfo } from '../tf/backend.ts';
-import { resolveThreads, trainingReplicas } from '../train/parallelism.ts';
+import { resolveThreads, smallestTrainBatch, trainingReplicas } from '../train/parallelism.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath, executeRun } from '../runs/execute.ts';
@@ -101,7 +101,8 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
   }
   // a resumed run keeps its replica count (it decides float rounding) unless --threads says otherwise
-  const replicas = trainingReplicas(backend.name, config, o.threads ?? (o.resume ? env.replicas : undefined) ?? resolveThreads());
+  const threads = o.threads ?? (o.resume ? env.replicas : undefined) ?? resolveThreads();
+  const replicas = trainingReplicas(backend.name, config, threads, smallestTrainBatch(ds.train.n, config.train.batchSize));
   if (o.resume && env.replicas !== undefined && replicas !== env.replicas) {
     reporter.log(`warning: the run trained with ${env.replicas} replica(s), continuing with ${replicas}: numbers differ from an uninterrupted run at float rounding`);
   }

@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { VdsConfig } from '../config/types.ts';
 import { VdsError } from '../util/errors.ts';
+import { trainBatchRanges } from './batches.ts';
 
 /** Threads to train with: the option, else $VDS_THREADS (a sweep sets it for its children), else all cores. */
 export function resolveThreads(threads?: number): number {
@@ -19,10 +20,15 @@ export function resolveThreads(threads?: number): number {
 
 /**
  * Replicas for a run on `backend`: one per thread on wasm, where TF.js computes on one thread per
- * instance (libtensorflow and the GPU use every core themselves). Only the conv network: the toy fc
- * network's steps are too small to gain from splitting.
+ * instance (libtensorflow and the GPU use every core themselves), and no more than the smallest training
+ * batch has rows. Only the conv network: the toy fc network's steps are too small to gain from splitting.
  */
-export function trainingReplicas(backend: string, config: VdsConfig, threads: number): number {
+export function trainingReplicas(backend: string, config: VdsConfig, threads: number, smallestBatch: number): number {
   if (backend !== 'wasm' || config.model.kind !== 'conv') return 1;
-  return Math.max(1, threads);
+  return Math.max(1, Math.min(threads, smallestBatch));
+}
+
+/** Rows of the smallest training batch of an epoch over nTrain examples. */
+export function smallestTrainBatch(nTrain: number, batchSize: number): number {
+  return Math.min(...trainBatchRanges(nTrain, batchSize).map(([s, e]) => e - s));
 }
