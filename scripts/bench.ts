@@ -1,4 +1,4 @@
-// npm run bench [-- --backend wasm --depths 10,50 --batch 128 --reps 5 --json]
+// npm run bench [-- --backend wasm --depths 10,50 --batch 128 --reps 5 --threads N --json]
 import { parseArgs } from 'node:util';
 import { benchCommand } from '../src/commands/bench.ts';
 import { VdsError } from '../src/util/errors.ts';
@@ -6,6 +6,7 @@ import { VdsError } from '../src/util/errors.ts';
 const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'auto' },
+    threads: { type: 'string' },
     depths: { type: 'string', default: '10,50' },
     batch: { type: 'string', default: '128' },
     reps: { type: 'string', default: '5' },
@@ -16,6 +17,7 @@ const { values } = parseArgs({
 try {
   await benchCommand({
     backend: values.backend,
+    threads: values.threads === undefined ? undefined : Number(values.threads),
     depths: values.depths!.split(',').map((s) => Number(s.trim())),
     batch: Number(values.batch),
     reps: Number(values.reps),

@@ -174,6 +174,9 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
   }
   if (!Number.isInteger(o.batch) || o.batch < 2) throw new VdsError(`batch must be an integer ≥ 2, got ${o.batch}`, { key: 'batch' });
   if (!Number.isInteger(o.reps) || o.reps < 1) throw new VdsError(`reps must be an integer ≥ 1, got ${o.reps}`, { key: 'reps' });
+  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) {
+    throw new VdsError(`threads must be an integer ≥ 1, got ${o.threads}`, { key: 'threads' });
+  }
   const sel = await selectBackend(o.backend ?? 'auto');
   const threads = resolveThreads(o.threads);
   if (!o.json) {
