@@ -3,6 +3,7 @@
 import { tf } from '../tf/tf.ts';
 import { backendAttempts, backendInfo, selectBackend, type BackendAttempt } from '../tf/backend.ts';
 import { VdsError } from '../util/errors.ts';
+import { resolveThreads } from '../train/parallelism.ts';
 
 export interface DoctorReport {
   tfjs: string;
@@ -13,6 +14,7 @@ export interface DoctorReport {
   attempts: BackendAttempt[];
   wasmSimd?: boolean;
   wasmThreads?: boolean;
+  trainingThreads?: number; // data-parallel replicas a conv training run would use here
   gradCheck?: { ok: boolean; maxRelError: number; detail: string };
   error?: string;
 }
@@ -83,6 +85,7 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
     report.error = e.message;
   }
   report.attempts = backendAttempts();
+  if (report.backend === 'wasm') report.trainingThreads = resolveThreads();
   if (report.wasmSimd === undefined) {
     // the flags are meaningful even when another backend was chosen
     try {
@@ -101,6 +104,9 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
     console.log(`  selected: ${report.backend ?? 'none'}${report.gpu ? ' (GPU)' : ''}`);
     if (report.wasmSimd !== undefined) {
       console.log(`  wasm: SIMD ${report.wasmSimd ? 'yes' : 'no'}, threads ${report.wasmThreads ? 'yes' : 'no (TF.js disables wasm threads under Node)'}`);
+    }
+    if (report.trainingThreads !== undefined) {
+      console.log(`  training: ${report.trainingThreads} data-parallel thread(s) (--threads / VDS_THREADS; one per core by default)`);
     }
     if (report.gradCheck) {
       const g = report.gradCheck;
