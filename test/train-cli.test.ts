@@ -3,9 +3,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { REPO, vds, vdsAsync } from './helpers/cli.ts';
-import { tempDir } from './helpers/tiny-run.ts';
+import { tempDir, tinyConfig } from './helpers/tiny-run.ts';
+import { configToYaml } from '../src/config/index.ts';
 
 describe('vds train on the command line', () => {
   it('Ctrl-C checkpoints and exits 130; --resume finishes the run', async () => {
@@ -34,5 +36,37 @@ describe('vds train on the command line', () => {
     assert.equal(env.backend, 'wasm');
     assert.equal(env.resumedAt.length, 1);
     assert.ok(existsSync(path.join(runDir, 'eval.json')));
+  });
+
+  it('trains a conv network on --threads 2 data-parallel replicas, records them, and keeps them on --resume', () => {
+    const root = tempDir('cli-threads');
+    const cfg = path.join(root, 'tiny.yaml');
+    writeFileSync(cfg, configToYaml(tinyConfig(root, ['train.epochs=2'])));
+    const first = vds(['train', '--config', cfg, '--threads', '2', '--progress', 'plain']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /2 data-parallel threads/);
+    const runDir = first.stdout.trim().split('\n').pop()!;
+    const env = (): { replicas: number } => JSON.parse(readFileSync(path.join(runDir, 'env.json'), 'utf8'));
+    assert.equal(env().replicas, 2);
+
+    // training longer resumes with the recorded replica count; asking for another one warns
+    const resumed = vds(['train', '--resume', runDir, '--set', 'train.epochs=3', '--progress', 'plain']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(env().replicas, 2);
+    const other = vds(['train', '--resume', runDir, '--set', 'train.epochs=4', '--threads', '1', '--progress', 'plain']);
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(other.stderr, /trained with 2 replica\(s\), continuing with 1/);
+    assert.equal(env().replicas, 1);
+  });
+
+  it('refuses a bad thread count, naming the flag or variable', () => {
+    const flag = vds(['train', '--config', path.join(REPO, 'configs/quickstart.yaml'), '--threads', '0']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /--threads expects a whole number ≥ 1, got 0/);
+    const results = tempDir('cli-threads-env');
+    const env = vds(['train', '--config', path.join(REPO, 'configs/quickstart.yaml'), '--results-dir', results], { VDS_THREADS: 'two' });
+    assert.equal(env.code, 2);
+    assert.match(env.stderr, /VDS_THREADS must be a whole number ≥ 1, got "two"/);
+    assert.deepEqual(readdirSync(results), [], 'nothing written');
   });
 });

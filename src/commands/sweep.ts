@@ -9,6 +9,7 @@ import { planSweep, type PlannedRun } from '../sweep/plan.ts';
 import { manifestPath, manifestRun, writeManifest, type SweepManifest } from '../sweep/manifest.ts';
 import { actionFor, runSweep } from '../sweep/runner.ts';
 import { VdsError } from '../util/errors.ts';
+import { resolveThreads } from '../train/parallelism.ts';
 import { VDS_VERSION } from '../util/version.ts';
 
 export interface SweepOptions {
@@ -47,6 +48,7 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
     throw new VdsError(`expected a whole number ≥ 1, got ${o.jobs}`, { key: '--jobs' });
   }
   const jobs = o.jobs ?? defaultJobs(runs[0].config.backend);
+  if (process.env.VDS_THREADS) resolveThreads(); // a bad value fails here, not in every child
   const sweepDir = path.join(runs[0].config.resultsDir, spec.name);
 
   if (o.dryRun) {

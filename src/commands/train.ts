@@ -79,6 +79,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     return;
   }
 
+  const available = resolveThreads(o.threads); // checked before anything is written
   const backend = await selectBackend(o.backend ?? config.backend);
   const reporter = createReporter(o.progress, config.train.epochs);
   if (o.verbose) for (const n of backend.notes) reporter.log(`backend: ${n}`);
@@ -101,7 +102,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
   }
   // a resumed run keeps its replica count (it decides float rounding) unless --threads says otherwise
-  const threads = o.threads ?? (o.resume ? env.replicas : undefined) ?? resolveThreads();
+  const threads = o.threads ?? (o.resume ? env.replicas : undefined) ?? available;
   const replicas = trainingReplicas(backend.name, config, threads, smallestTrainBatch(ds.train.n, config.train.batchSize));
   if (o.resume && env.replicas !== undefined && replicas !== env.replicas) {
     reporter.log(`warning: the run trained with ${env.replicas} replica(s), continuing with ${replicas}: numbers differ from an uninterrupted run at float rounding`);
