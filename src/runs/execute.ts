@@ -11,6 +11,7 @@ import type { Learner, StepStats } from '../train/step.ts';
 import { DataParallelTrainer } from '../train/data-parallel.ts';
 import { tf } from '../tf/tf.ts';
 import { VDS_VERSION } from '../util/version.ts';
+import { VdsError } from '../util/errors.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { finalEvaluation } from './final-eval.ts';
 import { RUN_FILES, type EvalRecord } from './layout.ts';
@@ -63,7 +64,14 @@ export async function executeRun(
       },
     };
     if (replicas > 1 && state.stopReason === null) {
-      parallel = await DataParallelTrainer.start(l, config, ds, tf.getBackend(), replicas);
+      try {
+        parallel = await DataParallelTrainer.start(l, config, ds, tf.getBackend(), replicas);
+      } catch (e) {
+        throw new VdsError(`could not start ${replicas - 1} training worker thread(s): ${e instanceof Error ? e.message : String(e)}`, {
+          key: '--threads',
+          hint: 'train on one thread with --threads 1 (or VDS_THREADS=1)',
+        });
+      }
       l.parallel = parallel;
     }
     const outcome = await trainLoop(l, ds, config, state, hooks);
