@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/tf/tf.ts';
 import { selectBackend } from '../src/tf/backend.ts';
 import { setFastGradients } from '../src/tf/fast-grads.ts';
-import { avgPool2, batchNormTrain, conv2d, globalMeanPool, BN_EPS } from '../src/tf/ops.ts';
+import { avgPool2, conv2d, globalMeanPool } from '../src/tf/ops.ts';
+import { batchNormTrain, BN_EPS } from '../src/tf/batchnorm.ts';
 
 type Arr = number[];
 const wave = (n: number, a: number, b: number, s = 1): Arr => Array.from({ length: n }, (_, i) => s * Math.sin(a * i + b));

@@ -1,7 +1,7 @@
 // BatchNorm as the model uses it: train mode normalises with batch statistics and records them for the
 // running-statistics update; eval mode uses the running statistics.
 import type { tf } from '../tf/tf.ts';
-import { batchNormEval, batchNormTrain } from '../tf/ops.ts';
+import { batchNormEval, batchNormTrain } from '../tf/batchnorm.ts';
 import type { ParamStore } from './params.ts';
 import type { BatchStatsRecord } from './network.ts';
 

@@ -1,6 +1,6 @@
 // What every VDS network offers: one forward pass that returns the logits of every depth it is asked for.
 import type { tf } from '../tf/tf.ts';
-import type { BatchStats } from '../tf/ops.ts';
+import type { BatchStats } from '../tf/batchnorm.ts';
 import type { ParamStore } from './params.ts';
 
 export interface ForwardOptions {

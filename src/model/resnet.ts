@@ -1,19 +1,8 @@
 // The conv VDS ResNet (SPEC §2): input block, D pre-activation bottleneck blocks, and one shared head
 // applied after the input block and after every block, so one pass yields the logits of every depth.
 import { tf } from '../tf/tf.ts';
-import {
-  affineRelu,
-  avgPool2,
-  bnAffine,
-  conv2d,
-  convAffineRelu,
-  convBias,
-  globalMeanPool,
-  globalMeanPoolEval,
-  linear,
-  relu,
-  type Affine,
-} from '../tf/ops.ts';
+import { avgPool2, conv2d, convAffineRelu, convBias, globalMeanPool, globalMeanPoolEval, linear, relu } from '../tf/ops.ts';
+import { affineRelu, bnAffine, type Affine } from '../tf/batchnorm.ts';
 import type { Rng } from '../util/rng.ts';
 import { addBatchNorm, countUpToDepth, ParamStore } from './params.ts';
 import { batchNorm } from './layers.ts';

@@ -1,7 +1,7 @@
 // One training step: all-depth forward in train mode, the ELBO, gradients of the weights and α, the SGD
 // update, and the BatchNorm running-statistics update. One synchronous tidy; only plain numbers escape.
 import { tf } from '../tf/tf.ts';
-import { BN_MOMENTUM } from '../tf/ops.ts';
+import { BN_MOMENTUM } from '../tf/batchnorm.ts';
 import type { BatchStatsRecord, Network } from '../model/index.ts';
 import type { DepthPosterior } from '../vds/posterior.ts';
 import { vdsLoss } from '../vds/objective.ts';
