@@ -64,13 +64,6 @@ export function referenceConfig(depth: number, seed = 0): VdsConfig {
 
 export const REFERENCE_DATA = { inputShape: [28, 28, 1], classes: 10, nTrain: 60000 };
 
-export function referenceLearner(depth: number, seed = 0): Learner {
-  const { inputShape, classes, nTrain } = REFERENCE_DATA;
-  return createLearner(referenceConfig(depth, seed), inputShape, classes, nTrain);
-}
-
-export const disposeReferenceLearner = disposeLearner;
-
 /** A fixed pseudo-random batch: x ~ N(0,1)-ish [B,28,28,1], y in 0..9. */
 export function referenceBatch(batch: number, seed = 1): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const rng = Rng.derive(seed, 'bench');
@@ -95,9 +88,10 @@ export function evalBatch(l: Learner, x: tf.Tensor): Float32Array {
 /** One depth: warm-up, then `reps` timed train steps and evaluations (medians). */
 export async function benchDepth(backend: string, depth: number, batch: number, reps: number, threads = 1, splitEval = backend === 'wasm'): Promise<BenchResult> {
   const { x, y } = referenceBatch(batch);
-  const l = referenceLearner(depth);
-  const replicas = trainingReplicas(backend, referenceConfig(depth), threads, batch);
-  const parallel = replicas > 1 ? await DataParallelTrainer.start(l, referenceConfig(depth), REFERENCE_DATA, backend, replicas) : null;
+  const config = referenceConfig(depth);
+  const l = createLearner(config, REFERENCE_DATA.inputShape, REFERENCE_DATA.classes, REFERENCE_DATA.nTrain);
+  const replicas = trainingReplicas(backend, config, threads, batch);
+  const parallel = replicas > 1 ? await DataParallelTrainer.start(l, config, REFERENCE_DATA, backend, replicas) : null;
   if (parallel) l.parallel = parallel;
   const replicaTensors = async (): Promise<number> => (parallel ? (await parallel.replicaStates()).reduce((s, r) => s + r.numTensors, 0) : 0);
   // warm-up: two steps (first step also creates the momentum buffers) and one evaluation
@@ -148,7 +142,7 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
   }
   const after = tf.memory().numTensors + (await replicaTensors());
   await parallel?.close();
-  disposeReferenceLearner(l);
+  disposeLearner(l);
   x.dispose();
   y.dispose();
   const trainMs = median(train);
@@ -174,11 +168,8 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
   }
   if (!Number.isInteger(o.batch) || o.batch < 2) throw new VdsError(`batch must be an integer ≥ 2, got ${o.batch}`, { key: 'batch' });
   if (!Number.isInteger(o.reps) || o.reps < 1) throw new VdsError(`reps must be an integer ≥ 1, got ${o.reps}`, { key: 'reps' });
-  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) {
-    throw new VdsError(`threads must be an integer ≥ 1, got ${o.threads}`, { key: 'threads' });
-  }
-  const sel = await selectBackend(o.backend ?? 'auto');
   const threads = resolveThreads(o.threads);
+  const sel = await selectBackend(o.backend ?? 'auto');
   if (!o.json) {
     for (const n of sel.notes) console.log(`# ${n}`);
     const replicas = trainingReplicas(sel.name, referenceConfig(0), threads, o.batch);

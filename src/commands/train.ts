@@ -99,7 +99,6 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     const info = await backendInfo();
     env = envRecord({ vdsVersion: VDS_VERSION, tfjsVersion: info.tfjs, backend: backend.name, gpu: backend.gpu, backendNotes: backend.notes, seed: config.seed });
     await writeFileAtomic(path.join(runDir, RUN_FILES.config), configToYaml(config));
-    await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
   }
   // a resumed run keeps its replica count (it decides float rounding) unless --threads says otherwise
   const threads = o.threads ?? (o.resume ? env.replicas : undefined) ?? available;
@@ -109,7 +108,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   }
   env.replicas = replicas;
   reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}`);
-  if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
+  if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance }); // a resumed run's at its end
   reporter.log(`run: ${runDir}`);
   const releaseLock = acquireRunLock(runDir);
 

@@ -6,10 +6,8 @@ import { channelSum, fastGradientsActive, registerFastConvGradient } from './fas
 import { custom, type SaveFn } from './custom.ts';
 import type { Affine } from './batchnorm.ts';
 
-
 // The gradient of every conv2d (stride 1) becomes the fast one when fast gradients are active (wasm).
 registerFastConvGradient();
-
 
 /** Convolution with bias, stride 1. `pad` 'valid' (no padding) or 'same' (3×3 with padding 1). */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, pad: 'valid' | 'same'): tf.Tensor4D {

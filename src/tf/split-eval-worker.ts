@@ -1,14 +1,14 @@
 // Worker side of split-eval.ts: its own TF.js engine and wasm instance, a copy of the conv network, and
 // the marginal predictive of the share of a batch it is sent.
-import { parentPort } from 'node:worker_threads';
 import { tf } from './tf.ts';
 import { selectBackend } from './backend.ts';
 import { ConvResNet, type ConvResNetShape } from '../model/resnet.ts';
 import { DepthPosterior } from '../vds/posterior.ts';
 import { marginalLogProbs } from '../vds/predict.ts';
 import { Rng } from '../util/rng.ts';
+import { serveRequests } from '../util/ts-worker.ts';
 
-type Msg =
+export type Msg =
   | { kind: 'init'; backend: string; shape: ConvResNetShape }
   | { kind: 'load'; tensors: [string, Float32Array][] }
   | { kind: 'eval'; x: Float32Array; xShape: number[] };
@@ -16,33 +16,28 @@ type Msg =
 let net: ConvResNet | null = null;
 let posterior: DepthPosterior | null = null;
 
-parentPort!.on('message', async (m: Msg) => {
-  try {
-    if (m.kind === 'init') {
-      await selectBackend(m.backend);
-      net = new ConvResNet(m.shape, Rng.derive(0, 'init'));
-      posterior = new DepthPosterior(m.shape.maxDepth, true);
-      parentPort!.postMessage({ ok: true });
-    } else if (m.kind === 'load') {
-      tf.tidy(() => {
-        for (const [name, values] of m.tensors) {
-          const v = name === 'q.alpha' ? posterior!.alpha! : net!.store.get(name);
-          v.assign(tf.tensor(values, v.shape, 'float32'));
-        }
-      });
-      parentPort!.postMessage({ ok: true });
-    } else {
-      const out = tf.tidy(() => {
-        const x = tf.tensor(m.x, m.xShape, 'float32');
-        const { logits } = net!.forward(x, { training: false, upTo: net!.maxDepth, heads: 'all' });
-        return marginalLogProbs(logits, posterior!.logQ());
-      });
-      const values = out.dataSync() as Float32Array;
-      out.dispose();
-      const copy = new Float32Array(values);
-      parentPort!.postMessage({ ok: true, values: copy }, [copy.buffer]);
-    }
-  } catch (e) {
-    parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) });
+serveRequests<Msg>(async (m) => {
+  if (m.kind === 'init') {
+    await selectBackend(m.backend);
+    net = new ConvResNet(m.shape, Rng.derive(0, 'init'));
+    posterior = new DepthPosterior(m.shape.maxDepth, true);
+    return { reply: {} };
   }
+  if (m.kind === 'load') {
+    tf.tidy(() => {
+      for (const [name, values] of m.tensors) {
+        const v = name === 'q.alpha' ? posterior!.alpha! : net!.store.get(name);
+        v.assign(tf.tensor(values, v.shape, 'float32'));
+      }
+    });
+    return { reply: {} };
+  }
+  const out = tf.tidy(() => {
+    const x = tf.tensor(m.x, m.xShape, 'float32');
+    const { logits } = net!.forward(x, { training: false, upTo: net!.maxDepth, heads: 'all' });
+    return marginalLogProbs(logits, posterior!.logQ());
+  });
+  const values = new Float32Array(out.dataSync() as Float32Array);
+  out.dispose();
+  return { reply: { values }, transfer: [values.buffer] };
 });

@@ -1,7 +1,7 @@
-// Data-parallel training's one collective: an all-reduce (sum) across the replicas of a step, through
-// shared memory. Every replica runs the same graph in the same order, so the k-th call on one replica
-// meets the k-th call on every other. The sum is taken in rank order on every replica, so all replicas
-// get bit-identical results and their weights stay identical without ever being copied.
+// Data-parallel training's collectives, through shared memory: all-reduce (sum) and all-gather across the
+// replicas of a step. Every replica runs the same graph in the same order, so the k-th call on one replica
+// meets the k-th call on every other. Sums are taken in rank order on every replica, so all replicas get
+// bit-identical results and their weights stay identical without ever being copied.
 
 export interface Collective {
   readonly rank: number;
@@ -38,7 +38,7 @@ const MESSAGE_LEN = 3; // bytes of the failure message
 const CONTROL_WORDS = 4;
 const MESSAGE_BYTES = 1024;
 
-/** Shared memory for `size` replicas reducing up to `maxFloats` numbers at a time. */
+/** Shared memory for `size` replicas exchanging up to `maxFloats` numbers each at a time. */
 export function collectiveBuffer(size: number, maxFloats: number): SharedArrayBuffer {
   // two slot sets used alternately: a replica can write call k+1's numbers while a slower one still reads
   // call k's; by call k+2 every replica has passed call k+1's barrier, so it has finished reading k
@@ -118,10 +118,6 @@ export class SharedCollective implements Collective {
       Atomics.store(this.control, MESSAGE_LEN, bytes.length);
     }
     Atomics.notify(this.control, GEN);
-  }
-
-  failed(): boolean {
-    return Atomics.load(this.control, FAILED) === 1;
   }
 
   failure(): string {

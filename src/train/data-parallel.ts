@@ -7,47 +7,16 @@
 // The numbers equal single-replica training up to float rounding (sums are split in parts); the same
 // replica count gives the same numbers on every run, so the count is recorded with a run and reused on
 // resume.
-import type { Worker } from 'node:worker_threads';
 import { tf } from '../tf/tf.ts';
 import type { VdsConfig } from '../config/types.ts';
-import { startTsWorker } from '../util/ts-worker.ts';
+import { WorkerClient, type WorkerReply } from '../util/ts-worker.ts';
 import { learnerTensors } from './learner.ts';
 import { replicaStep, trainableVariables, type Learner, type ParallelTrainer, type StepStats } from './step.ts';
 import { collectiveBuffer, SharedCollective } from './collective.ts';
 import type { ReplicaMsg } from './replica-worker.ts';
 
-type Reply = { ok: boolean; error?: string; tensors?: [string, { shape: number[]; values: Float32Array }][]; numTensors?: number };
-
-class Replica {
-  private pending: ((r: Reply) => void) | null = null;
-  failure: string | null = null;
-
-  constructor(readonly worker: Worker) {
-    worker.on('message', (r: Reply) => {
-      if (!r.ok && !this.pending) this.failure = r.error ?? 'unknown error';
-      const p = this.pending;
-      this.pending = null;
-      p?.(r);
-    });
-    worker.on('error', (e) => {
-      this.failure = e.message;
-      const p = this.pending;
-      this.pending = null;
-      p?.({ ok: false, error: e.message });
-    });
-  }
-
-  call(msg: ReplicaMsg, transfer: ArrayBuffer[] = []): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      this.pending = (r) => (r.ok ? resolve(r) : reject(new Error(`training replica: ${r.error}`)));
-      this.worker.postMessage(msg, transfer);
-    });
-  }
-
-  post(msg: ReplicaMsg, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(msg, transfer);
-  }
-}
+type Reply = WorkerReply & { tensors?: [string, { shape: number[]; values: Float32Array }][]; numTensors?: number };
+type Replica = WorkerClient<ReplicaMsg, Reply>;
 
 /** Row ranges of a batch of B split over `size` replicas (as even as possible, earlier ones no smaller). */
 export function shareRows(B: number, size: number): [number, number][] {
@@ -81,7 +50,7 @@ export class DataParallelTrainer implements ParallelTrainer {
     const replicas: Replica[] = [];
     try {
       for (let rank = 1; rank < size; rank++) {
-        const r = new Replica(startTsWorker(new URL('./replica-worker.ts', import.meta.url)));
+        const r: Replica = new WorkerClient(new URL('./replica-worker.ts', import.meta.url), 'training replica');
         replicas.push(r);
         await r.call({ kind: 'init', backend, config, inputShape: data.inputShape, classes: data.classes, nTrain: l.nTrain, buffer, rank, size });
       }
@@ -89,7 +58,7 @@ export class DataParallelTrainer implements ParallelTrainer {
       await trainer.sync(l);
       return trainer;
     } catch (e) {
-      await Promise.all(replicas.map((r) => r.worker.terminate()));
+      await Promise.all(replicas.map((r) => r.terminate()));
       throw e;
     }
   }
@@ -142,6 +111,6 @@ export class DataParallelTrainer implements ParallelTrainer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.replicas.map((r) => r.worker.terminate()));
+    await Promise.all(this.replicas.map((r) => r.terminate()));
   }
 }

@@ -8,7 +8,10 @@ import { trainBatchRanges } from './batches.ts';
 
 /** Threads to train with: the option, else $VDS_THREADS (a sweep sets it for its children), else all cores. */
 export function resolveThreads(threads?: number): number {
-  if (threads !== undefined) return threads;
+  if (threads !== undefined) {
+    if (!Number.isInteger(threads) || threads < 1) throw new VdsError(`threads must be a whole number ≥ 1, got ${threads}`, { key: '--threads' });
+    return threads;
+  }
   const env = process.env.VDS_THREADS;
   if (env !== undefined && env !== '') {
     const n = Number(env);

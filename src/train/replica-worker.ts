@@ -1,13 +1,13 @@
 // Worker side of data-parallel.ts: one replica with its own TF.js engine and single-threaded wasm instance,
 // a copy of the learner, and its rows of each batch. It never sends weights back: the all-reduced
 // gradients keep its copy identical to the main thread's.
-import { parentPort } from 'node:worker_threads';
 import { tf } from '../tf/tf.ts';
 import { selectBackend } from '../tf/backend.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { createLearner, learnerTensors, restoreLearner } from './learner.ts';
 import { replicaStep, type Learner } from './step.ts';
 import { SharedCollective } from './collective.ts';
+import { serveRequests } from '../util/ts-worker.ts';
 
 export type ReplicaMsg =
   | { kind: 'init'; backend: string; config: VdsConfig; inputShape: number[]; classes: number; nTrain: number; buffer: SharedArrayBuffer; rank: number; size: number }
@@ -18,17 +18,19 @@ export type ReplicaMsg =
 let learner: Learner | null = null;
 let group: SharedCollective | null = null;
 
-parentPort!.on('message', async (m: ReplicaMsg) => {
-  try {
+serveRequests<ReplicaMsg>(
+  async (m) => {
     if (m.kind === 'init') {
       await selectBackend(m.backend);
       learner = createLearner(m.config, m.inputShape, m.classes, m.nTrain);
       group = new SharedCollective(m.buffer, m.rank, m.size);
-      parentPort!.postMessage({ ok: true });
-    } else if (m.kind === 'load') {
+      return { reply: {} };
+    }
+    if (m.kind === 'load') {
       restoreLearner(learner!, { tensors: new Map(m.tensors) }, 'main thread');
-      parentPort!.postMessage({ ok: true });
-    } else if (m.kind === 'step') {
+      return { reply: {} };
+    }
+    if (m.kind === 'step') {
       learner!.opt.lr = m.lr;
       const x = tf.tensor(m.x, m.xShape, 'float32');
       const y = tf.tensor1d(m.y, 'int32');
@@ -38,12 +40,9 @@ parentPort!.on('message', async (m: ReplicaMsg) => {
         x.dispose();
         y.dispose();
       }
-    } else {
-      parentPort!.postMessage({ ok: true, tensors: [...learnerTensors(learner!)], numTensors: tf.memory().numTensors });
+      return undefined; // the main thread learns the step's outcome through the collective
     }
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    group?.fail(message); // wakes the main thread if it waits in a step
-    parentPort!.postMessage({ ok: false, error: message });
-  }
-});
+    return { reply: { tensors: [...learnerTensors(learner!)], numTensors: tf.memory().numTensors } };
+  },
+  (message) => group?.fail(message), // wakes the main thread if it waits in a step
+);

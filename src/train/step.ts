@@ -104,19 +104,30 @@ export function lossAndGrads(
   return { value, grads: byName, batchStats, extras: extras! };
 }
 
-export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
-  if (l.parallel) return l.parallel.step(l, x, y);
-  const numbers = tf.tidy(() => {
-    const { value, grads, batchStats, extras } = lossAndGrads(l, x, y);
-    l.opt.step(trainableVariables(l), grads);
-    for (const r of batchStats) updateRunningStats(l.net, r);
-    const out = tf.concat([tf.reshape(value, [1]), extras]);
-    disposeKept(batchStats, extras); // kept tensors outlive tidy: free them here
-    return out;
-  });
+/** The SGD update with `grads` and the running-statistics update; frees the kept tensors (they outlive tidy). */
+function applyUpdate(l: Learner, grads: Map<string, tf.Tensor>, batchStats: BatchStatsRecord[], extras: tf.Tensor): void {
+  l.opt.step(trainableVariables(l), grads);
+  for (const r of batchStats) updateRunningStats(l.net, r);
+  disposeKept(batchStats, extras);
+}
+
+/** [loss, expected NLL, KL, hits] read out of a step's tidy. */
+function readStats(numbers: tf.Tensor): StepStats {
   const [loss, expectedNll, kl, correct] = numbers.dataSync();
   numbers.dispose();
   return { loss, expectedNll, kl, correct };
+}
+
+export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
+  if (l.parallel) return l.parallel.step(l, x, y);
+  return readStats(
+    tf.tidy(() => {
+      const { value, grads, batchStats, extras } = lossAndGrads(l, x, y);
+      const out = tf.concat([tf.reshape(value, [1]), extras]);
+      applyUpdate(l, grads, batchStats, extras);
+      return out;
+    }),
+  );
 }
 
 /**
@@ -125,27 +136,24 @@ export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
  * all-reduced in one call, then every replica applies the same update to its identical copy.
  */
 export function replicaStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D, group: Collective, share: Share): StepStats {
-  const numbers = withCollective(group, () =>
-    tf.tidy(() => {
-      const { value, grads, batchStats, extras } = lossAndGrads(l, x, y, share);
-      const names = [...trainableVariables(l).keys()].filter((n) => grads.has(n));
-      const parts = [...names.map((n) => grads.get(n)!), tf.reshape(value, [1]), extras];
-      const flat = tf.concat(parts.map((t) => tf.reshape(t, [-1])));
-      const summed = group.allReduce(flat.dataSync() as Float32Array);
-      const total = new Map<string, tf.Tensor>();
-      let at = 0;
-      for (const n of names) {
-        const g = grads.get(n)!;
-        total.set(n, tf.tensor(summed.subarray(at, at + g.size), g.shape, 'float32'));
-        at += g.size;
-      }
-      l.opt.step(trainableVariables(l), total);
-      for (const r of batchStats) updateRunningStats(l.net, r);
-      disposeKept(batchStats, extras);
-      return tf.tensor1d(summed.subarray(at)); // [loss, nll, kl, correct]
-    }),
+  return readStats(
+    withCollective(group, () =>
+      tf.tidy(() => {
+        const { value, grads, batchStats, extras } = lossAndGrads(l, x, y, share);
+        const names = [...trainableVariables(l).keys()].filter((n) => grads.has(n));
+        const parts = [...names.map((n) => grads.get(n)!), tf.reshape(value, [1]), extras];
+        const flat = tf.concat(parts.map((t) => tf.reshape(t, [-1])));
+        const summed = group.allReduce(flat.dataSync() as Float32Array);
+        const total = new Map<string, tf.Tensor>();
+        let at = 0;
+        for (const n of names) {
+          const g = grads.get(n)!;
+          total.set(n, tf.tensor(summed.subarray(at, at + g.size), g.shape, 'float32'));
+          at += g.size;
+        }
+        applyUpdate(l, total, batchStats, extras);
+        return tf.tensor1d(summed.subarray(at)); // [loss, nll, kl, correct]
+      }),
+    ),
   );
-  const [loss, expectedNll, kl, correct] = numbers.dataSync();
-  numbers.dispose();
-  return { loss, expectedNll, kl, correct };
 }
