@@ -1,5 +1,5 @@
 // No tensor leaks: after a warm-up (optimiser slots appear on step one), further training steps,
-// validation and final prediction leave tf.memory().numTensors unchanged.
+// calibration of precise statistics, validation and final prediction (both statistics) leave tf.memory().numTensors unchanged.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../src/tf/tf.ts';
@@ -9,6 +9,7 @@ import { tensorBatch, range } from '../src/train/batches.ts';
 import { predictSplit, validate } from '../src/train/evaluate.ts';
 import { createLearner, disposeLearner } from '../src/train/learner.ts';
 import { trainStep } from '../src/train/step.ts';
+import { calibrate, calibrationPlan, setPreciseStats } from '../src/train/calibrate.ts';
 import { tempDir, tinyConfig } from './helpers/tiny-run.ts';
 
 for (const method of ['learnt', 'fixed'] as const) {
@@ -28,14 +29,21 @@ for (const method of ['learnt', 'fixed'] as const) {
         b.x.dispose();
         b.y.dispose();
       };
+      const plan = calibrationPlan(config, ds);
+      const evaluate = () => {
+        setPreciseStats(l, calibrate(l, ds, plan)); // replaces (and frees) the previous epoch's statistics
+        for (const stats of [undefined, l.precise]) {
+          validate(l, ds, ds.validation, 50, stats);
+          predictSplit(l, ds, ds.test, 50, config.model.maxDepth, true, stats);
+          // a fixed-depth network's head is calibrated at its own depth only
+          if (method === 'learnt' || !stats) predictSplit(l, ds, ds.test, 50, 1, false, stats);
+        }
+      };
       step(0); // warm-up: momentum buffers are created here
-      validate(l, ds, ds.validation, 50);
-      predictSplit(l, ds, ds.test, 50, config.model.maxDepth, true);
+      evaluate();
       const before = tf.memory().numTensors;
       for (let i = 1; i < 4; i++) step(i);
-      validate(l, ds, ds.validation, 50);
-      predictSplit(l, ds, ds.test, 50, config.model.maxDepth, true);
-      predictSplit(l, ds, ds.test, 50, 1, false);
+      evaluate();
       assert.equal(tf.memory().numTensors, before);
       disposeLearner(l);
     });

@@ -28,6 +28,7 @@ function config(o: { dataset?: string; method: 'learnt' | 'fixed'; D: number; se
     prior: { kind: 'geometric', decay: o.decay ?? 0.85 },
     train: { lr: 0.1, momentum: 0.5, weightDecay: 0, lrMilestones: [], lrGamma: 0.1, batchSize: 512, epochs: 500, patience: 30, evalBatchSize: 1000 },
     prune: { rule: 'threshold', threshold: 0.95 },
+    eval: defaultConfig().eval,
   };
 }
 

@@ -36,12 +36,13 @@ describe('resume', () => {
 
     const a = JSON.parse(readFileSync(path.join(straightDir, 'eval.json'), 'utf8'));
     const b = JSON.parse(readFileSync(path.join(resumedDir, 'eval.json'), 'utf8'));
-    for (const k of ['q', 'marginal', 'pruned', 'perDepth', 'validation', 'bestEpoch', 'epochsRun', 'pruneDepth']) {
+    assert.ok(a.byStatistics.precise && a.byStatistics.running, 'both sets of statistics evaluated');
+    for (const k of ['q', 'marginal', 'pruned', 'perDepth', 'validation', 'bestEpoch', 'epochsRun', 'pruneDepth', 'byStatistics']) {
       assert.deepEqual(b[k], a[k], `eval.json ${k}`);
     }
     const ca = readCheckpoint(checkpointPath(straightDir, 'last'));
     const cb = readCheckpoint(checkpointPath(resumedDir, 'last'));
-    assert.equal(cb.header.dataSha256, ca.header.dataSha256, 'final weights, statistics and momentum identical');
+    assert.equal(cb.header.dataSha256, ca.header.dataSha256, 'final weights, running and precise statistics and momentum identical');
     assert.equal(readFileSync(path.join(resumedDir, 'metrics.csv'), 'utf8').split('\n').length, readFileSync(path.join(straightDir, 'metrics.csv'), 'utf8').split('\n').length);
   });
 });

@@ -16,8 +16,12 @@ export interface Reporter {
 const fmt = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 export function epochLine(r: EpochRecord, maxEpochs: number): string {
+  // the statistics that drive early stopping first; the other set's accuracy beside it, named
+  const other = r.valBy?.precise && r.valBy.running ? (r.val === r.valBy.precise ? r.valBy.running : r.valBy.precise) : null;
+  const otherName = other === r.valBy?.running ? 'running' : 'precise';
   const val = r.val
-    ? ` val_elbo ${fmt(r.val.elbo)} val_acc ${fmt(r.val.accuracy)} val_ll ${fmt(r.val.logLikelihood)}`
+    ? ` val_elbo ${fmt(r.val.elbo)} val_acc ${fmt(r.val.accuracy)} val_ll ${fmt(r.val.logLikelihood)}` +
+      (other ? ` (${otherName} BN: val_acc ${fmt(other.accuracy)})` : '')
     : '';
   return (
     `epoch ${r.epoch}/${maxEpochs} loss ${fmt(r.trainLoss)} acc ${fmt(r.trainAcc)}${val}` +

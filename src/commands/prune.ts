@@ -12,11 +12,13 @@ import type { Dataset } from '../data/types.ts';
 import { predictiveMetrics } from '../metrics/index.ts';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../runs/checkpoint.ts';
 import { checkpointPath } from '../runs/execute.ts';
-import { RUN_FILES, type PruneRecord } from '../runs/layout.ts';
+import { RUN_FILES, type PruneRecord, type StatisticsKind } from '../runs/layout.ts';
 import { pruneTensors, prunedConfig } from '../runs/pruning.ts';
 import { readStatus, writeJson } from '../runs/run-dir.ts';
-import { predictSplit } from '../train/evaluate.ts';
-import { createLearner, disposeLearner, learnerParams, restoreLearner } from '../train/learner.ts';
+import { predictSplit, type PredictorOutputs } from '../train/evaluate.ts';
+import { createLearner, disposeLearner, learnerParams, learnerTensors, restoreLearner } from '../train/learner.ts';
+import { calibrate, calibrationPlan, setPreciseStats } from '../train/calibrate.ts';
+import type { PreciseStats } from '../model/index.ts';
 import type { Learner } from '../train/step.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { VdsError } from '../util/errors.ts';
@@ -38,9 +40,15 @@ function loadLearner(file: string, ds: Dataset, ckpt: Checkpoint = readCheckpoin
 }
 
 /** Full pass over the test split after one warm-up batch, so timings compare like with like. */
-function timedPass(l: Learner, ds: Dataset, batch: number, upTo: number) {
-  predictSplit(l, ds, { ...ds.test, n: Math.min(ds.test.n, batch) }, batch, upTo, false);
-  return predictSplit(l, ds, ds.test, batch, upTo, false);
+function timedPass(l: Learner, ds: Dataset, batch: number, upTo: number, stats?: PreciseStats) {
+  predictSplit(l, ds, { ...ds.test, n: Math.min(ds.test.n, batch) }, batch, upTo, false, stats);
+  return predictSplit(l, ds, ds.test, batch, upTo, false, stats);
+}
+
+/** The learner's precise statistics: the ones its checkpoint carries, else calibrated now (none if K = 0). */
+function ensurePrecise(l: Learner, config: VdsConfig, ds: Dataset): PreciseStats | undefined {
+  if (config.eval.calibrationBatches > 0 && !l.precise) setPreciseStats(l, calibrate(l, ds, calibrationPlan(config, ds)));
+  return l.precise;
 }
 
 /** A finished fixed-depth run of depth D on the same data beside this run (same seed preferred). */
@@ -86,15 +94,36 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const q = full.learner.posterior.probs();
   const depth = pruneDepth(q, rule);
 
-  // the pruned network is written, then loaded back from its own file: what is evaluated is what was saved
+  ensurePrecise(full.learner, full.config, ds);
+
+  // the pruned network is recalibrated for its own depths (SPEC §8), written with those statistics, then
+  // loaded back from its own file: what is evaluated is what was saved
   const prunedFile = checkpointPath(runDir, 'pruned');
   const cfgPruned = prunedConfig(full.config, depth);
-  await writeCheckpoint(prunedFile, { vdsVersion: VDS_VERSION, kind: 'pruned', config: cfgPruned, state: { source: file, depth, rule, q } }, pruneTensors(ckpt.tensors, depth));
+  const cut = createLearner(cfgPruned, ds.inputShape, ds.classes, ds.train.n);
+  try {
+    restoreLearner(cut, { tensors: pruneTensors(ckpt.tensors, depth) }, file, false);
+    ensurePrecise(cut, cfgPruned, ds);
+    await writeCheckpoint(prunedFile, { vdsVersion: VDS_VERSION, kind: 'pruned', config: cfgPruned, state: { source: file, depth, rule, q } }, learnerTensors(cut, false));
+  } finally {
+    disposeLearner(cut);
+  }
   const pruned = loadLearner(prunedFile, ds);
 
   const bs = full.config.train.evalBatchSize;
-  const fullPass = timedPass(full.learner, ds, bs, D);
-  const prunedPass = timedPass(pruned.learner, ds, bs, depth);
+  const statistics = full.config.eval.statistics;
+  const statsOf = (l: Learner, kind: StatisticsKind) => (kind === 'precise' ? l.precise : undefined);
+  const fullPass = timedPass(full.learner, ds, bs, D, statsOf(full.learner, statistics));
+  const prunedPass = timedPass(pruned.learner, ds, bs, depth, statsOf(pruned.learner, statistics));
+  const metricsOf = (p: PredictorOutputs) => predictiveMetrics(p.marginal, p.labels, p.classes);
+  const byStatistics: PruneRecord['byStatistics'] = { [statistics]: { full: metricsOf(fullPass), pruned: metricsOf(prunedPass) } };
+  for (const kind of ['precise', 'running'] as const) {
+    if (kind === statistics || (kind === 'precise' && !full.learner.precise)) continue;
+    byStatistics[kind] = {
+      full: metricsOf(predictSplit(full.learner, ds, ds.test, bs, D, false, statsOf(full.learner, kind))),
+      pruned: metricsOf(predictSplit(pruned.learner, ds, ds.test, bs, depth, false, statsOf(pruned.learner, kind))),
+    };
+  }
   const fixedRunDir = findFixedRun(runDir, full.config);
   let fixedSeconds: number | null = null;
   if (fixedRunDir) {
@@ -104,12 +133,14 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   }
   const record: PruneRecord = {
     vdsVersion: VDS_VERSION,
+    statistics,
+    byStatistics,
     rule: rule.rule,
     threshold: rule.rule === 'threshold' ? rule.threshold : null,
     depth,
     q,
-    full: { metrics: predictiveMetrics(fullPass.marginal, fullPass.labels, fullPass.classes), params: learnerParams(full.learner, D), evalSeconds: fullPass.seconds, depth: D },
-    pruned: { metrics: predictiveMetrics(prunedPass.marginal, prunedPass.labels, prunedPass.classes), params: learnerParams(pruned.learner, depth), evalSeconds: prunedPass.seconds, depth },
+    full: { metrics: byStatistics[statistics]!.full, params: learnerParams(full.learner, D), evalSeconds: fullPass.seconds, depth: D },
+    pruned: { metrics: byStatistics[statistics]!.pruned, params: learnerParams(pruned.learner, depth), evalSeconds: prunedPass.seconds, depth },
     speedupVsFull: fullPass.seconds / prunedPass.seconds,
     speedupVsFixed: fixedSeconds === null ? null : fixedSeconds / prunedPass.seconds,
     fixedRunDir,
@@ -124,10 +155,13 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
     `${r.metrics.ece15.toFixed(4).padStart(7)} ${r.metrics.brier.toFixed(4).padStart(7)} ${String(r.params).padStart(9)} ${r.evalSeconds.toFixed(3).padStart(8)}`;
   process.stdout.write(
     [
-      `backend ${backend.name}; rule ${rule.rule}${rule.rule === 'threshold' ? ` ${rule.threshold}` : ''}; d* = ${depth} of D = ${D}`,
+      `backend ${backend.name}; rule ${rule.rule}${rule.rule === 'threshold' ? ` ${rule.threshold}` : ''}; d* = ${depth} of D = ${D}; ${statistics === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics`,
       `network  depth accuracy       LL     ECE   Brier    params  eval(s)`,
       row('full', record.full),
       row('pruned', record.pruned),
+      ...Object.entries(byStatistics)
+        .filter(([k]) => k !== statistics)
+        .map(([k, m]) => `with ${k === 'precise' ? 'precise per-depth' : "the reference's running"} statistics: accuracy full ${m!.full.accuracy.toFixed(4)} → pruned ${m!.pruned.accuracy.toFixed(4)}; LL ${m!.full.logLikelihood.toFixed(4)} → ${m!.pruned.logLikelihood.toFixed(4)}`),
       `speed-up vs full ${record.speedupVsFull.toFixed(2)}x` +
         (record.speedupVsFixed === null ? '; no fixed-depth run of depth D beside this run' : `; vs fixed depth ${D} ${record.speedupVsFixed.toFixed(2)}x (${fixedRunDir})`),
       path.join(runDir, RUN_FILES.prune),

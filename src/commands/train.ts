@@ -9,7 +9,7 @@ import { resolveThreads, smallestTrainBatch, trainingReplicas } from '../train/p
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath, executeRun } from '../runs/execute.ts';
-import { RUN_FILES, type EnvRecord } from '../runs/layout.ts';
+import { RUN_FILES, type EnvRecord, type EvalRecord } from '../runs/layout.ts';
 import { acquireRunLock } from '../runs/lock.ts';
 import { assertFreshRunDir, defaultRunId, envRecord, runDirFor, writeJson } from '../runs/run-dir.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
@@ -29,6 +29,23 @@ export interface TrainOptions {
   progress: ProgressMode;
   verbose: boolean;
   threads?: number; // wasm: data-parallel threads (see train/parallelism.ts)
+}
+
+/** The closing lines: the marginal, the pruned network, and what the other set of statistics gives. */
+export function closingSummary(ev: EvalRecord): string[] {
+  const m = (x: { accuracy: number; logLikelihood: number; ece15: number }) =>
+    `accuracy ${x.accuracy.toFixed(4)}  LL ${x.logLikelihood.toFixed(4)}  ECE ${x.ece15.toFixed(4)}`;
+  const sel = ev.statistics ?? 'running';
+  const name = (k: string) => (k === 'precise' ? 'precise per-depth BN statistics' : "the reference's running BN statistics");
+  const lines = [
+    `test (${name(sel)}):`,
+    `  marginal over depths 0..${ev.maxDepth}  ${m(ev.marginal)}  E_q[d] ${ev.expectedDepth.toFixed(2)}`,
+    `  pruned at d* = ${ev.pruneDepth}${' '.repeat(Math.max(0, String(ev.maxDepth).length + 10 - String(ev.pruneDepth).length))}${m(ev.pruned)}`,
+  ];
+  const otherKind = sel === 'precise' ? 'running' : 'precise';
+  const other = ev.byStatistics?.[otherKind];
+  if (other) lines.push(`  with ${name(otherKind)}: marginal ${m(other.marginal)}; pruned accuracy ${other.pruned.accuracy.toFixed(4)}`);
+  return lines;
 }
 
 /** On resume these may change (to train longer); anything else would make the run a different run. */
@@ -141,11 +158,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     const ev = outcome.eval;
     env.endedAt = new Date().toISOString();
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
-    reporter.log(
-      `test: accuracy ${ev.marginal.accuracy.toFixed(4)} LL ${ev.marginal.logLikelihood.toFixed(4)} ` +
-        `ECE ${ev.marginal.ece15.toFixed(4)} | pruned at d*=${ev.pruneDepth}: accuracy ${ev.pruned.accuracy.toFixed(4)} ` +
-        `LL ${ev.pruned.logLikelihood.toFixed(4)} | E_q[d] ${ev.expectedDepth.toFixed(2)}`,
-    );
+    for (const line of closingSummary(ev)) reporter.log(line);
     process.stdout.write(runDir + '\n');
   } finally {
     if (orphanWatch) clearInterval(orphanWatch);

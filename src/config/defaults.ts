@@ -50,5 +50,12 @@ export function defaultConfig(): VdsConfig {
       rule: 'threshold', // the paper's rule
       threshold: 0.95, // d* = smallest d with q_d > 0.95 · max q (paper)
     },
+    eval: {
+      // SPEC §8: the reference's running head statistics mix every depth and lag the weights; precise
+      // per-depth ones show what the trained network predicts. 'running' gives the reference's protocol.
+      statistics: 'precise',
+      calibrationBatches: 20, // K: README "Precise BatchNorm statistics" (accuracy/LL flat from K ≈ 10; cost per epoch)
+      calibrationBatchSize: null, // the training batch size: the statistics BatchNorm saw in training
+    },
   };
 }

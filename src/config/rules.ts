@@ -63,6 +63,12 @@ export function checkRules(c: VdsConfig, explicit: (key: string) => boolean): { 
   if (c.prior.kind === 'uniform' && explicit('prior.decay')) warn('prior.decay', 'ignored: the uniform prior has no decay');
   if (c.prune.rule === 'expected' && explicit('prune.threshold')) warn('prune.threshold', 'ignored: rule "expected" takes d* = round(E_q[d])');
 
+  // evaluation statistics
+  if (c.eval.statistics === 'precise' && c.eval.calibrationBatches === 0) {
+    errors.push({ key: 'eval.calibrationBatches', message: 'eval.statistics "precise" needs at least one calibration batch; set eval.calibrationBatches ≥ 1, or eval.statistics: running for the reference\'s statistics alone' });
+  }
+  if (c.eval.calibrationBatchSize !== null && c.eval.calibrationBatches === 0) warn('eval.calibrationBatchSize', 'ignored: eval.calibrationBatches is 0, so nothing is calibrated');
+
   // training schedule
   const t = c.train;
   if (d.validationFraction === 0) {

@@ -25,6 +25,7 @@ export const MODEL_KINDS = ['conv', 'fc'] as const;
 export const METHODS = ['learnt', 'fixed'] as const;
 export const PRIOR_KINDS = ['geometric', 'uniform'] as const;
 export const PRUNE_RULES = ['threshold', 'expected'] as const;
+export const STATISTICS = ['precise', 'running'] as const;
 
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? `a list ${JSON.stringify(v)}` : typeof v === 'object' ? 'a mapping' : JSON.stringify(v);
@@ -177,6 +178,11 @@ export const SCHEMA: Section = section({
     rule: oneOf(PRUNE_RULES, 'prune rule'),
     threshold: num({ gt: 0, le: 1 }),
   }),
+  eval: section({
+    statistics: oneOf(STATISTICS, 'statistics'),
+    calibrationBatches: num({ int: true, ge: 0 }),
+    calibrationBatchSize: num({ int: true, ge: 2, nullable: true }),
+  }),
 });
 
 /** The schema node at a dotted path, or null when no such key exists. */
@@ -224,6 +230,8 @@ const ALIASES: Record<string, string> = {
   dataset: 'data.name',
   valfraction: 'data.validationFraction',
   validation: 'data.validationFraction',
+  bnstats: 'eval.statistics',
+  precisebn: 'eval.statistics',
 };
 
 function sectionPaths(n: Node = SCHEMA, prefix: string[] = []): string[][] {

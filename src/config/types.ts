@@ -73,6 +73,12 @@ export interface PruneConfig {
   threshold: number; // 0.95 (paper)
 }
 
+export interface EvalConfig {
+  statistics: 'precise' | 'running'; // which BatchNorm statistics drive early stopping, selection and headline numbers
+  calibrationBatches: number; // K: training batches that calibrate precise statistics (0: none, reference only)
+  calibrationBatchSize: number | null; // rows per calibration batch; null = train.batchSize (as in training)
+}
+
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface VdsConfig {
@@ -85,4 +91,5 @@ export interface VdsConfig {
   prior: PriorConfig;
   train: TrainConfig;
   prune: PruneConfig;
+  eval: EvalConfig;
 }

@@ -8,6 +8,7 @@ import type { Network } from './network.ts';
 export type { Network, ForwardOptions, ForwardResult, BatchStatsRecord } from './network.ts';
 export { ConvResNet } from './resnet.ts';
 export { FcResNet } from './fc.ts';
+export { PreciseStats, type StatisticsKind, type NormStats } from './norm-stats.ts';
 
 /** Weights are drawn from the seed's own 'init' stream, identical on every backend. */
 export function createNetwork(model: ModelConfig, inputShape: number[], classes: number, seed: number): Network {

@@ -2,16 +2,19 @@
 import type { tf } from '../tf/tf.ts';
 import type { BatchStats } from '../tf/batchnorm.ts';
 import type { ParamStore } from './params.ts';
+import type { PreciseStats } from './norm-stats.ts';
 
 export interface ForwardOptions {
   training: boolean; // train mode: BatchNorm uses batch statistics and reports them
   upTo: number; // deepest block computed (0..maxDepth); blocks beyond are never run
   heads: 'all' | 'last'; // 'all': logits of every depth 0..upTo (learnt depth); 'last': only depth upTo (DDN)
+  stats?: PreciseStats; // eval mode: normalise with these precise statistics (SPEC §8) instead of the running ones
 }
 
 /** One BatchNorm application in train mode; the trainer folds these into the running statistics. */
 export interface BatchStatsRecord {
   prefix: string; // e.g. 'blocks.3.bn2' or 'head.bn' (the head's appears once per depth, in depth order)
+  depth?: number; // set for a BatchNorm that runs once per depth (the head's): the depth it ran at
   stats: BatchStats;
 }
 

@@ -5,7 +5,8 @@ import { avgPool2, conv2d, convAffineRelu, convBias, globalMeanPool, globalMeanP
 import { affineRelu, bnAffine, type Affine } from '../tf/batchnorm.ts';
 import type { Rng } from '../util/rng.ts';
 import { addBatchNorm, countUpToDepth, ParamStore } from './params.ts';
-import { batchNorm } from './layers.ts';
+import { batchNorm, evalStats } from './layers.ts';
+import type { PreciseStats } from './norm-stats.ts';
 import type { BatchStatsRecord, ForwardOptions, ForwardResult, Network } from './network.ts';
 
 export interface ConvResNetShape {
@@ -75,30 +76,30 @@ export class ConvResNet implements Network {
   }
 
   /** Shared head: global mean pool → z + BN(ReLU(Linear z)) → Linear. [B,H,W,C] → [B, classes]. */
-  private head(h: tf.Tensor4D, training: boolean, rec: BatchStatsRecord[]): tf.Tensor2D {
+  private head(h: tf.Tensor4D, training: boolean, rec: BatchStatsRecord[], depth: number): tf.Tensor2D {
     const z = globalMeanPool(h);
     const u = relu(linear(z, this.w2('head.fc.w'), this.b('head.fc.b')));
-    const zz = tf.add(z, batchNorm(this.store, 'head.bn', u, training, rec)) as tf.Tensor2D;
+    const zz = tf.add(z, batchNorm(this.store, 'head.bn', u, training, rec, undefined, depth)) as tf.Tensor2D;
     return linear(zz, this.w2('head.out.w'), this.b('head.out.b'));
   }
 
-  /** A BatchNorm's running statistics as an affine map (eval mode). */
-  private affine(prefix: string): Affine {
-    const g = (n: string): tf.Tensor1D => this.b(`${prefix}.${n}`);
-    return bnAffine(g('gamma'), g('beta'), g('runningMean'), g('runningVar'));
+  /** A BatchNorm in eval mode as an affine map: running statistics, or precise ones (at `depth` for the head). */
+  private affine(prefix: string, precise: PreciseStats | undefined, depth?: number): Affine {
+    const { mean, variance } = evalStats(this.store, prefix, precise, depth);
+    return bnAffine(this.b(`${prefix}.gamma`), this.b(`${prefix}.beta`), mean, variance);
   }
 
   /** The block in eval mode: BN1+ReLU one pass, BN2 and BN3 folded into the convolutions before them. */
-  private evalBlock(k: number, h: tf.Tensor4D): tf.Tensor4D {
+  private evalBlock(k: number, h: tf.Tensor4D, precise: PreciseStats | undefined): tf.Tensor4D {
     const p = `blocks.${k}`;
-    let t = affineRelu(h, this.affine(`${p}.bn1`));
-    t = convAffineRelu(t, this.w4(`${p}.conv1.w`), this.b(`${p}.conv1.b`), this.affine(`${p}.bn2`), 'valid');
-    t = convAffineRelu(t, this.w4(`${p}.conv2.w`), this.b(`${p}.conv2.b`), this.affine(`${p}.bn3`), 'same');
+    let t = affineRelu(h, this.affine(`${p}.bn1`, precise));
+    t = convAffineRelu(t, this.w4(`${p}.conv1.w`), this.b(`${p}.conv1.b`), this.affine(`${p}.bn2`, precise), 'valid');
+    t = convAffineRelu(t, this.w4(`${p}.conv2.w`), this.b(`${p}.conv2.b`), this.affine(`${p}.bn3`, precise), 'same');
     t = convBias(t, this.w4(`${p}.conv3.w`), this.b(`${p}.conv3.b`), 'valid');
     return tf.add(h, t);
   }
 
-  /** The head in eval mode (`bn`: head.bn's affine map, shared by every depth's head). */
+  /** The head in eval mode (`bn`: head.bn's affine map; with precise statistics, that of this depth). */
   private evalHead(h: tf.Tensor4D, bn: Affine): tf.Tensor2D {
     const z = globalMeanPoolEval(h);
     const u = tf.fused.matMul({ a: z, b: this.w2('head.fc.w'), bias: this.b('head.fc.b'), activation: 'relu' });
@@ -106,21 +107,25 @@ export class ConvResNet implements Network {
     return tf.fused.matMul({ a: zz, b: this.w2('head.out.w'), bias: this.b('head.out.b') }) as tf.Tensor2D;
   }
 
-  /** Eval mode (running statistics): the same function as the train-mode graph, in fewer, fused kernels. */
+  /**
+   * Eval mode: the same function as the train-mode graph, in fewer, fused kernels. Running statistics
+   * (one head.bn for every depth, as the reference) or precise ones (`o.stats`: head.bn per depth).
+   */
   private evalForward(x: tf.Tensor, o: ForwardOptions): ForwardResult {
     return tf.tidy(() => {
       const outs: tf.Tensor2D[] = [];
-      const bn = this.affine('head.bn');
+      const shared = o.stats ? null : this.affine('head.bn', undefined);
+      const head = (h: tf.Tensor4D, depth: number) => this.evalHead(h, shared ?? this.affine('head.bn', o.stats, depth));
       let h = tf.avgPool(convBias(x as tf.Tensor4D, this.w4('stem.w'), this.b('stem.b'), 'valid'), 2, 2, 'valid');
-      if (o.heads === 'all') outs.push(this.evalHead(h, bn));
+      if (o.heads === 'all') outs.push(head(h, 0));
       for (let k = 0; k < o.upTo; k++) {
         // one block's temporaries (and the previous activation) are freed as soon as it is done
         const prev = h;
-        h = tf.tidy(() => this.evalBlock(k, prev));
+        h = tf.tidy(() => this.evalBlock(k, prev, o.stats));
         prev.dispose();
-        if (o.heads === 'all') outs.push(tf.tidy(() => this.evalHead(h, bn)));
+        if (o.heads === 'all') outs.push(tf.tidy(() => head(h, k + 1)));
       }
-      if (o.heads === 'last') outs.push(this.evalHead(h, bn));
+      if (o.heads === 'last') outs.push(head(h, o.upTo));
       return { logits: tf.stack(outs) as tf.Tensor3D, batchStats: [] };
     });
   }
@@ -131,12 +136,12 @@ export class ConvResNet implements Network {
     const outs: tf.Tensor2D[] = [];
     // x: [B, H, W, Cin] → [B, H', W', outer]
     let h = avgPool2(conv2d(x as tf.Tensor4D, this.w4('stem.w'), this.b('stem.b'), 'valid'));
-    if (o.heads === 'all') outs.push(this.head(h, o.training, rec));
+    if (o.heads === 'all') outs.push(this.head(h, o.training, rec, 0));
     for (let k = 0; k < o.upTo; k++) {
       h = this.block(k, h, o.training, rec);
-      if (o.heads === 'all') outs.push(this.head(h, o.training, rec));
+      if (o.heads === 'all') outs.push(this.head(h, o.training, rec, k + 1));
     }
-    if (o.heads === 'last') outs.push(this.head(h, o.training, rec));
+    if (o.heads === 'last') outs.push(this.head(h, o.training, rec, o.upTo));
     return { logits: tf.stack(outs) as tf.Tensor3D, batchStats: rec }; // [H, B, C]
   }
 

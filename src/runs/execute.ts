@@ -9,6 +9,7 @@ import { createLearner, disposeLearner, learnerTensors, restoreLearner } from '.
 import { initialTrainState, trainLoop, type EpochRecord, type LoopHooks, type TrainState } from '../train/loop.ts';
 import type { Learner, StepStats } from '../train/step.ts';
 import { DataParallelTrainer } from '../train/data-parallel.ts';
+import { calibrate, calibrationPlan, setPreciseStats } from '../train/calibrate.ts';
 import { tf } from '../tf/tf.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { VdsError } from '../util/errors.ts';
@@ -84,10 +85,13 @@ export async function executeRun(
     // evaluate the weights of the best validation epoch (early stopping), not the last ones
     const bestFile = checkpointPath(runDir, 'best');
     if (existsSync(bestFile)) restoreLearner(l, readCheckpoint(bestFile), bestFile, false);
+    // the best checkpoint carries the precise statistics its validation used; calibrate if it has none
+    if (config.eval.calibrationBatches > 0 && !l.precise) setPreciseStats(l, calibrate(l, ds, calibrationPlan(config, ds)));
     const bestEpoch = state.best?.epoch ?? state.epoch;
+    const best = state.history[bestEpoch - 1];
     const record = finalEvaluation(l, ds, config, {
       bestEpoch,
-      validation: state.history[bestEpoch - 1]?.val ?? null,
+      validation: best?.valBy ?? { [config.eval.statistics]: best?.val ?? null },
       epochsRun: state.epoch,
       trainSeconds: state.trainSeconds,
     });

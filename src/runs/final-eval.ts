@@ -1,41 +1,65 @@
 // The final evaluation on the test split, with the weights of the best validation epoch: the marginal over
-// all depths (LDN-full), every single depth, and the network pruned at d* (its own, shorter forward pass).
+// all depths (LDN-full), every single depth, and the network pruned at d* (its own, shorter forward pass),
+// each under both sets of BatchNorm statistics — the precise per-depth ones the best epoch was calibrated
+// with (SPEC §8) and the reference's running ones. config.eval.statistics says which set the headline uses.
 import type { VdsConfig } from '../config/types.ts';
 import type { Dataset } from '../data/types.ts';
 import { predictiveMetrics } from '../metrics/index.ts';
+import type { PreciseStats } from '../model/index.ts';
 import { predictSplit, type ValidationStats } from '../train/evaluate.ts';
 import { learnerParams } from '../train/learner.ts';
+import { calibrationBatchRows } from '../train/calibrate.ts';
 import type { Learner } from '../train/step.ts';
 import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { VDS_VERSION } from '../util/version.ts';
-import type { EvalRecord } from './layout.ts';
+import type { EvalPredictors, EvalRecord, StatisticsKind } from './layout.ts';
+
+const NO_VALIDATION = { elbo: NaN, nll: NaN, accuracy: NaN, logLikelihood: NaN };
+
+/** Test numbers of every predictor under one set of statistics (`stats` precise, or undefined: running). */
+function predictors(l: Learner, ds: Dataset, config: VdsConfig, dStar: number, stats: PreciseStats | undefined, v: ValidationStats | null) {
+  const D = l.net.maxDepth;
+  const learnt = l.posterior.learnt;
+  const bs = config.train.evalBatchSize;
+  const full = predictSplit(l, ds, ds.test, bs, D, true, stats);
+  const marginal = predictiveMetrics(full.marginal, full.labels, full.classes);
+  const perDepth = full.perDepth.map((lp, h) => ({ depth: learnt ? h : D, ...predictiveMetrics(lp, full.labels, full.classes) }));
+  const cut = learnt && dStar < D ? predictSplit(l, ds, ds.test, bs, dStar, false, stats) : full;
+  const pruned = cut === full ? marginal : predictiveMetrics(cut.marginal, cut.labels, cut.classes);
+  const record: EvalPredictors = {
+    marginal,
+    pruned: { ...pruned, depth: dStar, params: learnerParams(l, dStar) },
+    perDepth,
+    validation: v ? { elbo: v.elbo, nll: v.nll, accuracy: v.accuracy, logLikelihood: v.logLikelihood } : NO_VALIDATION,
+  };
+  return { record, seconds: { full: full.seconds, pruned: cut.seconds } };
+}
 
 export function finalEvaluation(
   l: Learner,
   ds: Dataset,
   config: VdsConfig,
-  // validation: the best epoch's own validation pass (same weights, so no second pass is needed)
-  run: { bestEpoch: number; epochsRun: number; trainSeconds: number; validation: ValidationStats | null },
+  // validation: the best epoch's own validation passes (same weights, so no second pass is needed)
+  run: { bestEpoch: number; epochsRun: number; trainSeconds: number; validation: Partial<Record<StatisticsKind, ValidationStats | null>> },
 ): EvalRecord {
   const D = l.net.maxDepth;
   const learnt = l.posterior.learnt;
-  const bs = config.train.evalBatchSize;
   const q = l.posterior.probs();
   const dStar = learnt ? pruneDepth(q, config.prune) : D;
-
-  const full = predictSplit(l, ds, ds.test, bs, D, true);
-  const marginal = predictiveMetrics(full.marginal, full.labels, full.classes);
-  const perDepth = full.perDepth.map((lp, h) => ({
-    depth: learnt ? h : D,
-    ...predictiveMetrics(lp, full.labels, full.classes),
-  }));
-  const cut = learnt && dStar < D ? predictSplit(l, ds, ds.test, bs, dStar, false) : full;
-  const pruned = cut === full ? marginal : predictiveMetrics(cut.marginal, cut.labels, cut.classes);
-  const v = run.validation;
-
+  const selected = config.eval.statistics;
+  const byStatistics: EvalRecord['byStatistics'] = {};
+  let evalSeconds = { full: NaN, pruned: NaN };
+  for (const kind of ['precise', 'running'] as const) {
+    if (kind === 'precise' && !l.precise) continue; // eval.calibrationBatches 0: the reference's statistics only
+    const r = predictors(l, ds, config, dStar, kind === 'precise' ? l.precise : undefined, run.validation[kind] ?? null);
+    byStatistics[kind] = r.record;
+    if (kind === selected) evalSeconds = r.seconds;
+  }
+  const main = byStatistics[selected]!;
   return {
     vdsVersion: VDS_VERSION,
+    statistics: selected,
     split: 'test',
     method: config.model.method,
     maxDepth: D,
@@ -46,12 +70,9 @@ export function finalEvaluation(
     epochsRun: run.epochsRun,
     trainSeconds: run.trainSeconds,
     params: learnerParams(l, D),
-    marginal,
-    pruned: { ...pruned, depth: dStar, params: learnerParams(l, dStar) },
-    perDepth,
-    validation: v
-      ? { elbo: v.elbo, nll: v.nll, accuracy: v.accuracy, logLikelihood: v.logLikelihood }
-      : { elbo: NaN, nll: NaN, accuracy: NaN, logLikelihood: NaN },
-    evalSeconds: { full: full.seconds, pruned: cut.seconds },
+    ...main,
+    evalSeconds,
+    calibration: l.precise ? { batches: config.eval.calibrationBatches, batchSize: calibrationBatchRows(config, ds.train.n) } : null,
+    byStatistics,
   };
 }

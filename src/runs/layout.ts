@@ -54,6 +54,14 @@ export const EPOCH_COLUMNS = [
   'expected_depth', // E_q[d]
   'prune_depth', // d* under the configured rule
   'epoch_seconds',
+  // both sets of BatchNorm statistics (the val_* columns above use eval.statistics); empty where not computed
+  'val_elbo_precise',
+  'val_acc_precise',
+  'val_ll_precise',
+  'val_elbo_running',
+  'val_acc_running',
+  'val_ll_running',
+  'calibration_seconds',
 ] as const;
 
 /** Predictive quality of one predictor on one split; all plain numbers. */
@@ -77,8 +85,26 @@ export interface ReliabilityBin {
   accuracy: number; // accuracy in the bin (0 when empty)
 }
 
+/** Every predictor's test numbers, and the validation numbers, under one set of BatchNorm statistics. */
+export interface EvalPredictors {
+  marginal: PredictiveMetrics; // LDN-full (for fixed: the DDN itself)
+  pruned: PredictiveMetrics & { depth: number; params: number }; // LDN at d* (for fixed: same as marginal)
+  perDepth: (PredictiveMetrics & { depth: number })[]; // each single depth d (fixed: only d = D)
+  validation: { elbo: number; nll: number; accuracy: number; logLikelihood: number };
+}
+
+export type StatisticsKind = 'precise' | 'running';
+
 export interface EvalRecord {
   vdsVersion: string;
+  /**
+   * The BatchNorm statistics that drove early stopping and model selection, and that the top-level
+   * marginal / pruned / perDepth / validation hold (absent in runs written before precise statistics:
+   * those are the reference's running statistics).
+   */
+  statistics?: StatisticsKind;
+  byStatistics?: Partial<Record<StatisticsKind, EvalPredictors>>; // both sets (precise absent when K = 0)
+  calibration?: { batches: number; batchSize: number } | null; // precise statistics' calibration (SPEC §8)
   split: 'test';
   method: 'learnt' | 'fixed';
   maxDepth: number;
@@ -89,7 +115,7 @@ export interface EvalRecord {
   epochsRun: number;
   trainSeconds: number;
   params: number; // weights + α of the full network
-  marginal: PredictiveMetrics; // LDN-full (for fixed: the DDN itself)
+  marginal: PredictiveMetrics; // LDN-full (for fixed: the DDN itself), with `statistics`
   pruned: PredictiveMetrics & { depth: number; params: number }; // LDN at d* (for fixed: same as marginal)
   perDepth: (PredictiveMetrics & { depth: number })[]; // each single depth d (fixed: only d = D)
   validation: { elbo: number; nll: number; accuracy: number; logLikelihood: number };
@@ -99,6 +125,8 @@ export interface EvalRecord {
 /** prune.json: full vs pruned network on the test split, written by `vds prune`. */
 export interface PruneRecord {
   vdsVersion: string;
+  statistics?: StatisticsKind; // what full.metrics and pruned.metrics use (absent before precise statistics: running)
+  byStatistics?: Partial<Record<StatisticsKind, { full: PredictiveMetrics; pruned: PredictiveMetrics }>>;
   rule: 'threshold' | 'expected';
   threshold: number | null; // null for rule 'expected'
   depth: number; // d*

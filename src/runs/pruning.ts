@@ -3,6 +3,7 @@
 // ordinary learnt-depth network of max depth d*, so everything that loads a run can load it.
 import type { VdsConfig } from '../config/types.ts';
 import type { Checkpoint } from './checkpoint.ts';
+import { PreciseStats } from '../model/norm-stats.ts';
 
 type TensorMap = Checkpoint['tensors'];
 
@@ -21,11 +22,12 @@ export function prunedConfig(config: VdsConfig, depth: number): VdsConfig {
   return { ...config, model: { ...config.model, maxDepth: depth } };
 }
 
-/** The checkpoint tensors of the network cut at `depth` (optimiser state dropped: no more training). */
+/** The checkpoint tensors of the network cut at `depth` (optimiser state and precise statistics dropped). */
 export function pruneTensors(tensors: TensorMap, depth: number): TensorMap {
   const out: TensorMap = new Map();
   for (const [name, t] of tensors) {
-    if (name.startsWith('momentum:')) continue;
+    // precise statistics are recalibrated for the pruned network's own depths (vds prune)
+    if (name.startsWith('momentum:') || PreciseStats.isEntry(name)) continue;
     const block = /^(?:param|buffer):blocks\.(\d+)\./.exec(name);
     if (block && Number(block[1]) >= depth) continue;
     out.set(name, name === 'alpha' ? { shape: [depth + 1], values: truncatedAlpha(t.values, depth) } : t);

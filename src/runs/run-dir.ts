@@ -106,6 +106,11 @@ export async function writeMetricsCsv(dir: string, history: EpochRecord[], maxDe
     r.expectedDepth,
     r.pruneDepth,
     r.seconds,
+    ...(['precise', 'running'] as const).flatMap((k) => {
+      const v = r.valBy?.[k];
+      return [v?.elbo ?? '', v?.accuracy ?? '', v?.logLikelihood ?? ''];
+    }),
+    r.calibrationSeconds ?? '',
     ...r.q,
   ]);
   await writeFileAtomic(path.join(dir, RUN_FILES.metrics), stringify([[...EPOCH_COLUMNS, ...qCols], ...rows]));

@@ -1,12 +1,14 @@
-// Evaluation in eval mode (running BatchNorm statistics). Validation gives the numbers early stopping
-// needs; the final evaluation gives log-predictives of every predictor for the metrics (SPEC §6):
-// the marginal over all depths, each single depth, and the network pruned at d*.
+// Evaluation in eval mode, with the reference's running BatchNorm statistics or, when `stats` is given,
+// precise per-depth ones (SPEC §8). Validation gives the numbers early stopping needs; the final
+// evaluation gives log-predictives of every predictor for the metrics (SPEC §6): the marginal over all
+// depths, each single depth, and the network pruned at d*.
 import { tf } from '../tf/tf.ts';
 import type { Dataset, Split } from '../data/types.ts';
 import { marginalLogProbs, truncatedLogQ } from '../vds/predict.ts';
 import { klDivergence, nllPerDepth } from '../vds/objective.ts';
 import { batchRanges, range, tensorBatch } from './batches.ts';
 import { headsOf, type Learner } from './step.ts';
+import type { PreciseStats } from '../model/index.ts';
 
 export interface ValidationStats {
   elbo: number; // per sample: −(E_q[NLL] + KL/N_train)
@@ -17,7 +19,7 @@ export interface ValidationStats {
   logLikelihood: number; // marginal predictive, per sample
 }
 
-export function validate(l: Learner, ds: Dataset, split: Split, batchSize: number): ValidationStats {
+export function validate(l: Learner, ds: Dataset, split: Split, batchSize: number, stats?: PreciseStats): ValidationStats {
   const D = l.net.maxDepth;
   let nll = 0;
   let correct = 0;
@@ -25,7 +27,7 @@ export function validate(l: Learner, ds: Dataset, split: Split, batchSize: numbe
   for (const [s, e] of batchRanges(split.n, batchSize)) {
     const b = tensorBatch(ds, split, range(s, e));
     const sums = tf.tidy(() => {
-      const { logits } = l.net.forward(b.x, { training: false, upTo: D, heads: headsOf(l.posterior) });
+      const { logits } = l.net.forward(b.x, { training: false, upTo: D, heads: headsOf(l.posterior), stats });
       const logQ = l.posterior.logQ();
       const expected = tf.sum(tf.mul(tf.exp(logQ), nllPerDepth(logits, b.y)));
       const lp = marginalLogProbs(logits, logQ); // [B, C]
@@ -64,7 +66,15 @@ export interface PredictorOutputs {
  * One pass over `split` with the network cut at `upTo` (blocks beyond are never run), predicting with q
  * truncated at `upTo`. With upTo = D this is the full network.
  */
-export function predictSplit(l: Learner, ds: Dataset, split: Split, batchSize: number, upTo: number, keepPerDepth: boolean): PredictorOutputs {
+export function predictSplit(
+  l: Learner,
+  ds: Dataset,
+  split: Split,
+  batchSize: number,
+  upTo: number,
+  keepPerDepth: boolean,
+  stats?: PreciseStats, // precise statistics (they cover depths ≥ upTo); the running ones when absent
+): PredictorOutputs {
   const C = l.net.classes;
   const labels = new Int32Array(split.n);
   const marginal = new Float32Array(split.n * C);
@@ -76,7 +86,7 @@ export function predictSplit(l: Learner, ds: Dataset, split: Split, batchSize: n
   for (const [s, e] of batchRanges(split.n, batchSize)) {
     const b = tensorBatch(ds, split, range(s, e));
     const [lp, per] = tf.tidy((): tf.Tensor[] => {
-      const { logits } = l.net.forward(b.x, { training: false, upTo, heads });
+      const { logits } = l.net.forward(b.x, { training: false, upTo, heads, stats });
       const m = marginalLogProbs(logits, logQ); // [B, C]
       return keepPerDepth ? [m, tf.logSoftmax(logits)] : [m]; // [H, B, C]
     });

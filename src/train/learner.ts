@@ -2,7 +2,7 @@
 // This file builds one from a config and moves its tensors in and out of checkpoints.
 import { tf } from '../tf/tf.ts';
 import type { VdsConfig } from '../config/types.ts';
-import { createNetwork } from '../model/index.ts';
+import { createNetwork, PreciseStats } from '../model/index.ts';
 import { DepthPosterior } from '../vds/posterior.ts';
 import { logPrior } from '../vds/prior.ts';
 import { VdsError } from '../util/errors.ts';
@@ -30,6 +30,7 @@ export function disposeLearner(l: Learner): void {
   l.posterior.dispose();
   l.opt.dispose();
   l.logPrior.dispose();
+  l.precise?.dispose();
 }
 
 type TensorMap = Map<string, { shape: number[]; values: Float32Array }>;
@@ -44,6 +45,7 @@ export function learnerTensors(l: Learner, withOptimizer = true): TensorMap {
   for (const [name, v] of l.net.store.params) out.set(`param:${name}`, snapshot(v));
   for (const [name, v] of l.net.store.buffers) out.set(`buffer:${name}`, snapshot(v));
   if (l.posterior.alpha) out.set('alpha', snapshot(l.posterior.alpha));
+  l.precise?.toTensorMap(out); // the precise statistics these weights were evaluated with
   if (withOptimizer) for (const [name, v] of l.opt.buffers) out.set(`momentum:${name}`, snapshot(v));
   return out;
 }
@@ -63,6 +65,9 @@ export function restoreLearner(l: Learner, ckpt: Pick<Checkpoint, 'tensors'>, fi
     for (const [name, v] of l.net.store.buffers) take(`buffer:${name}`, v);
     if (l.posterior.alpha) take('alpha', l.posterior.alpha);
   });
+  // precise statistics belong to the weights just loaded; a checkpoint written before they existed has none
+  l.precise?.dispose();
+  l.precise = PreciseStats.fromTensorMap(ckpt.tensors) ?? undefined;
   if (!withOptimizer) return;
   l.opt.dispose();
   for (const [key, t] of ckpt.tensors) {

@@ -8,6 +8,7 @@ import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { tensorBatch, trainBatchRanges } from './batches.ts';
 import { currentKl, validate, type ValidationStats } from './evaluate.ts';
+import { calibrate, calibrationPlan, setPreciseStats } from './calibrate.ts';
 import { trainStep, type Learner, type StepStats } from './step.ts';
 
 export interface EpochRecord {
@@ -17,7 +18,9 @@ export interface EpochRecord {
   trainNll: number;
   trainAcc: number;
   kl: number;
-  val: ValidationStats | null; // null without a validation split
+  val: ValidationStats | null; // with config.eval.statistics (drives early stopping); null without a validation split
+  valBy: { precise: ValidationStats | null; running: ValidationStats | null }; // both, where computed
+  calibrationSeconds: number; // precise statistics for this epoch's weights (0 when none are calibrated)
   q: number[];
   expectedDepth: number;
   pruneDepth: number;
@@ -80,6 +83,7 @@ export async function trainLoop(
 ): Promise<'finished' | 'interrupted'> {
   const { train } = config;
   const ranges = trainBatchRanges(ds.train.n, train.batchSize);
+  const plan = calibrationPlan(config, ds); // the same training rows every epoch (none: reference statistics only)
   while (state.stopReason === null) {
     if (state.epoch >= train.epochs) {
       state.stopReason = 'max-epochs';
@@ -111,7 +115,15 @@ export async function trainLoop(
       await new Promise((r) => setImmediate(r)); // let signals and progress output through
     }
     const t1 = performance.now();
-    const val = ds.validation.n > 0 ? validate(l, ds, ds.validation, train.evalBatchSize) : null;
+    // precise statistics for this epoch's weights (kept on the learner, so checkpoints carry them)
+    if (plan.length) setPreciseStats(l, calibrate(l, ds, plan));
+    const calibrationSeconds = (performance.now() - t1) / 1000;
+    const hasVal = ds.validation.n > 0;
+    const valBy = {
+      precise: hasVal && l.precise ? validate(l, ds, ds.validation, train.evalBatchSize, l.precise) : null,
+      running: hasVal ? validate(l, ds, ds.validation, train.evalBatchSize) : null,
+    };
+    const val = valBy[config.eval.statistics];
     const q = l.posterior.probs();
     const { sums } = state;
     const record: EpochRecord = {
@@ -122,6 +134,8 @@ export async function trainLoop(
       trainAcc: sums.correct / sums.seen,
       kl: val ? val.kl : currentKl(l),
       val,
+      valBy,
+      calibrationSeconds,
       q,
       expectedDepth: expectedDepth(q),
       pruneDepth: pruneDepth(q, config.prune),

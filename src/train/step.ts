@@ -2,7 +2,7 @@
 // update, and the BatchNorm running-statistics update. One synchronous tidy; only plain numbers escape.
 import { tf } from '../tf/tf.ts';
 import { BN_MOMENTUM } from '../tf/batchnorm.ts';
-import type { BatchStatsRecord, Network } from '../model/index.ts';
+import type { BatchStatsRecord, Network, PreciseStats } from '../model/index.ts';
 import type { DepthPosterior } from '../vds/posterior.ts';
 import { vdsLoss } from '../vds/objective.ts';
 import { marginalLogProbs } from '../vds/predict.ts';
@@ -16,6 +16,7 @@ export interface Learner {
   logPrior: tf.Tensor1D; // over the heads the forward computes ([D+1] learnt, [1] fixed: [0])
   nTrain: number; // N in KL/N: the size of the training split
   parallel?: ParallelTrainer; // set while data-parallel training runs: trainStep hands the batch to it
+  precise?: PreciseStats; // precise BatchNorm statistics of the current weights (SPEC §8), when calibrated
 }
 
 export interface ParallelTrainer {

@@ -75,16 +75,20 @@ export function vdsName(key: string, kind: 'conv' | 'fc'): string {
 
 /** PyTorch layout → TF.js layout: conv [out,in,kh,kw] → [kh,kw,in,out]; linear [out,in] → [in,out]. */
 export function toTf(t: RefTensor): tf.Tensor {
-  const x = tf.tensor(t.data, t.shape, 'float32');
-  if (t.shape.length === 4) return tf.tidy(() => tf.transpose(x, [2, 3, 1, 0]));
-  if (t.shape.length === 2) return tf.tidy(() => tf.transpose(x, [1, 0]));
-  return x;
+  return tf.tidy(() => {
+    const x = tf.tensor(t.data, t.shape, 'float32');
+    if (t.shape.length === 4) return tf.transpose(x, [2, 3, 1, 0]);
+    if (t.shape.length === 2) return tf.transpose(x, [1, 0]);
+    return x;
+  });
 }
 
 /** Images NCHW → NHWC. */
 export function imagesToTf(t: RefTensor): tf.Tensor {
-  const x = tf.tensor(t.data, t.shape, 'float32');
-  return t.shape.length === 4 ? tf.tidy(() => tf.transpose(x, [0, 2, 3, 1])) : x;
+  return tf.tidy(() => {
+    const x = tf.tensor(t.data, t.shape, 'float32');
+    return t.shape.length === 4 ? tf.transpose(x, [0, 2, 3, 1]) : x;
+  });
 }
 
 export interface RefModel {
