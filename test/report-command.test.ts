@@ -14,8 +14,9 @@ import { defaultConfig } from '../src/config/index.ts';
 
 const VERSION = '0.1.0';
 
-function config(o: { dataset?: string; method: 'learnt' | 'fixed'; D: number; seed: number; decay?: number }): VdsConfig {
-  return {
+/** A run's config; `statistics` adds the eval section that vds ≥ 0.2 writes (older runs have none). */
+function config(o: { dataset?: string; method: 'learnt' | 'fixed'; D: number; seed: number; decay?: number; statistics?: 'precise' | 'running' }): VdsConfig {
+  const c = {
     experiment: 'scan',
     seed: o.seed,
     backend: 'cpu',
@@ -28,8 +29,9 @@ function config(o: { dataset?: string; method: 'learnt' | 'fixed'; D: number; se
     prior: { kind: 'geometric', decay: o.decay ?? 0.85 },
     train: { lr: 0.1, momentum: 0.5, weightDecay: 0, lrMilestones: [], lrGamma: 0.1, batchSize: 512, epochs: 500, patience: 30, evalBatchSize: 1000 },
     prune: { rule: 'threshold', threshold: 0.95 },
-    eval: defaultConfig().eval,
+    ...(o.statistics ? { eval: { ...defaultConfig().eval, statistics: o.statistics } } : {}),
   };
+  return c as VdsConfig;
 }
 
 function bins(B: number, conf: number, acc: number, n: number): ReliabilityBin[] {
@@ -58,6 +60,7 @@ interface RunSpec {
   seconds: number;
   version?: string;
   prune?: { speedupVsFull: number; speedupVsFixed: number | null };
+  other?: [number, number, number, number]; // vds ≥ 0.2: the marginal under the other set of statistics
 }
 
 function writeRun(root: string, r: RunSpec): string {
@@ -84,6 +87,16 @@ function writeRun(root: string, r: RunSpec): string {
     validation: { elbo: r.valLL - 0.001, nll: -r.valLL, accuracy: r.test[0], logLikelihood: r.valLL },
     evalSeconds: { full: 2 + D * 0.2, pruned: 2 + dStar * 0.2 },
   };
+  const sel = r.cfg.eval?.statistics;
+  if (sel) {
+    const otherKind = sel === 'precise' ? 'running' : 'precise';
+    const om = metrics(...r.other!);
+    ev.statistics = sel;
+    ev.byStatistics = {
+      [sel]: { marginal: ev.marginal, pruned: ev.pruned, perDepth: ev.perDepth, validation: ev.validation },
+      [otherKind]: { marginal: om, pruned: { ...om, depth: dStar, params: ev.pruned.params }, perDepth: [{ ...om, depth: D }], validation: ev.validation },
+    };
+  }
   writeFileSync(path.join(dir, 'config.yaml'), toYaml(r.cfg));
   writeFileSync(path.join(dir, 'env.json'), JSON.stringify(env, null, 2));
   writeFileSync(path.join(dir, 'status.json'), JSON.stringify(status, null, 2));
@@ -234,7 +247,12 @@ test('report: tables, summary and figures from a scan with broken runs among it'
     assert.equal(learntBins[8].count, '400');
     assert.equal(learntBins[0].count, '0');
 
+    // runs written before precise statistics report the reference's numbers only, with a note
+    close(h10[0].running_test_accuracy_mean, 0.992);
+    assert.equal(h10[0].precise_test_accuracy_mean, '');
+    assert.equal(h10[0].statistics, 'running');
     const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /learnt-D10-s1`: written before precise BatchNorm statistics/);
     assert.match(md, /## Runs left out/);
     assert.match(md, /fixed-D10-s3 \| failed \| failed after 12 epochs: loss became NaN/);
     assert.match(md, /learnt-D10-s3 \| corrupt/);
@@ -299,6 +317,50 @@ test('report: refuses learnt runs of one dataset with different priors; other da
     await assert.rejects(reportCommand({ resultsDir: root, formats: ['svg'] }), (e: unknown) => {
       assert.ok(e instanceof VdsError);
       assert.match(e.message, /dataset mnist cannot be compared: they differ in `prior\.decay` \(0\.85 in .*; 0\.5 in scan\/learnt-D10-s4\)/);
+      return true;
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: precise and running statistics side by side; runs selected with different statistics are not mixed', async () => {
+  const root = tmp();
+  try {
+    for (const seed of [1, 2]) {
+      writeRun(root, { id: `learnt-D5-s${seed}`, cfg: config({ method: 'learnt', D: 5, seed, statistics: 'precise' }), test: [0.97, -0.1, 0.01, 0.05], other: [0.6 + 0.1 * seed, -1.2, 0.3, 0.6], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -0.1, epochs: 40, seconds: 100, version: '0.2.0' });
+      writeRun(root, { id: `fixed-D3-s${seed}`, cfg: config({ method: 'fixed', D: 3, seed, statistics: 'precise' }), test: [0.96, -0.12, 0.012, 0.06], other: [0.95, -0.15, 0.02, 0.07], valLL: -0.12, epochs: 40, seconds: 50, version: '0.2.0' });
+    }
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const head = csv(path.join(out, 'headline.csv'));
+    const full = find(head, { predictor: 'learnt (full marginal)' });
+    assert.equal(full.statistics, 'precise');
+    close(full.test_accuracy_mean, 0.97);
+    close(full.precise_test_accuracy_mean, 0.97);
+    close(full.running_test_accuracy_mean, 0.75); // 0.7 and 0.8
+    close(full.running_test_log_likelihood_mean, -1.2);
+    const fixed = find(head, { predictor: 'best fixed depth' });
+    close(fixed.precise_test_accuracy_mean, 0.96);
+    close(fixed.running_test_accuracy_mean, 0.95);
+    const summary = csv(path.join(out, 'summary.csv'));
+    close(find(summary, { method: 'learnt' }).running_pruned_accuracy_mean, 0.75);
+    const runs = csv(path.join(out, 'runs.csv'));
+    close(find(runs, { run: path.join('scan', 'learnt-D5-s2') }).running_test_accuracy, 0.8);
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /accuracy % precise \| accuracy % running/);
+    assert.match(md, /\| mnist \| 5 \| learnt \(full marginal\) \| [^|]+\| E_q\[d\] \| 2 \| 97\.00 ± 0\.00 \| 75\.00 ± 7\.07 \|/);
+    assert.doesNotMatch(md, /`: written before precise/); // no per-run note
+    const rel = readFileSync(path.join(out, 'figures', 'reliability-mnist.svg'), 'utf8');
+    assert.match(rel, /running BN statistics/); // the reference's reliability as a second series
+    const ll = readFileSync(path.join(out, 'figures', 'depth-loglik-mnist.svg'), 'utf8');
+    assert.match(ll, /fixed depth \(running BN statistics, reference\)/);
+
+    // one more run selected with the reference's statistics: refused, naming the key
+    writeRun(root, { id: 'learnt-D5-s3', cfg: config({ method: 'learnt', D: 5, seed: 3, statistics: 'running' }), test: [0.7, -1, 0.3, 0.5], other: [0.97, -0.1, 0.01, 0.05], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -1, epochs: 40, seconds: 100, version: '0.2.0' });
+    await assert.rejects(reportCommand({ resultsDir: root, formats: ['svg'] }), (e: unknown) => {
+      assert.ok(e instanceof VdsError);
+      assert.match(e.message, /differ in `eval\.statistics`/);
       return true;
     });
   } finally {

@@ -1,7 +1,7 @@
 // From runs to the numbers the tables and figures show: groups per dataset × method × depth, the headline
 // comparison, pruning speed-ups, posteriors against their prior, pooled reliability bins.
 import type { PriorConfig } from '../config/types.ts';
-import type { PredictiveMetrics, ReliabilityBin } from '../runs/layout.ts';
+import type { EvalRecord, PredictiveMetrics, ReliabilityBin, StatisticsKind } from '../runs/layout.ts';
 import type { Run } from './load.ts';
 import { stat, statVec, type Stat } from './stats.ts';
 
@@ -14,14 +14,32 @@ export interface MetricStats {
   brier: Stat;
 }
 
+/** Test metrics under one set of BatchNorm statistics (null when a run of the group lacks them). */
+export interface ByStatistics {
+  test: MetricStats | null;
+  pruned: MetricStats | null;
+}
+
+export const STATISTICS: readonly StatisticsKind[] = ['precise', 'running'];
+
+/** The statistics that drove a run's selection and headline numbers (runs before vds 0.2: running). */
+export const selectedStatistics = (e: EvalRecord): StatisticsKind => e.statistics ?? 'running';
+
+/** A run's predictors under `kind`: its byStatistics entry, or its headline numbers when they are that kind. */
+export function predictorsUnder(e: EvalRecord, kind: StatisticsKind): Pick<EvalRecord, 'marginal' | 'pruned' | 'perDepth'> | null {
+  return e.byStatistics?.[kind] ?? (selectedStatistics(e) === kind ? e : null);
+}
+
 export interface Group {
   dataset: string;
   method: 'learnt' | 'fixed';
   maxDepth: number;
   runs: Run[];
   seeds: number[];
-  test: MetricStats; // the marginal (learnt) or the network itself (fixed)
+  statistics: StatisticsKind; // what drove selection and `test`/`pruned` (one per group: compat.ts)
+  test: MetricStats; // the marginal (learnt) or the network itself (fixed), with `statistics`
   pruned: MetricStats; // learnt at d* (fixed: same as test)
+  by: Record<StatisticsKind, ByStatistics>; // both sets side by side
   expectedDepth: Stat;
   pruneDepth: Stat;
   epochs: Stat;
@@ -55,14 +73,21 @@ export function groupRuns(runs: Run[]): Group[] {
   const groups = [...map.values()].map((rs): Group => {
     const c = rs[0].config;
     const e = (f: (r: Run) => number) => stat(rs.map(f));
+    const under = (kind: StatisticsKind): ByStatistics => {
+      const ps = rs.map((r) => predictorsUnder(r.eval, kind));
+      if (ps.some((p) => p === null)) return { test: null, pruned: null }; // never a mix of runs with and without
+      return { test: metricStats(ps.map((p) => p!.marginal)), pruned: metricStats(ps.map((p) => p!.pruned)) };
+    };
     return {
       dataset: c.data.name,
       method: c.model.method,
       maxDepth: c.model.maxDepth,
       runs: rs,
       seeds: rs.map((r) => r.config.seed).sort((a, b) => a - b),
+      statistics: selectedStatistics(rs[0].eval),
       test: metricStats(rs.map((r) => r.eval.marginal)),
       pruned: metricStats(rs.map((r) => r.eval.pruned)),
+      by: { precise: under('precise'), running: under('running') },
       expectedDepth: e((r) => r.eval.expectedDepth),
       pruneDepth: e((r) => r.eval.pruneDepth),
       epochs: e((r) => r.eval.epochsRun),
@@ -106,7 +131,9 @@ export interface HeadlineRow {
   depth: Stat; // E_q[d], d*, or the chosen fixed depth
   selectedBy: string;
   seeds: number;
-  metrics: MetricStats | null; // null: no fixed-depth runs to choose from
+  metrics: MetricStats | null; // null: no fixed-depth runs to choose from; with `statistics`
+  statistics: StatisticsKind; // what selected the epoch (and the best fixed depth) and what `metrics` uses
+  by: Record<StatisticsKind, MetricStats | null>; // the same predictor under both sets
   params: Stat;
   evalSeconds: Stat;
 }
@@ -115,14 +142,16 @@ export function headline(groups: Group[]): HeadlineRow[] {
   const rows: HeadlineRow[] = [];
   const none: Stat = { mean: NaN, std: null, n: 0 };
   for (const g of groups.filter((x) => x.method === 'learnt')) {
-    const base = { dataset: g.dataset, maxDepth: g.maxDepth, seeds: g.runs.length };
-    rows.push({ ...base, predictor: 'learnt (full marginal)', depth: g.expectedDepth, selectedBy: 'E_q[d]', metrics: g.test, params: g.params, evalSeconds: g.evalSecondsFull });
-    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${g.runs[0].config.prune.rule})`, metrics: g.pruned, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
+    const base = { dataset: g.dataset, maxDepth: g.maxDepth, seeds: g.runs.length, statistics: g.statistics };
+    const full = { precise: g.by.precise.test, running: g.by.running.test };
+    const cut = { precise: g.by.precise.pruned, running: g.by.running.pruned };
+    rows.push({ ...base, predictor: 'learnt (full marginal)', depth: g.expectedDepth, selectedBy: 'E_q[d]', metrics: g.test, by: full, params: g.params, evalSeconds: g.evalSecondsFull });
+    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${g.runs[0].config.prune.rule})`, metrics: g.pruned, by: cut, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
     const f = bestFixed(groups, g.dataset, g.maxDepth);
     rows.push(
       f
-        ? { ...base, predictor: 'best fixed depth', depth: stat([f.maxDepth]), seeds: f.runs.length, selectedBy: `${validationScore(f).by} over depths ≤ ${g.maxDepth}`, metrics: f.test, params: f.params, evalSeconds: f.evalSecondsFull }
-        : { ...base, predictor: 'best fixed depth', depth: none, seeds: 0, selectedBy: `no fixed-depth runs with depth ≤ ${g.maxDepth}`, metrics: null, params: none, evalSeconds: none },
+        ? { ...base, predictor: 'best fixed depth', depth: stat([f.maxDepth]), seeds: f.runs.length, selectedBy: `${validationScore(f).by} over depths ≤ ${g.maxDepth}`, metrics: f.test, by: { precise: f.by.precise.test, running: f.by.running.test }, params: f.params, evalSeconds: f.evalSecondsFull }
+        : { ...base, predictor: 'best fixed depth', depth: none, seeds: 0, selectedBy: `no fixed-depth runs with depth ≤ ${g.maxDepth}`, metrics: null, by: { precise: null, running: null }, params: none, evalSeconds: none },
     );
   }
   return rows;

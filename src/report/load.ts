@@ -130,6 +130,7 @@ export function loadRun(dir: string, root: string): Run | SkippedRun {
     const ev = readJson<EvalRecord>(dir, RUN_FILES.eval, true)!;
     checkEval(ev);
     const notes: string[] = [];
+    if (ev.statistics === undefined) notes.push('written before precise BatchNorm statistics (vds < 0.2): only the reference\'s running-statistics numbers are available');
     let prune: PruneRecord | null = null;
     try {
       prune = readJson<PruneRecord>(dir, RUN_FILES.prune, false);

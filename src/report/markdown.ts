@@ -1,6 +1,6 @@
 // summary.md: what was read, what was skipped and why, the headline comparison, the per-depth table, pruning,
 // and the figures. Numbers are mean ± std over seeds.
-import type { Group, HeadlineRow, PruningRow } from './aggregate.ts';
+import type { Group, HeadlineRow, MetricStats, PruningRow } from './aggregate.ts';
 import type { Figure } from './figures/types.ts';
 import type { Run, SkippedRun } from './load.ts';
 import { fmt, type Stat } from './stats.ts';
@@ -44,16 +44,24 @@ export function summaryMarkdown(o: SummaryInput): string {
   const dup = o.groups.filter((g) => new Set(g.seeds).size < g.seeds.length);
   for (const g of dup) out.push(`- warning: ${g.dataset} ${g.method} D=${g.maxDepth} has repeated seeds (${g.seeds.join(', ')}); each run counts once in the statistics`, '');
 
+  const sels = [...new Set(o.groups.map((g) => g.statistics))];
+  out.push(
+    `BatchNorm statistics at evaluation: **precise** = recomputed per depth for the final weights (SPEC §8, vds's default); **running** = the reference's running averages (its exact protocol). ` +
+      `Early stopping, model selection and the best fixed depth used ${sels.map((s) => `**${s}**`).join(' and ')} statistics; the other set is evaluated on the same weights. "—": not computed (e.g. runs written before precise statistics existed).`,
+    '',
+  );
+
   if (o.headline.length) {
     out.push('## Headline: learnt vs learnt-and-pruned vs best fixed depth', '');
     out.push('The best fixed-depth network is chosen on the validation split among fixed depths ≤ D; the test split is only reported.', '');
+    const pair = (h: HeadlineRow, f: (m: MetricStats) => string) => [h.by.precise ? f(h.by.precise) : '—', h.by.running ? f(h.by.running) : '—'];
     out.push(
       mdTable(
-        ['dataset', 'D', 'predictor', 'depth', 'chosen by', 'seeds', 'accuracy %', 'log-lik', 'ECE %', 'Brier', 'params'],
+        ['dataset', 'D', 'predictor', 'depth', 'chosen by', 'seeds', 'accuracy % precise', 'accuracy % running', 'log-lik precise', 'log-lik running', 'ECE % precise', 'ECE % running', 'Brier precise', 'Brier running', 'params'],
         o.headline.map((h) => [
           h.dataset, String(h.maxDepth), h.predictor, fmt(h.depth, 2), h.selectedBy, String(h.seeds),
-          h.metrics ? pct(h.metrics.accuracy) : '—', h.metrics ? fmt(h.metrics.logLikelihood) : '—',
-          h.metrics ? pct(h.metrics.ece10) : '—', h.metrics ? fmt(h.metrics.brier) : '—', fmt(h.params, 0),
+          ...pair(h, (m) => pct(m.accuracy)), ...pair(h, (m) => fmt(m.logLikelihood)),
+          ...pair(h, (m) => pct(m.ece10)), ...pair(h, (m) => fmt(m.brier)), fmt(h.params, 0),
         ]),
       ),
       '',
@@ -64,11 +72,14 @@ export function summaryMarkdown(o: SummaryInput): string {
     out.push('## Per dataset × method × depth', '');
     out.push(
       mdTable(
-        ['dataset', 'method', 'D', 'seeds', 'accuracy %', 'log-lik', 'ECE %', 'Brier', 'E_q[d]', 'd*', 'epochs', 'train s'],
-        o.groups.map((g) => [
-          g.dataset, g.method, String(g.maxDepth), String(g.runs.length), pct(g.test.accuracy), fmt(g.test.logLikelihood),
-          pct(g.test.ece10), fmt(g.test.brier), fmt(g.expectedDepth, 2), fmt(g.pruneDepth, 1), f1(g.epochs), secs(g.trainSeconds),
-        ]),
+        ['dataset', 'method', 'D', 'seeds', 'accuracy % precise', 'accuracy % running', 'log-lik precise', 'log-lik running', 'ECE % precise', 'ECE % running', 'Brier precise', 'Brier running', 'E_q[d]', 'd*', 'epochs', 'train s'],
+        o.groups.map((g) => {
+          const pair = (f: (m: MetricStats) => string) => [g.by.precise.test ? f(g.by.precise.test) : '—', g.by.running.test ? f(g.by.running.test) : '—'];
+          return [
+            g.dataset, g.method, String(g.maxDepth), String(g.runs.length), ...pair((m) => pct(m.accuracy)), ...pair((m) => fmt(m.logLikelihood)),
+            ...pair((m) => pct(m.ece10)), ...pair((m) => fmt(m.brier)), fmt(g.expectedDepth, 2), fmt(g.pruneDepth, 1), f1(g.epochs), secs(g.trainSeconds),
+          ];
+        }),
       ),
       '',
     );
@@ -76,6 +87,7 @@ export function summaryMarkdown(o: SummaryInput): string {
 
   if (o.pruning.length) {
     out.push('## Pruning (from prune.json)', '');
+    out.push(`Accuracy and log-likelihood here use the statistics that selected each run (${sels.join(' / ')}); prune.json holds both.`, '');
     out.push(
       mdTable(
         ['dataset', 'D', 'rule', 'd*', 'speed-up vs full', 'speed-up vs fixed D', 'params full → pruned', 'accuracy % full → pruned', 'log-lik full → pruned'],

@@ -1,8 +1,9 @@
 // The CSV tables: each a list of records with fixed columns; mean/std pairs become `<name>_mean, <name>_std`
-// (std empty for a single seed), NaN and missing become empty cells.
+// (std empty for a single seed), NaN and missing become empty cells. `test_*` columns use the statistics
+// named in `statistics` (what selected the epoch); `precise_*` and `running_*` give both sets side by side.
 import { stringify } from 'csv-stringify/sync';
 import type { ReliabilityBin } from '../runs/layout.ts';
-import type { Group, HeadlineRow, MetricStats, PosteriorSummary, PruningRow } from './aggregate.ts';
+import { predictorsUnder, selectedStatistics, type Group, type HeadlineRow, type MetricStats, type PosteriorSummary, type PruningRow } from './aggregate.ts';
 import type { Run, SkippedRun } from './load.ts';
 import type { Stat } from './stats.ts';
 
@@ -26,6 +27,17 @@ function metricCols(prefix: string, m: MetricStats | null): Record<string, Cell>
   };
 }
 
+/** precise_* and running_* columns side by side (empty where a set was not computed). */
+function bothCols(prefix: string, by: Record<'precise' | 'running', MetricStats | null>): Record<string, Cell> {
+  const none: Stat = { mean: NaN, std: null, n: 0 };
+  const out: Record<string, Cell> = {};
+  for (const k of ['precise', 'running'] as const) {
+    const m = by[k];
+    Object.assign(out, ms(`${k}_${prefix}accuracy`, m?.accuracy ?? none), ms(`${k}_${prefix}log_likelihood`, m?.logLikelihood ?? none), ms(`${k}_${prefix}ece10`, m?.ece10 ?? none), ms(`${k}_${prefix}brier`, m?.brier ?? none));
+  }
+  return out;
+}
+
 function table(rows: Record<string, Cell>[], columns?: string[]): Table {
   return { columns: columns ?? (rows[0] ? Object.keys(rows[0]) : []), rows };
 }
@@ -38,6 +50,7 @@ export function runsTable(runs: Run[]): Table {
       method: r.config.model.method,
       max_depth: r.config.model.maxDepth,
       seed: r.config.seed,
+      statistics: selectedStatistics(r.eval), // what the test_* and pruned_* columns use, and what selected the epoch
       test_accuracy: num(r.eval.marginal.accuracy),
       test_log_likelihood: num(r.eval.marginal.logLikelihood),
       test_ece10: num(r.eval.marginal.ece10),
@@ -47,6 +60,17 @@ export function runsTable(runs: Run[]): Table {
       prune_depth: num(r.eval.pruneDepth),
       pruned_accuracy: num(r.eval.pruned.accuracy),
       pruned_log_likelihood: num(r.eval.pruned.logLikelihood),
+      ...Object.fromEntries(
+        (['precise', 'running'] as const).flatMap((k) => {
+          const p = predictorsUnder(r.eval, k);
+          return [
+            [`${k}_test_accuracy`, num(p?.marginal.accuracy)],
+            [`${k}_test_log_likelihood`, num(p?.marginal.logLikelihood)],
+            [`${k}_test_ece10`, num(p?.marginal.ece10)],
+            [`${k}_pruned_accuracy`, num(p?.pruned.accuracy)],
+          ];
+        }),
+      ),
       val_log_likelihood: num(r.eval.validation.logLikelihood),
       val_elbo: num(r.eval.validation.elbo),
       epochs: num(r.eval.epochsRun),
@@ -66,6 +90,7 @@ export function summaryTable(groups: Group[]): Table {
       max_depth: g.maxDepth,
       seeds: g.runs.length,
       seed_list: g.seeds.join(' '),
+      statistics: g.statistics,
       ...metricCols('test_', g.test),
       ...ms('expected_depth', g.expectedDepth),
       ...ms('prune_depth', g.pruneDepth),
@@ -74,6 +99,8 @@ export function summaryTable(groups: Group[]): Table {
       ...ms('train_seconds', g.trainSeconds),
       ...ms('params', g.params),
       ...ms('val_log_likelihood', g.valLogLikelihood),
+      ...bothCols('test_', { precise: g.by.precise.test, running: g.by.running.test }),
+      ...bothCols('pruned_', { precise: g.by.precise.pruned, running: g.by.running.pruned }),
     })),
   );
 }
@@ -87,7 +114,9 @@ export function headlineTable(rows: HeadlineRow[]): Table {
       ...ms('depth', h.depth),
       selected_by: h.selectedBy,
       seeds: h.seeds,
+      statistics: h.statistics,
       ...metricCols('test_', h.metrics),
+      ...bothCols('test_', h.by),
       ...ms('params', h.params),
       ...ms('eval_seconds', h.evalSeconds),
     })),

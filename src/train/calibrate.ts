@@ -43,62 +43,84 @@ export function calibrationPlan(config: VdsConfig, ds: Dataset): Uint32Array[] {
   return calibrationIndices(ds.train.n, config.eval.calibrationBatches, calibrationBatchRows(config, ds.train.n), config.seed);
 }
 
-interface Sums {
-  mean: Float64Array;
-  variance: Float64Array;
-}
+/** One calibration batch's statistics: per BatchNorm (and per depth for the head) its mean and unbiased variance. */
+export type BatchStatistics = { key: string; mean: Float32Array; variance: Float32Array }[];
 
 /**
- * Precise statistics of `net` cut at `upTo` from batches that `nextBatch(k)` builds (the caller's tensors;
- * disposed here). `heads` as in training: 'all' gives the head's statistics at every depth 0..upTo, 'last'
- * only at upTo (a fixed-depth network).
+ * The train-mode statistics of one batch through `net` cut at `upTo`, without gradients (no tape:
+ * intermediates die with the tidy; only plain numbers leave it). `heads` as in training: 'all' records the
+ * head at every depth 0..upTo, 'last' only at upTo (a fixed-depth network).
  */
-export function calibrateNetwork(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): PreciseStats {
-  if (batches < 1) throw new Error('precise statistics need at least one calibration batch');
-  const sums = new Map<string, Sums>();
-  for (let k = 0; k < batches; k++) {
-    const x = nextBatch(k);
-    try {
-      // no gradient tape: intermediates die with the tidy; only plain numbers leave it
-      const read = tf.tidy(() => {
-        const { batchStats } = net.forward(x, { training: true, upTo, heads });
-        return batchStats.map((r) => ({
-          key: PreciseStats.key(r.prefix, r.depth),
-          mean: r.stats.mean.dataSync() as Float32Array,
-          variance: r.stats.variance.dataSync() as Float32Array,
-          count: r.stats.count,
-        }));
-      });
-      for (const r of read) {
-        let s = sums.get(r.key);
-        if (!s) sums.set(r.key, (s = { mean: new Float64Array(r.mean.length), variance: new Float64Array(r.mean.length) }));
-        const unbiased = r.count / Math.max(1, r.count - 1);
-        for (let c = 0; c < r.mean.length; c++) {
-          s.mean[c] += r.mean[c];
-          s.variance[c] += r.variance[c] * unbiased;
-        }
+export function batchStatistics(net: Network, heads: 'all' | 'last', upTo: number, x: tf.Tensor): BatchStatistics {
+  return tf.tidy(() => {
+    const { batchStats } = net.forward(x, { training: true, upTo, heads });
+    return batchStats.map((r) => {
+      const unbiased = r.stats.count / Math.max(1, r.stats.count - 1);
+      return {
+        key: PreciseStats.key(r.prefix, r.depth),
+        mean: r.stats.mean.dataSync() as Float32Array,
+        variance: Float32Array.from(r.stats.variance.dataSync(), (v) => v * unbiased),
+      };
+    });
+  });
+}
+
+/** Equal-weight means over batches, accumulated in float64 in batch order (so any split of the work agrees). */
+export function averageStatistics(perBatch: BatchStatistics[]): PreciseStats {
+  if (perBatch.length < 1) throw new Error('precise statistics need at least one calibration batch');
+  const sums = new Map<string, { mean: Float64Array; variance: Float64Array }>();
+  for (const batch of perBatch) {
+    for (const r of batch) {
+      let s = sums.get(r.key);
+      if (!s) sums.set(r.key, (s = { mean: new Float64Array(r.mean.length), variance: new Float64Array(r.mean.length) }));
+      for (let c = 0; c < r.mean.length; c++) {
+        s.mean[c] += r.mean[c];
+        s.variance[c] += r.variance[c];
       }
-    } finally {
-      x.dispose();
     }
   }
+  const K = perBatch.length;
   const entries = new Map<string, NormStats>();
   for (const [key, s] of sums) {
-    entries.set(key, {
-      mean: tf.tensor1d(Float32Array.from(s.mean, (v) => v / batches)),
-      variance: tf.tensor1d(Float32Array.from(s.variance, (v) => v / batches)),
-    });
+    entries.set(key, { mean: tf.tensor1d(Float32Array.from(s.mean, (v) => v / K)), variance: tf.tensor1d(Float32Array.from(s.variance, (v) => v / K)) });
   }
   return new PreciseStats(entries);
 }
 
+/** Precise statistics of `net` cut at `upTo` from the batches `nextBatch(k)` builds (disposed here). */
+export function calibrateNetwork(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): PreciseStats {
+  const perBatch: BatchStatistics[] = [];
+  for (let k = 0; k < batches; k++) {
+    const x = nextBatch(k);
+    try {
+      perBatch.push(batchStatistics(net, heads, upTo, x));
+    } finally {
+      x.dispose();
+    }
+  }
+  return averageStatistics(perBatch);
+}
+
 /** Precise statistics of the learner's network (cut at `upTo`) from the config's calibration batches. */
 export function calibrate(l: Learner, ds: Dataset, plan: Uint32Array[], upTo = l.net.maxDepth): PreciseStats {
-  return calibrateNetwork(l.net, headsOf(l.posterior), upTo, plan.length, (k) => {
-    const b = tensorBatch(ds, ds.train, plan[k]);
-    b.y.dispose();
-    return b.x;
-  });
+  return calibrateNetwork(l.net, headsOf(l.posterior), upTo, plan.length, (k) => calibrationBatch(ds, plan[k]));
+}
+
+/** The normalised images of one calibration batch (the caller disposes it). */
+export function calibrationBatch(ds: Dataset, rows: Uint32Array): tf.Tensor {
+  const b = tensorBatch(ds, ds.train, rows);
+  b.y.dispose();
+  return b.x;
+}
+
+/**
+ * As `calibrate`, on every data-parallel replica while training runs on several: the batches are dealt out
+ * round-robin and each replica computes its batches' statistics; averaging in batch order makes the result
+ * equal to one thread's, bit for bit.
+ */
+export async function calibrateLearner(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<PreciseStats> {
+  if (!l.parallel?.batchStatistics) return calibrate(l, ds, plan);
+  return averageStatistics(await l.parallel.batchStatistics(l, ds, plan));
 }
 
 /** Replaces the learner's precise statistics (freeing the old ones). */

@@ -11,11 +11,13 @@ import { tf } from '../tf/tf.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { WorkerClient, type WorkerReply } from '../util/ts-worker.ts';
 import { learnerTensors } from './learner.ts';
-import { replicaStep, trainableVariables, type Learner, type ParallelTrainer, type StepStats } from './step.ts';
+import { headsOf, replicaStep, trainableVariables, type Learner, type ParallelTrainer, type StepStats } from './step.ts';
+import { batchStatistics, calibrationBatch, type BatchStatistics } from './calibrate.ts';
+import type { Dataset } from '../data/types.ts';
 import { collectiveBuffer, SharedCollective } from './collective.ts';
 import type { ReplicaMsg } from './replica-worker.ts';
 
-type Reply = WorkerReply & { tensors?: [string, { shape: number[]; values: Float32Array }][]; numTensors?: number };
+type Reply = WorkerReply & { tensors?: [string, { shape: number[]; values: Float32Array }][]; numTensors?: number; stats?: BatchStatistics[] };
 type Replica = WorkerClient<ReplicaMsg, Reply>;
 
 /** Row ranges of a batch of B split over `size` replicas (as even as possible, earlier ones no smaller). */
@@ -98,6 +100,37 @@ export class DataParallelTrainer implements ParallelTrainer {
       xt.dispose();
       yt.dispose();
     }
+  }
+
+  /**
+   * Calibration batches dealt round-robin: batch k to replica k mod size (0 = this thread). Workers get
+   * theirs in one request and compute while this thread computes its own; results come back in batch order.
+   */
+  async batchStatistics(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]> {
+    const out: BatchStatistics[] = new Array(plan.length);
+    const shareOf = (rank: number) => plan.map((_, k) => k).filter((k) => k % this.size === rank);
+    const pending = this.replicas.map((r, i) => {
+      const ks = shareOf(i + 1);
+      const batches = ks.map((k) => {
+        const x = calibrationBatch(ds, plan[k]);
+        try {
+          return { x: x.dataSync() as Float32Array, shape: [...x.shape] };
+        } finally {
+          x.dispose();
+        }
+      });
+      return r.call({ kind: 'calibrate', batches }, batches.map((b) => b.x.buffer as ArrayBuffer)).then((reply) => ks.forEach((k, j) => (out[k] = reply.stats![j])));
+    });
+    for (const k of shareOf(0)) {
+      const x = calibrationBatch(ds, plan[k]);
+      try {
+        out[k] = batchStatistics(l.net, headsOf(l.posterior), l.net.maxDepth, x);
+      } finally {
+        x.dispose();
+      }
+    }
+    await Promise.all(pending);
+    return out;
   }
 
   /** Each replica's tensors (to check they equal the main thread's) and its count of live tensors. */

@@ -8,7 +8,7 @@ import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { tensorBatch, trainBatchRanges } from './batches.ts';
 import { currentKl, validate, type ValidationStats } from './evaluate.ts';
-import { calibrate, calibrationPlan, setPreciseStats } from './calibrate.ts';
+import { calibrateLearner, calibrationPlan, setPreciseStats } from './calibrate.ts';
 import { trainStep, type Learner, type StepStats } from './step.ts';
 
 export interface EpochRecord {
@@ -116,7 +116,7 @@ export async function trainLoop(
     }
     const t1 = performance.now();
     // precise statistics for this epoch's weights (kept on the learner, so checkpoints carry them)
-    if (plan.length) setPreciseStats(l, calibrate(l, ds, plan));
+    if (plan.length) setPreciseStats(l, await calibrateLearner(l, ds, plan));
     const calibrationSeconds = (performance.now() - t1) / 1000;
     const hasVal = ds.validation.n > 0;
     const valBy = {

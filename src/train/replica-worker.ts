@@ -5,7 +5,8 @@ import { tf } from '../tf/tf.ts';
 import { selectBackend } from '../tf/backend.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { createLearner, learnerTensors, restoreLearner } from './learner.ts';
-import { replicaStep, type Learner } from './step.ts';
+import { headsOf, replicaStep, type Learner } from './step.ts';
+import { batchStatistics } from './calibrate.ts';
 import { SharedCollective } from './collective.ts';
 import { serveRequests } from '../util/ts-worker.ts';
 
@@ -13,6 +14,7 @@ export type ReplicaMsg =
   | { kind: 'init'; backend: string; config: VdsConfig; inputShape: number[]; classes: number; nTrain: number; buffer: SharedArrayBuffer; rank: number; size: number }
   | { kind: 'load'; tensors: [string, { shape: number[]; values: Float32Array }][] }
   | { kind: 'step'; x: Float32Array; xShape: number[]; y: Int32Array; lr: number; fraction: number }
+  | { kind: 'calibrate'; batches: { x: Float32Array; shape: number[] }[] }
   | { kind: 'state' };
 
 let learner: Learner | null = null;
@@ -41,6 +43,19 @@ serveRequests<ReplicaMsg>(
         y.dispose();
       }
       return undefined; // the main thread learns the step's outcome through the collective
+    }
+    if (m.kind === 'calibrate') {
+      // this replica's share of the calibration batches (its weights equal the main thread's)
+      const l = learner!;
+      const stats = m.batches.map((b) => {
+        const x = tf.tensor(b.x, b.shape, 'float32');
+        try {
+          return batchStatistics(l.net, headsOf(l.posterior), l.net.maxDepth, x);
+        } finally {
+          x.dispose();
+        }
+      });
+      return { reply: { stats } };
     }
     return { reply: { tensors: [...learnerTensors(learner!)], numTensors: tf.memory().numTensors } };
   },

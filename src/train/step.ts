@@ -7,6 +7,8 @@ import type { DepthPosterior } from '../vds/posterior.ts';
 import { vdsLoss } from '../vds/objective.ts';
 import { marginalLogProbs } from '../vds/predict.ts';
 import type { Sgd } from './sgd.ts';
+import type { Dataset } from '../data/types.ts';
+import type { BatchStatistics } from './calibrate.ts';
 import { withCollective, type Collective } from './collective.ts';
 
 export interface Learner {
@@ -21,6 +23,8 @@ export interface Learner {
 
 export interface ParallelTrainer {
   step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats;
+  /** Per-batch train-mode BatchNorm statistics of the calibration batches `plan` (rows of ds.train), in order. */
+  batchStatistics?(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]>;
 }
 
 export interface StepStats {

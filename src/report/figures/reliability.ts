@@ -1,6 +1,7 @@
 // Reliability diagram: accuracy against confidence (10 bins, pooled over seeds) of the learnt network's full
-// marginal (largest D) and of the best fixed-depth network chosen on validation.
-import { bestFixed, deepestLearnt, poolBins, type Group } from '../aggregate.ts';
+// marginal (largest D) and of the best fixed-depth network chosen on validation, with the statistics that
+// selected the runs; plus the learnt marginal under the reference's running statistics when it was computed.
+import { bestFixed, deepestLearnt, poolBins, predictorsUnder, type Group } from '../aggregate.ts';
 import type { Series } from '../plot/chart.ts';
 import type { ReliabilitySeries } from '../tables.ts';
 import type { Figure } from './types.ts';
@@ -9,6 +10,10 @@ export function reliabilitySeries(groups: Group[], dataset: string): Reliability
   const out: ReliabilitySeries[] = [];
   const l = deepestLearnt(groups, dataset);
   if (l) out.push({ dataset, predictor: `learnt D=${l.maxDepth} (full marginal)`, depth: l.maxDepth, bins: poolBins(l.runs.map((r) => r.eval.marginal.reliability10 ?? [])) });
+  if (l && l.statistics === 'precise' && l.runs.every((r) => predictorsUnder(r.eval, 'running'))) {
+    const bins = poolBins(l.runs.map((r) => predictorsUnder(r.eval, 'running')!.marginal.reliability10 ?? []));
+    out.push({ dataset, predictor: `learnt D=${l.maxDepth} (full marginal, running BN statistics)`, depth: l.maxDepth, bins });
+  }
   const f = bestFixed(groups, dataset, l ? l.maxDepth : Infinity);
   if (f) out.push({ dataset, predictor: `best fixed depth d=${f.maxDepth}`, depth: f.maxDepth, bins: poolBins(f.runs.map((r) => r.eval.marginal.reliability10 ?? [])) });
   return out.filter((s) => s.bins.length > 0);
@@ -16,7 +21,7 @@ export function reliabilitySeries(groups: Group[], dataset: string): Reliability
 
 export function reliabilityFigure(series: ReliabilitySeries[], dataset: string): Figure | null {
   if (series.length === 0) return null;
-  const markers: Series['marker'][] = ['circle', 'square'];
+  const markers: Series['marker'][] = ['circle', 'triangle', 'square'];
   return {
     name: `reliability-${dataset}`,
     caption: `Reliability diagram, ${dataset}: accuracy against top-label confidence in 10 equal-width bins (empty bins omitted); dashed grey: perfect calibration.`,
@@ -30,7 +35,7 @@ export function reliabilityFigure(series: ReliabilitySeries[], dataset: string):
       series: series.map((s, i) => ({
         label: `${s.predictor} (n = ${s.bins.reduce((a, b) => a + b.count, 0)})`,
         kind: 'line' as const,
-        marker: markers[i % 2],
+        marker: markers[i % markers.length],
         dashed: i > 0,
         points: s.bins.filter((b) => b.count > 0).map((b) => ({ x: b.confidence, y: b.accuracy })),
       })),
