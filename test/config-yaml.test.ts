@@ -14,10 +14,10 @@ test('round trip: parse(toYaml(c)) equals c', () => {
 
 test('stable key order: the schema order, whatever order the object was built in', () => {
   const c = defaultConfig();
-  const shuffled = { prune: c.prune, train: { ...c.train }, model: c.model, seed: c.seed, data: c.data, prior: c.prior, experiment: c.experiment, backend: c.backend, resultsDir: c.resultsDir };
+  const shuffled = { eval: c.eval, prune: c.prune, train: { ...c.train }, model: c.model, seed: c.seed, data: c.data, prior: c.prior, experiment: c.experiment, backend: c.backend, resultsDir: c.resultsDir };
   assert.equal(configToYaml(shuffled as typeof c), configToYaml(c));
   const top = configToYaml(c).split('\n').filter((l) => /^\w/.test(l)).map((l) => l.split(':')[0]);
-  assert.deepEqual(top, ['experiment', 'seed', 'backend', 'resultsDir', 'data', 'model', 'prior', 'train', 'prune']);
+  assert.deepEqual(top, ['experiment', 'seed', 'backend', 'resultsDir', 'data', 'model', 'prior', 'train', 'prune', 'eval']);
 });
 
 test('a resolved config is validated the same way, and must be complete', () => {

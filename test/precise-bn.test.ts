@@ -10,6 +10,10 @@ import { tf } from '../src/tf/tf.ts';
 import { selectBackend } from '../src/tf/backend.ts';
 import { calibrateNetwork } from '../src/train/calibrate.ts';
 import { marginalLogProbs, truncatedLogQ } from '../src/vds/predict.ts';
+import { ConvResNet } from '../src/model/index.ts';
+import { DepthPosterior } from '../src/vds/posterior.ts';
+import { pruneTensors } from '../src/runs/pruning.ts';
+import { Rng } from '../src/util/rng.ts';
 import { buildReferenceModel, closeTo, imagesToTf, loadReferenceCases, toTf, vdsName, type RefTensor } from './helpers/reference.ts';
 
 interface PreciseFixture {
@@ -79,6 +83,45 @@ function check(): void {
   }
 }
 
+/** The fixture's network pruned at d* (its own checkpoint tensors), recalibrated for its own depths. */
+function checkPruned(): void {
+  const c = loadReferenceCases().find((x) => x.name === fixture.case)!;
+  const { net, posterior } = buildReferenceModel(c);
+  for (const [key, value] of Object.entries(c.after_two_steps_state_dict)) {
+    const name = vdsName(key, net.kind);
+    tf.tidy(() => (name === 'q.alpha' ? posterior.alpha! : net.store.get(name)).assign(toTf(value)));
+  }
+  const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
+  for (const [n, v] of net.store.params) tensors.set(`param:${n}`, { shape: v.shape, values: v.dataSync() as Float32Array });
+  for (const [n, v] of net.store.buffers) tensors.set(`buffer:${n}`, { shape: v.shape, values: v.dataSync() as Float32Array });
+  tensors.set('alpha', { shape: [net.maxDepth + 1], values: posterior.alpha!.dataSync() as Float32Array });
+  const depth = c.eval_after_two_steps.prune_depth_095;
+  assert.ok(depth < net.maxDepth, 'the case prunes something');
+  const cut = pruneTensors(tensors, depth);
+  const small = new ConvResNet({ ...(net as ConvResNet).shape, maxDepth: depth }, Rng.fromSeed(1));
+  const q = new DepthPosterior(depth, true);
+  for (const [n, v] of [...small.store.params, ...small.store.buffers]) {
+    const t = cut.get(small.store.params.has(n) ? `param:${n}` : `buffer:${n}`)!;
+    v.assign(tf.tensor(t.values, t.shape));
+  }
+  q.alpha!.assign(tf.tensor(cut.get('alpha')!.values));
+  const batches = fixture.calibration_batches;
+  const stats = calibrateNetwork(small, 'all', depth, batches.length, (k) => imagesToTf(batches[k]));
+  try {
+    assert.equal(stats.entries.size, 3 * depth + depth + 1, 'statistics only for the depths it computes');
+    tf.tidy(() => {
+      const x = imagesToTf(c.x);
+      const out = small.forward(x, { training: false, upTo: depth, heads: 'all', stats });
+      expectClose(`pruned at ${depth}`, tf.exp(marginalLogProbs(out.logits, q.logQ())).dataSync(), fixture.eval_on_x.truncated_probs_by_depth[String(depth)].data);
+    });
+  } finally {
+    stats.dispose();
+    for (const m of [net.store, small.store]) m.dispose();
+    posterior.dispose();
+    q.dispose();
+  }
+}
+
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`precise BatchNorm statistics on ${backend}`, () => {
     before(async () => {
@@ -86,6 +129,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
     after(() => tf.disposeVariables());
     it(`reproduces ${fixture.case} (statistics, logits, marginal, truncated)`, check);
+    it('a network pruned at d* and recalibrated for its own depths predicts the truncated marginal at d*', checkPruned);
     it('leaks no tensor', () => {
       check(); // warm-up
       const before = tf.memory().numTensors;

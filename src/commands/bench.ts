@@ -1,7 +1,7 @@
 // `vds bench`: training and evaluation throughput of the reference network (MNIST-shaped 28×28×1 input,
 // outer width 64, inner 32) on the chosen backend. Training = the real train step (all-depth forward in
 // train mode, ELBO, backward, SGD momentum update, running statistics); evaluation = the marginal
-// predictive over all depths in eval mode. Warm-up, then the median of timed reps; tensors alive before and
+// predictive over all depths in eval mode; calibration = one batch of precise BatchNorm statistics. Warm-up, then the median of timed reps; tensors alive before and
 // after (must not grow) and peak RSS.
 import { tf } from '../tf/tf.ts';
 import { selectBackend } from '../tf/backend.ts';
@@ -11,6 +11,7 @@ import { createLearner, disposeLearner } from '../train/learner.ts';
 import { defaultConfig } from '../config/defaults.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { trainStep, type Learner } from '../train/step.ts';
+import { batchStatistics } from '../train/calibrate.ts';
 import { Rng } from '../util/rng.ts';
 import { SplitEvaluator } from '../tf/split-eval.ts';
 import { DataParallelTrainer } from '../train/data-parallel.ts';
@@ -39,6 +40,7 @@ export interface BenchResult {
   threads: number; // training threads (data-parallel replicas on wasm)
   eval_threads: number; // 2: the batch is split with a worker thread, each half on one thread
   eval_img_s_1thread: number; // the same evaluation on this thread alone
+  calib_img_s_1thread: number; // precise-statistics calibration (train-mode forward, no gradients), one thread
 }
 
 let peakRss = 0;
@@ -115,6 +117,13 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
     sampleRss();
   }
   const evalSingleMs = median(evals);
+  const calib: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    batchStatistics(l.net, 'all', depth, x);
+    calib.push(performance.now() - t0);
+    sampleRss();
+  }
   let evalThreads = 1;
   let evalMs = evalSingleMs;
   if (splitEval && availableParallelism() >= 2) {
@@ -159,6 +168,7 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
     threads: replicas,
     eval_threads: evalThreads,
     eval_img_s_1thread: Math.round((batch / evalSingleMs) * 1000 * 10) / 10,
+    calib_img_s_1thread: Math.round((batch / median(calib)) * 1000 * 10) / 10,
   };
 }
 
@@ -175,7 +185,7 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
     const replicas = trainingReplicas(sel.name, referenceConfig(0), threads, o.batch);
     const note = replicas > 1 ? `, training on ${replicas} data-parallel threads` : '';
     console.log(`# backend ${sel.name}${note}, tfjs ${tf.version_core}, batch ${o.batch}, ${o.reps} timed reps (median)`);
-    console.log('depth  train img/s  step ms   eval img/s  batch ms  eval threads  tensors leaked  peak RSS MB');
+    console.log('depth  train img/s  step ms   eval img/s  batch ms  eval threads  calib img/s (1 thread)  tensors leaked  peak RSS MB');
   }
   for (const depth of o.depths) {
     const r = await benchDepth(sel.name, depth, o.batch, o.reps, threads);
@@ -184,7 +194,7 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
     } else {
       console.log(
         `${String(depth).padStart(5)}  ${r.train_img_s.toFixed(1).padStart(11)}  ${r.train_step_ms.toFixed(0).padStart(7)}  ` +
-          `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.eval_threads).padStart(12)}  ${String(r.tensors_leaked).padStart(14)}  ${String(r.peak_rss_mb).padStart(11)}`,
+          `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.eval_threads).padStart(12)}  ${r.calib_img_s_1thread.toFixed(1).padStart(22)}  ${String(r.tensors_leaked).padStart(14)}  ${String(r.peak_rss_mb).padStart(11)}`,
       );
     }
   }

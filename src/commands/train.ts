@@ -36,16 +36,17 @@ export function closingSummary(ev: EvalRecord): string[] {
   const m = (x: { accuracy: number; logLikelihood: number; ece15: number }) =>
     `accuracy ${x.accuracy.toFixed(4)}  LL ${x.logLikelihood.toFixed(4)}  ECE ${x.ece15.toFixed(4)}`;
   const sel = ev.statistics ?? 'running';
-  const name = (k: string) => (k === 'precise' ? 'precise per-depth BN statistics' : "the reference's running BN statistics");
-  const lines = [
-    `test (${name(sel)}):`,
-    `  marginal over depths 0..${ev.maxDepth}  ${m(ev.marginal)}  E_q[d] ${ev.expectedDepth.toFixed(2)}`,
-    `  pruned at d* = ${ev.pruneDepth}${' '.repeat(Math.max(0, String(ev.maxDepth).length + 10 - String(ev.pruneDepth).length))}${m(ev.pruned)}`,
-  ];
   const otherKind = sel === 'precise' ? 'running' : 'precise';
   const other = ev.byStatistics?.[otherKind];
-  if (other) lines.push(`  with ${name(otherKind)}: marginal ${m(other.marginal)}; pruned accuracy ${other.pruned.accuracy.toFixed(4)}`);
-  return lines;
+  const label = (s: string) => s.padEnd(28);
+  return [
+    `test split, ${sel === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics (eval.statistics):`,
+    `  ${label(`marginal over depths 0..${ev.maxDepth}`)}${m(ev.marginal)}  E_q[d] ${ev.expectedDepth.toFixed(2)}`,
+    `  ${label(`pruned at d* = ${ev.pruneDepth}`)}${m(ev.pruned)}`,
+    ...(other
+      ? [`  ${label(otherKind === 'running' ? "reference's running stats" : 'precise statistics')}${m(other.marginal)}  (marginal; pruned accuracy ${other.pruned.accuracy.toFixed(4)})`]
+      : []),
+  ];
 }
 
 /** On resume these may change (to train longer); anything else would make the run a different run. */

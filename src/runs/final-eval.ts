@@ -8,7 +8,7 @@ import { predictiveMetrics } from '../metrics/index.ts';
 import type { PreciseStats } from '../model/index.ts';
 import { predictSplit, type ValidationStats } from '../train/evaluate.ts';
 import { learnerParams } from '../train/learner.ts';
-import { calibrationBatchRows } from '../train/calibrate.ts';
+import { calibrationBatchRows, calibrationPlan } from '../train/calibrate.ts';
 import type { Learner } from '../train/step.ts';
 import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
@@ -72,7 +72,7 @@ export function finalEvaluation(
     params: learnerParams(l, D),
     ...main,
     evalSeconds,
-    calibration: l.precise ? { batches: config.eval.calibrationBatches, batchSize: calibrationBatchRows(config, ds.train.n) } : null,
+    calibration: l.precise ? { batches: calibrationPlan(config, ds).length, batchSize: calibrationBatchRows(config, ds.train.n) } : null,
     byStatistics,
   };
 }

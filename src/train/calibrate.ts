@@ -17,6 +17,8 @@ import { headsOf, type Learner } from './step.ts';
  * epoch of a run: validation scores then move only with the weights, and a resumed run recalibrates exactly.
  */
 export function calibrationIndices(n: number, batches: number, B: number, seed: number): Uint32Array[] {
+  // a batch of the whole training split (full-batch training) has the same statistics however often it is drawn
+  if (B >= n) batches = Math.min(batches, 1);
   const rng = Rng.derive(seed, 'calibration');
   const out: Uint32Array[] = [];
   let perm = rng.permutation(n);
