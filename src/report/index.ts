@@ -12,6 +12,7 @@ import { reliabilityFigure, reliabilitySeries } from './figures/reliability.ts';
 import { speedupFigure } from './figures/speedup.ts';
 import type { Figure } from './figures/types.ts';
 import { loadResults } from './load.ts';
+import { robustnessRows, robustnessTable, rotationFigure } from './robustness.ts';
 import { summaryMarkdown } from './markdown.ts';
 import { renderChart } from './plot/chart.ts';
 import { svgToPng } from './plot/png.ts';
@@ -52,6 +53,11 @@ export async function buildReport(o: ReportOptions): Promise<ReportOutput> {
     const rf = reliabilityFigure(rel.filter((s) => s.dataset === d), d);
     if (rf) figures.push(rf);
   }
+  const robust = robustnessRows(groups);
+  for (const d of dss) {
+    const rf = rotationFigure(groups, robust, d);
+    if (rf) figures.push(rf);
+  }
   const sp = speedupFigure(prune);
   if (sp) figures.push(sp);
 
@@ -62,6 +68,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportOutput> {
     ['pruning.csv', pruningTable(prune)],
     ['posterior.csv', posteriorTable(posts)],
     ['reliability.csv', reliabilityTable(rel)],
+    ['robustness.csv', robustnessTable(robust)],
     ['skipped.csv', skippedTable(skipped)],
   ];
   const files: string[] = [];
@@ -79,7 +86,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportOutput> {
     'summary.md',
     summaryMarkdown({
       resultsDir: o.resultsDir, vdsVersion: version, reporterVersion: VDS_VERSION, runs, skipped, groups,
-      headline: head, pruning: prune, figures, formats: o.formats, tables: tables.map(([n]) => n),
+      headline: head, pruning: prune, robustness: robust, figures, formats: o.formats, tables: tables.map(([n]) => n),
     }),
   );
   return { files, runs: runs.length, skipped: skipped.length };

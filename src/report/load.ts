@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { VdsConfig } from '../config/types.ts';
-import { RUN_FILES, type EnvRecord, type EvalRecord, type PruneRecord, type RunStatus } from '../runs/layout.ts';
+import { RUN_FILES, type EnvRecord, type EvalRecord, type PruneRecord, type RobustnessRecord, type RunStatus } from '../runs/layout.ts';
 import { VdsError } from '../util/errors.ts';
 
 export interface Run {
@@ -15,6 +15,7 @@ export interface Run {
   status: RunStatus;
   eval: EvalRecord;
   prune: PruneRecord | null;
+  robustness: RobustnessRecord | null; // robustness.json from `vds eval`, when run
   epochRows: number; // data rows in metrics.csv (0 when absent)
   notes: string[]; // non-fatal problems, e.g. an unreadable prune.json
 }
@@ -140,11 +141,20 @@ export function loadRun(dir: string, root: string): Run | SkippedRun {
       notes.push(`${e.message}; its pruning results are left out`);
       prune = null;
     }
+    let robustness: RobustnessRecord | null = null;
+    try {
+      robustness = readJson<RobustnessRecord>(dir, RUN_FILES.robustness, false);
+      if (robustness && !(Array.isArray(robustness.ood) && Array.isArray(robustness.rotations) && robustness.byStatistics)) throw new Unusable('corrupt', `${RUN_FILES.robustness} lacks its results`);
+    } catch (e) {
+      if (!(e instanceof Unusable)) throw e;
+      notes.push(`${e.message}; its robustness results are left out`);
+      robustness = null;
+    }
     let epochRows = 0;
     const csv = path.join(dir, RUN_FILES.metrics);
     if (existsSync(csv)) epochRows = Math.max(0, readFileSync(csv, 'utf8').split('\n').filter((l) => l.trim()).length - 1);
     else notes.push(`${RUN_FILES.metrics} is missing`);
-    return { dir, id, config, env, status, eval: ev, prune, epochRows, notes };
+    return { dir, id, config, env, status, eval: ev, prune, robustness, epochRows, notes };
   } catch (e) {
     if (e instanceof Unusable) return { dir, id, state: e.state, reason: e.message };
     throw e;

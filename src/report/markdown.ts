@@ -1,6 +1,7 @@
 // summary.md: what was read, what was skipped and why, the headline comparison, the per-depth table, pruning,
 // and the figures. Numbers are mean ± std over seeds.
-import type { Group, HeadlineRow, MetricStats, PruningRow } from './aggregate.ts';
+import { bestFixed, deepestLearnt, type Group, type HeadlineRow, type MetricStats, type PruningRow } from './aggregate.ts';
+import type { RobustnessRow } from './robustness.ts';
 import type { Figure } from './figures/types.ts';
 import type { Run, SkippedRun } from './load.ts';
 import { fmt, type Stat } from './stats.ts';
@@ -24,6 +25,7 @@ export interface SummaryInput {
   groups: Group[];
   headline: HeadlineRow[];
   pruning: PruningRow[];
+  robustness: RobustnessRow[];
   figures: Figure[];
   formats: ('svg' | 'png')[];
   tables: string[];
@@ -100,6 +102,26 @@ export function summaryMarkdown(o: SummaryInput): string {
       '',
     );
   } else out.push('## Pruning', '', 'No prune.json in any usable run: run `vds prune <run-dir>` for speed-ups.', '');
+
+  if (o.robustness.length) {
+    out.push('## Robustness (DUN protocol, from robustness.json)', '');
+    out.push('The full marginal of the deepest learnt network against the best fixed depth (chosen on validation). OOD: AUROC of predictive entropy, OOD images positive, normalised with the training set\'s constants. Rotations: test accuracy %.', '');
+    const cells: string[][] = [];
+    for (const d of [...new Set(o.robustness.map((r) => r.dataset))]) {
+      const l = deepestLearnt(o.groups, d);
+      const f = bestFixed(o.groups, d, l ? l.maxDepth : Infinity);
+      const find = (g: Group | null, check: string) => (g ? o.robustness.find((r) => r.dataset === d && r.method === g.method && r.maxDepth === g.maxDepth && r.check === check) : undefined);
+      const checks = [...new Set(o.robustness.filter((r) => r.dataset === d).map((r) => r.check))];
+      for (const c of checks) {
+        const show = (r: RobustnessRow | undefined, k: 'precise' | 'running') => (!r ? '—' : r.degrees === null ? fmt(r.by[k].auroc) : pct(r.by[k].accuracy));
+        const lr = find(l, c);
+        const fr = find(f, c);
+        if (!lr && !fr) continue;
+        cells.push([d, c, `${l ? `D=${l.maxDepth}` : '—'} / ${f ? `d=${f.maxDepth}` : '—'}`, show(lr, 'precise'), show(lr, 'running'), show(fr, 'precise'), show(fr, 'running'), String(lr?.runs ?? 0)]);
+      }
+    }
+    out.push(mdTable(['dataset', 'check', 'learnt / fixed', 'learnt precise', 'learnt running', 'best fixed precise', 'best fixed running', 'seeds'], cells), '');
+  }
 
   if (o.figures.length) {
     out.push('## Figures', '');

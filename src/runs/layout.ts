@@ -8,6 +8,7 @@ export const RUN_FILES = {
   metrics: 'metrics.csv', // one row per epoch: EPOCH_COLUMNS then q_0..q_D
   eval: 'eval.json', // EvalRecord, written once at the end of training
   prune: 'prune.json', // PruneRecord, written by `vds prune`
+  robustness: 'robustness.json', // RobustnessRecord, written by `vds eval` (DUN protocol: OOD, rotations)
   checkpoints: 'checkpoints', // last.ckpt (resume), best.ckpt (best validation ELBO), pruned.ckpt
 } as const;
 
@@ -137,4 +138,34 @@ export interface PruneRecord {
   speedupVsFixed: number | null; // fixed-depth network of depth D (when the results hold one) / pruned
   fixedRunDir: string | null;
   evaluatedExamples: number;
+}
+
+/** Out-of-distribution detection: the run's test split (negatives) against another dataset's (positives). */
+export interface OodResult {
+  target: string; // the OOD dataset, normalised with the run's own constants
+  auroc: number; // predictive entropy as the score, OOD as the positive class
+  nIn: number;
+  nOut: number;
+  entropyIn: number; // mean predictive entropy (nats)
+  entropyOut: number;
+}
+
+/** The test split rotated counter-clockwise by `degrees` (bilinear resampling). */
+export interface RotationResult {
+  degrees: number;
+  accuracy: number;
+  logLikelihood: number;
+  ece10: number;
+  ece15: number;
+  brier: number;
+}
+
+/** robustness.json: the DUN protocol's checks on the full marginal of a run's best weights. */
+export interface RobustnessRecord {
+  vdsVersion: string;
+  statistics: StatisticsKind; // what `ood` and `rotations` use (the run's eval.statistics)
+  byStatistics: Partial<Record<StatisticsKind, { ood: OodResult[]; rotations: RotationResult[] }>>;
+  ood: OodResult[];
+  rotations: RotationResult[];
+  updatedAt: string;
 }

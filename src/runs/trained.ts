@@ -1,0 +1,24 @@
+// A trained network back from its checkpoint, for commands that evaluate it (prune, eval): the learner
+// built from the checkpoint's own config, its weights, and its precise BatchNorm statistics — the ones the
+// checkpoint carries, else calibrated now (a checkpoint written before they existed).
+import type { VdsConfig } from '../config/types.ts';
+import { configToYaml, parseResolvedConfig } from '../config/index.ts';
+import type { Dataset } from '../data/types.ts';
+import type { PreciseStats } from '../model/index.ts';
+import { calibrate, calibrationPlan, setPreciseStats } from '../train/calibrate.ts';
+import { createLearner, restoreLearner } from '../train/learner.ts';
+import type { Learner } from '../train/step.ts';
+import { readCheckpoint, type Checkpoint } from './checkpoint.ts';
+
+export function loadTrained(file: string, ds: Dataset, ckpt: Checkpoint = readCheckpoint(file)): { learner: Learner; config: VdsConfig } {
+  const config = parseResolvedConfig(configToYaml(ckpt.header.config as VdsConfig), file);
+  const learner = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
+  restoreLearner(learner, ckpt, file, false);
+  return { learner, config };
+}
+
+/** The learner's precise statistics: the ones its checkpoint carries, else calibrated now (none if K = 0). */
+export function ensurePrecise(l: Learner, config: VdsConfig, ds: Dataset): PreciseStats | undefined {
+  if (config.eval.calibrationBatches > 0 && !l.precise) setPreciseStats(l, calibrate(l, ds, calibrationPlan(config, ds)));
+  return l.precise;
+}
