@@ -46,3 +46,13 @@ test('a resolved config is taken as written: nothing derived', () => {
   c.model.kind = 'conv'; // inconsistent: must be rejected, not silently re-derived
   assert.throws(() => parseResolvedConfig(configToYaml(c), 'x.yaml'), /kind "conv" needs image data/);
 });
+
+test('a resolved config written before vds 0.2 (no eval section) keeps the running statistics it was selected with', () => {
+  const c = defaultConfig() as Partial<ReturnType<typeof defaultConfig>>;
+  delete c.eval;
+  const old = parseResolvedConfig(configToYaml(c as ReturnType<typeof defaultConfig>), 'old/config.yaml');
+  assert.deepEqual(old.eval, { statistics: 'running', calibrationBatches: 10, calibrationBatchSize: null });
+  assert.deepEqual(parseResolvedConfig(configToYaml(defaultConfig()), 'new/config.yaml').eval, defaultConfig().eval);
+  // a config that has an eval section is read as written: a broken one is an error, not silently replaced
+  assert.throws(() => parseResolvedConfig(configToYaml(defaultConfig()).replace('statistics: precise', 'statistics: exact'), 'bad.yaml'), (e: unknown) => e instanceof VdsError && /eval\.statistics/.test(e.format()) && /expected one of precise, running/.test(e.message));
+});

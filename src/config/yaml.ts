@@ -25,8 +25,23 @@ export function configToYaml(cfg: Readonly<VdsConfig>): string {
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
+/**
+ * Runs written before the `eval` section existed (vds < 0.2) were selected with the reference's running
+ * statistics: read back, they keep that selection (precise statistics are still computed beside it).
+ */
+const EVAL_BEFORE_0_2 = 'eval:\n  statistics: running\n  calibrationBatches: 10\n  calibrationBatchSize: null\n';
+
 /** A resolved config read back (config.yaml in a run directory, a checkpoint's header): every key must be
- * present and valid, and nothing is derived or filled in, so the run is exactly what was recorded. */
+ * present and valid, and nothing is derived or filled in, so the run is exactly what was recorded — except
+ * the `eval` section of a config written before it existed (EVAL_BEFORE_0_2, appended so lines stay put). */
 export function parseResolvedConfig(text: string, file: string): Readonly<VdsConfig> {
-  return resolve({ base: defaultConfig(), complete: file, deriveKind: false }, [layers.text(text, file)]).config;
+  let parsed: unknown = null;
+  try {
+    parsed = YAML.parse(text);
+  } catch {
+    // a syntax error: the resolution below reports it with its line
+  }
+  const old = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !('eval' in parsed);
+  const body = old ? `${text.endsWith('\n') ? text : text + '\n'}${EVAL_BEFORE_0_2}` : text;
+  return resolve({ base: defaultConfig(), complete: file, deriveKind: false }, [layers.text(body, file)]).config;
 }

@@ -67,7 +67,9 @@ export function runsTable(runs: Run[]): Table {
             [`${k}_test_accuracy`, num(p?.marginal.accuracy)],
             [`${k}_test_log_likelihood`, num(p?.marginal.logLikelihood)],
             [`${k}_test_ece10`, num(p?.marginal.ece10)],
+            [`${k}_test_brier`, num(p?.marginal.brier)],
             [`${k}_pruned_accuracy`, num(p?.pruned.accuracy)],
+            [`${k}_pruned_log_likelihood`, num(p?.pruned.logLikelihood)],
           ];
         }),
       ),

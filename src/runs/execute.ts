@@ -9,12 +9,12 @@ import { createLearner, disposeLearner, learnerTensors, restoreLearner } from '.
 import { initialTrainState, trainLoop, type EpochRecord, type LoopHooks, type TrainState } from '../train/loop.ts';
 import type { Learner, StepStats } from '../train/step.ts';
 import { DataParallelTrainer } from '../train/data-parallel.ts';
-import { calibrate, calibrationPlan, setPreciseStats } from '../train/calibrate.ts';
 import { tf } from '../tf/tf.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { VdsError } from '../util/errors.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { finalEvaluation } from './final-eval.ts';
+import { ensurePrecise } from './trained.ts';
 import { RUN_FILES, type EvalRecord } from './layout.ts';
 import { writeJson, writeMetricsCsv, writeStatus } from './run-dir.ts';
 
@@ -86,7 +86,7 @@ export async function executeRun(
     const bestFile = checkpointPath(runDir, 'best');
     if (existsSync(bestFile)) restoreLearner(l, readCheckpoint(bestFile), bestFile, false);
     // the best checkpoint carries the precise statistics its validation used; calibrate if it has none
-    if (config.eval.calibrationBatches > 0 && !l.precise) setPreciseStats(l, calibrate(l, ds, calibrationPlan(config, ds)));
+    ensurePrecise(l, config, ds);
     const bestEpoch = state.best?.epoch ?? state.epoch;
     const best = state.history[bestEpoch - 1];
     const record = finalEvaluation(l, ds, config, {
