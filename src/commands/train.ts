@@ -8,7 +8,7 @@ import { selectBackend, backendInfo } from '../tf/backend.ts';
 import { resolveThreads, smallestTrainBatch, trainingReplicas } from '../train/parallelism.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
-import { checkpointPath, executeRun } from '../runs/execute.ts';
+import { checkpointPath, executeRun, failureReason } from '../runs/execute.ts';
 import { RUN_FILES, type EnvRecord, type EvalRecord } from '../runs/layout.ts';
 import { acquireRunLock } from '../runs/lock.ts';
 import { assertFreshRunDir, defaultRunId, envRecord, runDirFor, writeJson } from '../runs/run-dir.ts';
@@ -147,6 +147,16 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
       onStep: (e, s, n, st) => reporter.onStep(e, s, n, st),
       onEpoch: (r) => reporter.onEpoch(r),
       interrupted: () => stopRequested,
+    }).catch((e: unknown) => {
+      reporter.stop();
+      if (e instanceof VdsError) throw e;
+      // an unexpected failure: a short message (the stack with --verbose); status.json already says failed
+      if (o.verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+      throw new VdsError(`training failed: ${failureReason(e)}`, {
+        file: runDir,
+        hint: `status.json records the failure; ${o.verbose ? '' : 'rerun with --verbose for the stack; '}the last checkpoint can be resumed with \`vds train --resume ${runDir}\``,
+        exitCode: 1,
+      });
     });
     reporter.stop();
     if (outcome.state === 'interrupted') {

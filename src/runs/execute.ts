@@ -33,6 +33,12 @@ async function saveTrainCheckpoint(file: string, l: Learner, config: VdsConfig, 
   await writeCheckpoint(file, { vdsVersion: VDS_VERSION, kind: 'train', config, state }, learnerTensors(l));
 }
 
+/** The first line of an error's message, for status.json and the short report of a failed run. */
+export function failureReason(e: unknown): string {
+  const text = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
+  return text.split('\n')[0].slice(0, 500);
+}
+
 /** Trains (from scratch, or from `runDir`'s last.ckpt when `resume`), then evaluates on the test split. */
 export async function executeRun(
   config: VdsConfig,
@@ -44,8 +50,9 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
   let parallel: DataParallelTrainer | null = null;
+  let state = initialTrainState(config.seed);
+  let started = false; // status.json says "running": a failure from here on must say "failed"
   try {
-    let state = initialTrainState(config.seed);
     if (resume) {
       const file = checkpointPath(runDir, 'last');
       const ckpt = readCheckpoint<TrainState>(file);
@@ -53,6 +60,7 @@ export async function executeRun(
       state = ckpt.header.state;
     }
     await writeStatus(runDir, 'running', state.epoch);
+    started = true;
     const hooks: LoopHooks = {
       onStep: events.onStep,
       interrupted: events.interrupted,
@@ -98,6 +106,10 @@ export async function executeRun(
     await writeJson(runDir, RUN_FILES.eval, record);
     await writeStatus(runDir, 'finished', state.epoch);
     return { state: 'finished', eval: record };
+  } catch (e) {
+    // a failed run never looks alive: the reason goes into status.json (the checkpoints stay for a resume)
+    if (started) await writeStatus(runDir, 'failed', state.epoch, failureReason(e)).catch(() => undefined);
+    throw e;
   } finally {
     await parallel?.close();
     disposeLearner(l);
