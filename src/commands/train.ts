@@ -154,7 +154,9 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
       if (o.verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
       throw new VdsError(`training failed: ${failureReason(e)}`, {
         file: runDir,
-        hint: `status.json records the failure; ${o.verbose ? '' : 'rerun with --verbose for the stack; '}the last checkpoint can be resumed with \`vds train --resume ${runDir}\``,
+        hint:
+          `status.json records the failure${o.verbose ? '' : '; rerun with --verbose for the stack'}` +
+          (existsSync(checkpointPath(runDir, 'last')) ? `; the last checkpoint can be resumed with \`vds train --resume ${runDir}\`` : ''),
         exitCode: 1,
       });
     });
