@@ -14,6 +14,7 @@ import { DEFAULT_ANGLES, oodDetection, rotationSweep } from '../runs/robustness.
 import { ensurePrecise, loadTrained } from '../runs/trained.ts';
 import { readStatus, writeJson } from '../runs/run-dir.ts';
 import { disposeLearner } from '../train/learner.ts';
+import { statisticsSets } from '../train/calibrate.ts';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
 
@@ -69,9 +70,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
     const prev = previous(runDir);
     const bs = config.train.evalBatchSize;
     const byStatistics: RobustnessRecord['byStatistics'] = {};
-    for (const kind of ['precise', 'running'] as const) {
-      if (kind === 'precise' && !l.precise) continue;
-      const stats = kind === 'precise' ? l.precise : undefined;
+    for (const { kind, stats } of statisticsSets(l)) {
       const old = prev?.byStatistics[kind];
       const ood = [...(old?.ood ?? []).filter((r) => !o.ood.includes(r.target)), ...targets.map((t) => oodDetection(l, ds, t, bs, stats))];
       const rotations = o.rotations ? rotationSweep(l, ds, DEFAULT_ANGLES, bs, stats) : (old?.rotations ?? []);

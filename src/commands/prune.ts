@@ -18,6 +18,7 @@ import { readStatus, writeJson } from '../runs/run-dir.ts';
 import { predictSplit, type PredictorOutputs } from '../train/evaluate.ts';
 import { createLearner, disposeLearner, learnerParams, learnerTensors, restoreLearner } from '../train/learner.ts';
 import type { PreciseStats } from '../model/index.ts';
+import { statisticsSets } from '../train/calibrate.ts';
 import type { Learner } from '../train/step.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { VdsError } from '../util/errors.ts';
@@ -103,10 +104,10 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const prunedPass = timedPass(pruned.learner, ds, bs, depth, statsOf(pruned.learner, statistics));
   const metricsOf = (p: PredictorOutputs) => predictiveMetrics(p.marginal, p.labels, p.classes);
   const byStatistics: PruneRecord['byStatistics'] = { [statistics]: { full: metricsOf(fullPass), pruned: metricsOf(prunedPass) } };
-  for (const kind of ['precise', 'running'] as const) {
-    if (kind === statistics || (kind === 'precise' && !full.learner.precise)) continue;
+  for (const { kind, stats } of statisticsSets(full.learner)) {
+    if (kind === statistics) continue;
     byStatistics[kind] = {
-      full: metricsOf(predictSplit(full.learner, ds, ds.test, bs, D, false, statsOf(full.learner, kind))),
+      full: metricsOf(predictSplit(full.learner, ds, ds.test, bs, D, false, stats)),
       pruned: metricsOf(predictSplit(pruned.learner, ds, ds.test, bs, depth, false, statsOf(pruned.learner, kind))),
     };
   }

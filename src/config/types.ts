@@ -73,8 +73,10 @@ export interface PruneConfig {
   threshold: number; // 0.95 (paper)
 }
 
+export type StatisticsKind = 'precise' | 'running'; // precise per-depth (SPEC §8) or the reference's running averages
+
 export interface EvalConfig {
-  statistics: 'precise' | 'running'; // which BatchNorm statistics drive early stopping, selection and headline numbers
+  statistics: StatisticsKind; // which BatchNorm statistics drive early stopping, selection and headline numbers
   calibrationBatches: number; // K: training batches that calibrate precise statistics (0: none, reference only)
   calibrationBatchSize: number | null; // rows per calibration batch; null = train.batchSize (as in training)
 }

@@ -4,7 +4,7 @@
 // head's). γ and β are always the network's own.
 import { tf } from '../tf/tf.ts';
 
-export type StatisticsKind = 'precise' | 'running';
+export type { StatisticsKind } from '../config/types.ts';
 
 export interface NormStats {
   mean: tf.Tensor1D; // [C]
@@ -53,12 +53,6 @@ export class PreciseStats {
 
   static isEntry(name: string): boolean {
     return name.startsWith(PREFIX);
-  }
-
-  /** The key of a checkpoint entry (`blocks.3.bn1`, `head.bn@2`), or null for other tensors. */
-  static entryKey(name: string): string | null {
-    if (!name.startsWith(PREFIX)) return null;
-    return name.slice(PREFIX.length).replace(/\.(mean|var)$/, '');
   }
 
   dispose(): void {

@@ -20,8 +20,6 @@ export interface ByStatistics {
   pruned: MetricStats | null;
 }
 
-export const STATISTICS: readonly StatisticsKind[] = ['precise', 'running'];
-
 /** The statistics that drove a run's selection and headline numbers (runs before vds 0.2: running). */
 export const selectedStatistics = (e: EvalRecord): StatisticsKind => e.statistics ?? 'running';
 

@@ -1,6 +1,7 @@
 // The DUN protocol's robustness checks in the report (robustness.json from `vds eval`): OOD detection AUROC
 // and rotated-image accuracy / LL / ECE, per dataset × method × depth over seeds, under both sets of
 // BatchNorm statistics; a group counts only the runs that have the check.
+import { STATISTICS } from '../config/schema.ts';
 import type { StatisticsKind } from '../runs/layout.ts';
 import { deepestLearnt, bestFixed, type Group } from './aggregate.ts';
 import type { Series } from './plot/chart.ts';
@@ -54,7 +55,7 @@ export function robustnessTable(rows: RobustnessRow[]): Table {
     columns,
     rows: rows.map((r) => {
       const out: Record<string, string | number | null> = { dataset: r.dataset, method: r.method, max_depth: r.maxDepth, check: r.check, degrees: r.degrees, runs: r.runs };
-      for (const k of ['precise', 'running'] as const) {
+      for (const k of STATISTICS) {
         const b = r.by[k];
         for (const [f, s] of [['auroc', b.auroc], ['accuracy', b.accuracy], ['log_likelihood', b.logLikelihood], ['ece10', b.ece10]] as const) {
           out[`${k}_${f}_mean`] = num(s.mean);

@@ -1,6 +1,7 @@
 // The CSV tables: each a list of records with fixed columns; mean/std pairs become `<name>_mean, <name>_std`
 // (std empty for a single seed), NaN and missing become empty cells. `test_*` columns use the statistics
 // named in `statistics` (what selected the epoch); `precise_*` and `running_*` give both sets side by side.
+import { STATISTICS } from '../config/schema.ts';
 import { stringify } from 'csv-stringify/sync';
 import type { ReliabilityBin } from '../runs/layout.ts';
 import { predictorsUnder, selectedStatistics, type Group, type HeadlineRow, type MetricStats, type PosteriorSummary, type PruningRow } from './aggregate.ts';
@@ -31,7 +32,7 @@ function metricCols(prefix: string, m: MetricStats | null): Record<string, Cell>
 function bothCols(prefix: string, by: Record<'precise' | 'running', MetricStats | null>): Record<string, Cell> {
   const none: Stat = { mean: NaN, std: null, n: 0 };
   const out: Record<string, Cell> = {};
-  for (const k of ['precise', 'running'] as const) {
+  for (const k of STATISTICS) {
     const m = by[k];
     Object.assign(out, ms(`${k}_${prefix}accuracy`, m?.accuracy ?? none), ms(`${k}_${prefix}log_likelihood`, m?.logLikelihood ?? none), ms(`${k}_${prefix}ece10`, m?.ece10 ?? none), ms(`${k}_${prefix}brier`, m?.brier ?? none));
   }
@@ -61,7 +62,7 @@ export function runsTable(runs: Run[]): Table {
       pruned_accuracy: num(r.eval.pruned.accuracy),
       pruned_log_likelihood: num(r.eval.pruned.logLikelihood),
       ...Object.fromEntries(
-        (['precise', 'running'] as const).flatMap((k) => {
+        STATISTICS.flatMap((k) => {
           const p = predictorsUnder(r.eval, k);
           return [
             [`${k}_test_accuracy`, num(p?.marginal.accuracy)],

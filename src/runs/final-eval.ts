@@ -8,7 +8,7 @@ import { predictiveMetrics } from '../metrics/index.ts';
 import type { PreciseStats } from '../model/index.ts';
 import { predictSplit, type ValidationStats } from '../train/evaluate.ts';
 import { learnerParams } from '../train/learner.ts';
-import { calibrationBatchRows, calibrationPlan } from '../train/calibrate.ts';
+import { calibrationBatchRows, calibrationPlan, statisticsSets } from '../train/calibrate.ts';
 import type { Learner } from '../train/step.ts';
 import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
@@ -50,9 +50,8 @@ export function finalEvaluation(
   const selected = config.eval.statistics;
   const byStatistics: EvalRecord['byStatistics'] = {};
   let evalSeconds = { full: NaN, pruned: NaN };
-  for (const kind of ['precise', 'running'] as const) {
-    if (kind === 'precise' && !l.precise) continue; // eval.calibrationBatches 0: the reference's statistics only
-    const r = predictors(l, ds, config, dStar, kind === 'precise' ? l.precise : undefined, run.validation[kind] ?? null);
+  for (const { kind, stats } of statisticsSets(l)) {
+    const r = predictors(l, ds, config, dStar, stats, run.validation[kind] ?? null);
     byStatistics[kind] = r.record;
     if (kind === selected) evalSeconds = r.seconds;
   }

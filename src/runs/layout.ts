@@ -94,7 +94,8 @@ export interface EvalPredictors {
   validation: { elbo: number; nll: number; accuracy: number; logLikelihood: number };
 }
 
-export type StatisticsKind = 'precise' | 'running';
+import type { StatisticsKind } from '../config/types.ts';
+export type { StatisticsKind };
 
 export interface EvalRecord {
   vdsVersion: string;

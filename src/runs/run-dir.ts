@@ -1,4 +1,5 @@
 // A run directory: creating it, and writing its files (all atomically). Layout in layout.ts.
+import { STATISTICS } from '../config/schema.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -106,7 +107,7 @@ export async function writeMetricsCsv(dir: string, history: EpochRecord[], maxDe
     r.expectedDepth,
     r.pruneDepth,
     r.seconds,
-    ...(['precise', 'running'] as const).flatMap((k) => {
+    ...STATISTICS.flatMap((k) => {
       const v = r.valBy?.[k];
       return [v?.elbo ?? '', v?.accuracy ?? '', v?.logLikelihood ?? ''];
     }),

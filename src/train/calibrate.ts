@@ -4,7 +4,8 @@
 // per-batch mean and of the per-batch unbiased variance (fvcore's PreciseBN rule), and the shared head one
 // pair per depth. Training is untouched: nothing here updates weights, running statistics or RNG streams.
 import { tf } from '../tf/tf.ts';
-import type { VdsConfig } from '../config/types.ts';
+import type { StatisticsKind, VdsConfig } from '../config/types.ts';
+import { STATISTICS } from '../config/schema.ts';
 import type { Dataset } from '../data/types.ts';
 import { PreciseStats, type Network, type NormStats } from '../model/index.ts';
 import { Rng } from '../util/rng.ts';
@@ -89,8 +90,8 @@ export function averageStatistics(perBatch: BatchStatistics[]): PreciseStats {
   return new PreciseStats(entries);
 }
 
-/** Precise statistics of `net` cut at `upTo` from the batches `nextBatch(k)` builds (disposed here). */
-export function calibrateNetwork(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): PreciseStats {
+/** batchStatistics of each of `batches` batches that `nextBatch(k)` builds (each disposed once measured). */
+export function statisticsOfBatches(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): BatchStatistics[] {
   const perBatch: BatchStatistics[] = [];
   for (let k = 0; k < batches; k++) {
     const x = nextBatch(k);
@@ -100,12 +101,17 @@ export function calibrateNetwork(net: Network, heads: 'all' | 'last', upTo: numb
       x.dispose();
     }
   }
-  return averageStatistics(perBatch);
+  return perBatch;
 }
 
-/** Precise statistics of the learner's network (cut at `upTo`) from the config's calibration batches. */
-export function calibrate(l: Learner, ds: Dataset, plan: Uint32Array[], upTo = l.net.maxDepth): PreciseStats {
-  return calibrateNetwork(l.net, headsOf(l.posterior), upTo, plan.length, (k) => calibrationBatch(ds, plan[k]));
+/** Precise statistics of `net` cut at `upTo` from the batches `nextBatch(k)` builds (disposed here). */
+export function calibrateNetwork(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): PreciseStats {
+  return averageStatistics(statisticsOfBatches(net, heads, upTo, batches, nextBatch));
+}
+
+/** Precise statistics of the learner's whole network from the config's calibration batches. */
+export function calibrate(l: Learner, ds: Dataset, plan: Uint32Array[]): PreciseStats {
+  return calibrateNetwork(l.net, headsOf(l.posterior), l.net.maxDepth, plan.length, (k) => calibrationBatch(ds, plan[k]));
 }
 
 /** The normalised images of one calibration batch (the caller disposes it). */
@@ -123,6 +129,11 @@ export function calibrationBatch(ds: Dataset, rows: Uint32Array): tf.Tensor {
 export async function calibrateLearner(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<PreciseStats> {
   if (!l.parallel?.batchStatistics) return calibrate(l, ds, plan);
   return averageStatistics(await l.parallel.batchStatistics(l, ds, plan));
+}
+
+/** The sets of statistics the learner can be evaluated with: precise (once calibrated), then the running ones. */
+export function statisticsSets(l: Learner): { kind: StatisticsKind; stats: PreciseStats | undefined }[] {
+  return STATISTICS.filter((k) => k === 'running' || l.precise).map((kind) => ({ kind, stats: kind === 'precise' ? l.precise : undefined }));
 }
 
 /** Replaces the learner's precise statistics (freeing the old ones). */

@@ -12,7 +12,7 @@ import type { VdsConfig } from '../config/types.ts';
 import { WorkerClient, type WorkerReply } from '../util/ts-worker.ts';
 import { learnerTensors } from './learner.ts';
 import { headsOf, replicaStep, trainableVariables, type Learner, type ParallelTrainer, type StepStats } from './step.ts';
-import { batchStatistics, calibrationBatch, type BatchStatistics } from './calibrate.ts';
+import { calibrationBatch, statisticsOfBatches, type BatchStatistics } from './calibrate.ts';
 import type { Dataset } from '../data/types.ts';
 import { collectiveBuffer, SharedCollective } from './collective.ts';
 import type { ReplicaMsg } from './replica-worker.ts';
@@ -121,14 +121,8 @@ export class DataParallelTrainer implements ParallelTrainer {
       });
       return r.call({ kind: 'calibrate', batches }, batches.map((b) => b.x.buffer as ArrayBuffer)).then((reply) => ks.forEach((k, j) => (out[k] = reply.stats![j])));
     });
-    for (const k of shareOf(0)) {
-      const x = calibrationBatch(ds, plan[k]);
-      try {
-        out[k] = batchStatistics(l.net, headsOf(l.posterior), l.net.maxDepth, x);
-      } finally {
-        x.dispose();
-      }
-    }
+    const mine = shareOf(0);
+    statisticsOfBatches(l.net, headsOf(l.posterior), l.net.maxDepth, mine.length, (j) => calibrationBatch(ds, plan[mine[j]])).forEach((s, j) => (out[mine[j]] = s));
     await Promise.all(pending);
     return out;
   }

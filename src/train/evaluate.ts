@@ -73,7 +73,7 @@ export function predictSplit(
   batchSize: number,
   upTo: number,
   keepPerDepth: boolean,
-  stats?: PreciseStats, // precise statistics (they cover depths ≥ upTo); the running ones when absent
+  stats?: PreciseStats, // precise statistics (covering depths 0..upTo); the running ones when absent
 ): PredictorOutputs {
   const C = l.net.classes;
   const labels = new Int32Array(split.n);

@@ -8,7 +8,7 @@ import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { tensorBatch, trainBatchRanges } from './batches.ts';
 import { currentKl, validate, type ValidationStats } from './evaluate.ts';
-import { calibrateLearner, calibrationPlan, setPreciseStats } from './calibrate.ts';
+import { calibrateLearner, calibrationPlan, setPreciseStats, statisticsSets } from './calibrate.ts';
 import { trainStep, type Learner, type StepStats } from './step.ts';
 
 export interface EpochRecord {
@@ -119,10 +119,8 @@ export async function trainLoop(
     if (plan.length) setPreciseStats(l, await calibrateLearner(l, ds, plan));
     const calibrationSeconds = (performance.now() - t1) / 1000;
     const hasVal = ds.validation.n > 0;
-    const valBy = {
-      precise: hasVal && l.precise ? validate(l, ds, ds.validation, train.evalBatchSize, l.precise) : null,
-      running: hasVal ? validate(l, ds, ds.validation, train.evalBatchSize) : null,
-    };
+    const valBy: EpochRecord['valBy'] = { precise: null, running: null };
+    if (hasVal) for (const { kind, stats } of statisticsSets(l)) valBy[kind] = validate(l, ds, ds.validation, train.evalBatchSize, stats);
     const val = valBy[config.eval.statistics];
     const q = l.posterior.probs();
     const { sums } = state;

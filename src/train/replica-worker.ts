@@ -6,7 +6,7 @@ import { selectBackend } from '../tf/backend.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { createLearner, learnerTensors, restoreLearner } from './learner.ts';
 import { headsOf, replicaStep, type Learner } from './step.ts';
-import { batchStatistics } from './calibrate.ts';
+import { statisticsOfBatches } from './calibrate.ts';
 import { SharedCollective } from './collective.ts';
 import { serveRequests } from '../util/ts-worker.ts';
 
@@ -47,14 +47,7 @@ serveRequests<ReplicaMsg>(
     if (m.kind === 'calibrate') {
       // this replica's share of the calibration batches (its weights equal the main thread's)
       const l = learner!;
-      const stats = m.batches.map((b) => {
-        const x = tf.tensor(b.x, b.shape, 'float32');
-        try {
-          return batchStatistics(l.net, headsOf(l.posterior), l.net.maxDepth, x);
-        } finally {
-          x.dispose();
-        }
-      });
+      const stats = statisticsOfBatches(l.net, headsOf(l.posterior), l.net.maxDepth, m.batches.length, (j) => tf.tensor(m.batches[j].x, m.batches[j].shape, 'float32'));
       return { reply: { stats } };
     }
     return { reply: { tensors: [...learnerTensors(learner!)], numTensors: tf.memory().numTensors } };
