@@ -1,6 +1,7 @@
 // Parity with the paper's reference PyTorch implementation: two SGD steps on a tiny conv VDS ResNet and a
 // tiny fully connected one must reproduce every logit, the ELBO terms, every gradient, the parameters and
-// BatchNorm running statistics after both steps, and the eval-mode predictions — on wasm and cpu.
+// BatchNorm running statistics after both steps, and the eval-mode predictions — on wasm and cpu, with and
+// without recomputing residual blocks in the backward pass.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../src/tf/tf.ts';
@@ -22,7 +23,7 @@ function read(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-function checkCase(c: RefCase): void {
+function checkCase(c: RefCase, recompute: boolean): void {
   const { net, posterior } = buildReferenceModel(c);
   const D = net.maxDepth;
   const prior = logPrior({ kind: 'geometric', decay: 0.85 }, D);
@@ -33,6 +34,7 @@ function checkCase(c: RefCase): void {
     opt: new Sgd(c.lr, c.momentum, 0),
     logPrior: tf.tensor1d(Array.from(prior), 'float32'),
     nTrain: c.n_train,
+    recompute, // activation checkpointing must not change a single number
   };
   const x = imagesToTf(c.x);
   const y = tf.tensor1d(c.y, 'int32');
@@ -99,13 +101,15 @@ function checkCase(c: RefCase): void {
 }
 
 for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`reference parity on ${backend}`, () => {
-    before(async () => {
-      await selectBackend(backend);
+  for (const recompute of [false, true]) {
+    describe(`reference parity on ${backend}${recompute ? ', residual blocks recomputed in the backward pass' : ''}`, () => {
+      before(async () => {
+        await selectBackend(backend);
+      });
+      after(() => tf.disposeVariables());
+      for (const c of loadReferenceCases()) {
+        it(c.name, () => checkCase(c, recompute));
+      }
     });
-    after(() => tf.disposeVariables());
-    for (const c of loadReferenceCases()) {
-      it(c.name, () => checkCase(c));
-    }
-  });
+  }
 }

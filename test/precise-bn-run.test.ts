@@ -82,7 +82,7 @@ describe('precise statistics in runs', () => {
       const config = tinyConfig(root, [`eval.statistics=${statistics}`, 'train.epochs=4', 'eval.calibrationBatches=4']);
       const ds = await loadDataset(config.data, config.seed, { dataDir: root });
       const dir = path.join(root, 'run');
-      const out = await executeRun(config, ds, dir, false, 1, { interrupted: () => false });
+      const out = await executeRun(config, ds, dir, false, { replicas: 1 }, { interrupted: () => false });
       assert.equal(out.state, 'finished');
       const rows = parseCsv(readFileSync(path.join(dir, 'metrics.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
       const score = rows.map((r) => Number(r[`val_elbo_${statistics}`]));

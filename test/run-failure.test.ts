@@ -24,14 +24,14 @@ describe('a failing run', () => {
     const boom = () => {
       if (++steps === 10) throw new RangeError('out of memory in step 10\nwasm stack …');
     };
-    await assert.rejects(executeRun(config, ds, dir, false, 1, { onStep: boom, interrupted: () => false }), /out of memory in step 10/);
+    await assert.rejects(executeRun(config, ds, dir, false, { replicas: 1 }, { onStep: boom, interrupted: () => false }), /out of memory in step 10/);
     const status = readStatus(dir)!;
     assert.equal(status.state, 'failed');
     assert.equal(status.epoch, 1, 'one epoch (8 steps) completed before the failure');
     assert.equal(status.message, 'RangeError: out of memory in step 10', 'first line only');
     assert.ok(existsSync(checkpointPath(dir, 'last')), 'the last epoch\'s checkpoint is kept');
     // and the run resumes from it
-    const again = await executeRun(config, ds, dir, true, 1, { interrupted: () => false });
+    const again = await executeRun(config, ds, dir, true, { replicas: 1 }, { interrupted: () => false });
     assert.equal(again.state, 'finished');
     assert.equal(readStatus(dir)!.state, 'finished');
   });

@@ -23,7 +23,7 @@ describe('training on real MNIST digits', () => {
     assert.equal(ds.train.n, 2000);
     assert.equal(ds.test.n, 1000);
     const dir = path.join(root, 'run');
-    const out = await executeRun(config, ds, dir, false, 1, { interrupted: () => false });
+    const out = await executeRun(config, ds, dir, false, { replicas: 1 }, { interrupted: () => false });
     assert.equal(out.state, 'finished');
 
     const ev = JSON.parse(readFileSync(path.join(dir, 'eval.json'), 'utf8')) as EvalRecord;

@@ -24,6 +24,7 @@ export interface TrainCliOptions {
   progress: (typeof PROGRESS_MODES)[number];
   verbose: boolean;
   threads?: number;
+  recompute?: string;
 }
 export interface SweepCliOptions {
   config: string;
@@ -103,6 +104,12 @@ const threads: Flag = {
   arg: 'N',
   describe: 'wasm: train on N threads, each with its share of every batch (default: $VDS_THREADS, else one per core)',
 };
+const recompute: Flag = {
+  type: 'string',
+  choices: ['auto', 'on', 'off'],
+  arg: 'MODE',
+  describe: 'recompute residual blocks in the backward pass to save memory (activation checkpointing; same numbers). auto (default, or $VDS_RECOMPUTE): only when the step would not fit',
+};
 const backend: Flag = { type: 'string', choices: BACKENDS, arg: 'B', describe: 'tfjs backend (default: the config\'s, else auto: tensorflow-gpu → tensorflow → wasm → cpu)' };
 const set: Flag = { type: 'string', arg: 'k=v', repeat: true, default: [], coerce: list, describe: 'override a config key by its dotted path, value as YAML: --set train.lr=0.05, --set train.lrMilestones=[100,200]' };
 const resultsDir: Flag = { type: 'string', arg: 'DIR', describe: 'where runs are written (overrides the config\'s resultsDir)' };
@@ -150,6 +157,7 @@ export const COMMANDS: CommandSpec[] = [
       progress: { type: 'string', choices: PROGRESS_MODES, default: 'auto', arg: 'MODE', describe: 'progress display (auto: a bar on a terminal, plain lines otherwise)' },
       verbose: { type: 'boolean', alias: 'v', default: false, describe: 'log more (backend selection notes)' },
       threads,
+      recompute,
     },
     check: (a) =>
       a.config === undefined && a.resume === undefined ? 'vds train needs --config FILE (or --resume RUN_DIR)' : wholeAtLeast(1, '--threads', a.threads),
@@ -166,6 +174,7 @@ export const COMMANDS: CommandSpec[] = [
         progress: a.progress as TrainCliOptions['progress'],
         verbose: a.verbose as boolean,
         threads: a.threads as number | undefined,
+        recompute: a.recompute as string | undefined,
       }),
     module: 'train',
     fn: 'trainCommand',

@@ -6,6 +6,7 @@ import type { BackendName, VdsConfig } from '../config/types.ts';
 import { configToYaml, loadConfig, parseResolvedConfig } from '../config/index.ts';
 import { selectBackend, backendInfo } from '../tf/backend.ts';
 import { resolveThreads, smallestTrainBatch, trainingReplicas } from '../train/parallelism.ts';
+import { gib, planMemory, resolveRecompute } from '../train/memory.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath, executeRun, failureReason } from '../runs/execute.ts';
@@ -29,6 +30,7 @@ export interface TrainOptions {
   progress: ProgressMode;
   verbose: boolean;
   threads?: number; // wasm: data-parallel threads (see train/parallelism.ts)
+  recompute?: string; // auto | on | off: activation checkpointing (see train/memory.ts)
 }
 
 /** The closing lines: the marginal, the pruned network, and what the other set of statistics gives. */
@@ -98,6 +100,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   }
 
   const available = resolveThreads(o.threads); // checked before anything is written
+  const recompute = resolveRecompute(o.recompute);
   const backend = await selectBackend(o.backend ?? config.backend);
   const reporter = createReporter(o.progress, config.train.epochs);
   if (o.verbose) for (const n of backend.notes) reporter.log(`backend: ${n}`);
@@ -107,25 +110,31 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   reporter.log(`data: ${ds.name} train ${ds.train.n} / validation ${ds.validation.n} / test ${ds.test.n}`);
 
   const runDir = o.resume ?? runDirFor(config, o.runId ?? defaultRunId(config));
+  if (!o.resume) assertFreshRunDir(runDir);
+  const previous = o.resume ? (JSON.parse(readFileSync(path.join(runDir, RUN_FILES.env), 'utf8')) as EnvRecord) : null;
+  // a resumed run keeps its replica count (it decides float rounding) unless --threads says otherwise
+  const threads = o.threads ?? previous?.replicas ?? available;
+  const replicas = trainingReplicas(backend.name, config, threads, smallestTrainBatch(ds.train.n, config.train.batchSize));
+  if (previous?.replicas !== undefined && replicas !== previous.replicas) {
+    reporter.log(`warning: the run trained with ${previous.replicas} replica(s), continuing with ${replicas}: numbers differ from an uninterrupted run at float rounding`);
+  }
+  // pre-flight: a step that cannot fit is refused here, before the run directory is written
+  const memory = planMemory({ model: config.model, inputShape: ds.inputShape, batchSize: config.train.batchSize, replicas, backend: backend.name, mode: recompute });
   let env: EnvRecord;
-  if (o.resume) {
-    env = JSON.parse(readFileSync(path.join(runDir, RUN_FILES.env), 'utf8')) as EnvRecord;
+  if (previous) {
+    env = previous;
     env.resumedAt.push(new Date().toISOString());
     env.backend = backend.name;
   } else {
-    assertFreshRunDir(runDir);
     const info = await backendInfo();
     env = envRecord({ vdsVersion: VDS_VERSION, tfjsVersion: info.tfjs, backend: backend.name, gpu: backend.gpu, backendNotes: backend.notes, seed: config.seed });
     await writeFileAtomic(path.join(runDir, RUN_FILES.config), configToYaml(config));
   }
-  // a resumed run keeps its replica count (it decides float rounding) unless --threads says otherwise
-  const threads = o.threads ?? (o.resume ? env.replicas : undefined) ?? available;
-  const replicas = trainingReplicas(backend.name, config, threads, smallestTrainBatch(ds.train.n, config.train.batchSize));
-  if (o.resume && env.replicas !== undefined && replicas !== env.replicas) {
-    reporter.log(`warning: the run trained with ${env.replicas} replica(s), continuing with ${replicas}: numbers differ from an uninterrupted run at float rounding`);
-  }
   env.replicas = replicas;
-  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}`);
+  env.recompute = memory.recompute;
+  env.memory = { rows: memory.rows, plainBytes: Math.round(memory.plainBytes), recomputeBytes: Math.round(memory.recomputeBytes), limit: memory.limit };
+  const recomputeNote = memory.recompute ? `, residual blocks recomputed in the backward pass (step ~${gib(memory.recomputeBytes)} per replica; ${gib(memory.plainBytes)} without)` : '';
+  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}${recomputeNote}`);
   if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance }); // a resumed run's at its end
   reporter.log(`run: ${runDir}`);
   const releaseLock = acquireRunLock(runDir);
@@ -143,7 +152,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   const parent = process.env.VDS_SWEEP_PARENT ? Number(process.env.VDS_SWEEP_PARENT) : null;
   const orphanWatch = parent ? setInterval(() => process.ppid !== parent && (stopRequested = true), 500) : null;
   try {
-    const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), replicas, {
+    const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), { replicas, recompute: memory.recompute }, {
       onStep: (e, s, n, st) => reporter.onStep(e, s, n, st),
       onEpoch: (r) => reporter.onEpoch(r),
       interrupted: () => stopRequested,

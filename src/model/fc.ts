@@ -47,7 +47,7 @@ export class FcResNet implements Network {
     if (o.heads === 'all') outs.push(this.lin('head.out', h));
     for (let k = 0; k < o.upTo; k++) {
       const u = relu(this.lin(`blocks.${k}.fc`, h));
-      h = tf.add(h, batchNorm(this.store, `blocks.${k}.bn`, u, o.training, rec, o.stats)) as tf.Tensor2D;
+      h = tf.add(h, batchNorm(this.store, `blocks.${k}.bn`, u, { training: o.training, record: rec, precise: o.stats })) as tf.Tensor2D;
       if (o.heads === 'all') outs.push(this.lin('head.out', h));
     }
     if (o.heads === 'last') outs.push(this.lin('head.out', h));

@@ -2,7 +2,7 @@
 // running-statistics update, or for calibrating precise ones); eval mode uses the running statistics, or
 // precise ones when given (SPEC §8).
 import type { tf } from '../tf/tf.ts';
-import { batchNormEval, batchNormTrain } from '../tf/batchnorm.ts';
+import { batchNormEval, batchNormTrain, type BatchStats } from '../tf/batchnorm.ts';
 import type { ParamStore } from './params.ts';
 import type { BatchStatsRecord } from './network.ts';
 import type { NormStats, PreciseStats } from './norm-stats.ts';
@@ -13,22 +13,26 @@ export function evalStats(store: ParamStore, prefix: string, precise: PreciseSta
   return { mean: store.get(`${prefix}.runningMean`) as tf.Tensor1D, variance: store.get(`${prefix}.runningVar`) as tf.Tensor1D };
 }
 
-export function batchNorm(
-  store: ParamStore,
-  prefix: string,
-  x: tf.Tensor,
-  training: boolean,
-  record: BatchStatsRecord[],
-  precise?: PreciseStats,
-  depth?: number, // for a BatchNorm that runs once per depth
-): tf.Tensor {
+/**
+ * How a forward pass runs its BatchNorms. `record` collects train-mode statistics in order; `replay` (a
+ * recomputing backward pass, src/tf/recompute.ts) holds the statistics of the forward pass being redone,
+ * consumed in the same order.
+ */
+export interface NormContext {
+  training: boolean;
+  record: BatchStatsRecord[];
+  precise?: PreciseStats; // eval mode: precise statistics instead of the running ones
+  replay?: BatchStats[];
+}
+
+export function batchNorm(store: ParamStore, prefix: string, x: tf.Tensor, ctx: NormContext, depth?: number): tf.Tensor {
   const gamma = store.get(`${prefix}.gamma`) as tf.Tensor1D;
   const beta = store.get(`${prefix}.beta`) as tf.Tensor1D;
-  if (!training) {
-    const { mean, variance } = evalStats(store, prefix, precise, depth);
+  if (!ctx.training) {
+    const { mean, variance } = evalStats(store, prefix, ctx.precise, depth);
     return batchNormEval(x, gamma, beta, mean, variance);
   }
-  const { y, stats } = batchNormTrain(x, gamma, beta);
-  record.push(depth === undefined ? { prefix, stats } : { prefix, depth, stats });
+  const { y, stats } = batchNormTrain(x, gamma, beta, ctx.replay?.shift());
+  ctx.record.push(depth === undefined ? { prefix, stats } : { prefix, depth, stats });
   return y;
 }

@@ -2,10 +2,11 @@
 // applied after the input block and after every block, so one pass yields the logits of every depth.
 import { tf } from '../tf/tf.ts';
 import { avgPool2, conv2d, convAffineRelu, convBias, globalMeanPool, globalMeanPoolEval, linear, relu } from '../tf/ops.ts';
-import { affineRelu, bnAffine, type Affine } from '../tf/batchnorm.ts';
+import { affineRelu, bnAffine, type Affine, type BatchStats } from '../tf/batchnorm.ts';
+import { recomputed } from '../tf/recompute.ts';
 import type { Rng } from '../util/rng.ts';
 import { addBatchNorm, countUpToDepth, ParamStore } from './params.ts';
-import { batchNorm, evalStats } from './layers.ts';
+import { batchNorm, evalStats, type NormContext } from './layers.ts';
 import type { PreciseStats } from './norm-stats.ts';
 import type { BatchStatsRecord, ForwardOptions, ForwardResult, Network } from './network.ts';
 
@@ -64,22 +65,51 @@ export class ConvResNet implements Network {
   }
 
   /** Pre-activation bottleneck: h + conv1x1(relu(bn(conv3x3(relu(bn(conv1x1(relu(bn(h))))))))). */
-  private block(k: number, h: tf.Tensor4D, training: boolean, rec: BatchStatsRecord[]): tf.Tensor4D {
+  private block(k: number, h: tf.Tensor4D, ctx: NormContext): tf.Tensor4D {
     const p = `blocks.${k}`;
-    let t = relu(batchNorm(this.store, `${p}.bn1`, h, training, rec) as tf.Tensor4D);
+    let t = relu(batchNorm(this.store, `${p}.bn1`, h, ctx) as tf.Tensor4D);
     t = conv2d(t, this.w4(`${p}.conv1.w`), this.b(`${p}.conv1.b`), 'valid');
-    t = relu(batchNorm(this.store, `${p}.bn2`, t, training, rec) as tf.Tensor4D);
+    t = relu(batchNorm(this.store, `${p}.bn2`, t, ctx) as tf.Tensor4D);
     t = conv2d(t, this.w4(`${p}.conv2.w`), this.b(`${p}.conv2.b`), 'same');
-    t = relu(batchNorm(this.store, `${p}.bn3`, t, training, rec) as tf.Tensor4D);
+    t = relu(batchNorm(this.store, `${p}.bn3`, t, ctx) as tf.Tensor4D);
     t = conv2d(t, this.w4(`${p}.conv3.w`), this.b(`${p}.conv3.b`), 'valid');
     return tf.add(h, t);
+  }
+
+  /**
+   * The block with activation checkpointing (src/tf/recompute.ts): only its input is kept for the backward
+   * pass, which runs the block again, reusing the BatchNorm statistics of the first pass (so a data-parallel
+   * step exchanges nothing more). Its statistics are recorded in `rec` as the plain block's are.
+   */
+  private recomputedBlock(k: number, h: tf.Tensor4D, rec: BatchStatsRecord[]): tf.Tensor4D {
+    const measured: BatchStats[] = [];
+    const segment = (x: tf.Tensor, replaying: boolean): tf.Tensor => {
+      if (replaying) return this.block(k, x as tf.Tensor4D, { training: true, record: [], replay: [...measured] });
+      const own: BatchStatsRecord[] = [];
+      const y = this.block(k, x as tf.Tensor4D, { training: true, record: own });
+      for (const r of own) {
+        // they outlive the segment's tidy: the step frees them with the other records (disposeKept)
+        tf.keep(r.stats.mean);
+        tf.keep(r.stats.variance);
+        measured.push(r.stats);
+        rec.push(r);
+      }
+      return y;
+    };
+    return recomputed(segment, h, this.blockParams(k)) as tf.Tensor4D;
+  }
+
+  /** Block k's trainable weights (what a recomputed block takes gradients for). */
+  private blockParams(k: number): tf.Variable[] {
+    const p = `blocks.${k}.`;
+    return [...this.store.params].filter(([name]) => name.startsWith(p)).map(([, v]) => v);
   }
 
   /** Shared head: global mean pool → z + BN(ReLU(Linear z)) → Linear. [B,H,W,C] → [B, classes]. */
   private head(h: tf.Tensor4D, training: boolean, rec: BatchStatsRecord[], depth: number): tf.Tensor2D {
     const z = globalMeanPool(h);
     const u = relu(linear(z, this.w2('head.fc.w'), this.b('head.fc.b')));
-    const zz = tf.add(z, batchNorm(this.store, 'head.bn', u, training, rec, undefined, depth)) as tf.Tensor2D;
+    const zz = tf.add(z, batchNorm(this.store, 'head.bn', u, { training, record: rec }, depth)) as tf.Tensor2D;
     return linear(zz, this.w2('head.out.w'), this.b('head.out.b'));
   }
 
@@ -138,7 +168,7 @@ export class ConvResNet implements Network {
     let h = avgPool2(conv2d(x as tf.Tensor4D, this.w4('stem.w'), this.b('stem.b'), 'valid'));
     if (o.heads === 'all') outs.push(this.head(h, o.training, rec, 0));
     for (let k = 0; k < o.upTo; k++) {
-      h = this.block(k, h, o.training, rec);
+      h = o.recompute ? this.recomputedBlock(k, h, rec) : this.block(k, h, { training: true, record: rec });
       if (o.heads === 'all') outs.push(this.head(h, o.training, rec, k + 1));
     }
     if (o.heads === 'last') outs.push(this.head(h, o.training, rec, o.upTo));

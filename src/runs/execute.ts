@@ -39,16 +39,24 @@ export function failureReason(e: unknown): string {
   return text.split('\n')[0].slice(0, 500);
 }
 
+/** How a run computes: neither changes its numbers beyond float rounding (replicas) or at all (recompute). */
+export interface Compute {
+  replicas: number; // data-parallel replicas (wasm)
+  recompute?: boolean; // activation checkpointing (train/memory.ts)
+}
+
 /** Trains (from scratch, or from `runDir`'s last.ckpt when `resume`), then evaluates on the test split. */
 export async function executeRun(
   config: VdsConfig,
   ds: Dataset,
   runDir: string,
   resume: boolean,
-  replicas: number,
+  compute: Compute,
   events: RunEvents,
 ): Promise<RunOutcome> {
+  const { replicas } = compute;
   const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
+  l.recompute = compute.recompute ?? false;
   let parallel: DataParallelTrainer | null = null;
   let state = initialTrainState(config.seed);
   let started = false; // status.json says "running": a failure from here on must say "failed"

@@ -18,7 +18,9 @@ export interface EnvRecord {
   backend: string; // the backend actually used
   gpu: boolean;
   backendNotes: string[]; // why earlier backends were skipped
-  replicas?: number; // data-parallel replicas that trained it (train/parallelism.ts)
+  replicas?: number; // data-parallel replicas that trained (and evaluated) it (train/parallelism.ts)
+  recompute?: boolean; // residual blocks recomputed in the backward pass (train/memory.ts; same numbers)
+  memory?: { rows: number; plainBytes: number; recomputeBytes: number; limit: string }; // the step's estimated peak per replica
   seed: number;
   gitCommit: string | null;
   node: string;

@@ -24,11 +24,19 @@ export function batchNormTrain(
   x: tf.Tensor,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
+  replay?: BatchStats,
 ): { y: tf.Tensor; stats: BatchStats } {
-  return tf.tidy(() => batchNormTrainImpl(x, gamma, beta) as never) as { y: tf.Tensor; stats: BatchStats };
+  return tf.tidy(() => batchNormTrainImpl(x, gamma, beta, replay) as never) as { y: tf.Tensor; stats: BatchStats };
 }
 
-function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D): { y: tf.Tensor; stats: BatchStats } {
+/**
+ * `replay`: the statistics this same input had in the forward pass, when a recomputing backward pass
+ * (recompute.ts) runs the layer again. With the closed-form backward the statistics are constants, so
+ * reusing them gives the same numbers without measuring (or all-reducing) them again; autodiff through
+ * tf.moments (no fast gradients) needs them as functions of x, so that path ignores `replay` and measures
+ * them again (the same kernels on the same input: the same values).
+ */
+function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, replay?: BatchStats): { y: tf.Tensor; stats: BatchStats } {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const count = x.size / x.shape[x.shape.length - 1];
   if (!fastGradientsActive()) {
@@ -40,7 +48,11 @@ function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D)
   const group = activeCollective();
   // data-parallel: the statistics (and below, the backward sums) are those of the whole batch, summed over
   // the replicas' shares, exactly as one replica computing the whole batch would normalise
-  const { mean, variance, total } = group ? groupMoments(x, group) : { ...batchMoments(x), total: count };
+  const { mean, variance, total } = replay
+    ? { mean: replay.mean, variance: replay.variance, total: replay.count }
+    : group
+      ? groupMoments(x, group)
+      : { ...batchMoments(x), total: count };
   const stats = { mean, variance, count: total };
   // Same forward; closed-form backward (the statistics are constants here, their dependence on x is in
   // the formula): x̂ = (x − μ)/√(σ² + ε), dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/√(σ² + ε) · (dy − (dβ + x̂·dγ)/N).

@@ -54,7 +54,7 @@ export class DataParallelTrainer implements ParallelTrainer {
       for (let rank = 1; rank < size; rank++) {
         const r: Replica = new WorkerClient(new URL('./replica-worker.ts', import.meta.url), 'training replica');
         replicas.push(r);
-        await r.call({ kind: 'init', backend, config, inputShape: data.inputShape, classes: data.classes, nTrain: l.nTrain, buffer, rank, size });
+        await r.call({ kind: 'init', backend, config, inputShape: data.inputShape, classes: data.classes, nTrain: l.nTrain, buffer, rank, size, recompute: l.recompute ?? false });
       }
       const trainer = new DataParallelTrainer(replicas, new SharedCollective(buffer, 0, size));
       await trainer.sync(l);

@@ -11,7 +11,7 @@ import { SharedCollective } from './collective.ts';
 import { serveRequests } from '../util/ts-worker.ts';
 
 export type ReplicaMsg =
-  | { kind: 'init'; backend: string; config: VdsConfig; inputShape: number[]; classes: number; nTrain: number; buffer: SharedArrayBuffer; rank: number; size: number }
+  | { kind: 'init'; backend: string; config: VdsConfig; inputShape: number[]; classes: number; nTrain: number; buffer: SharedArrayBuffer; rank: number; size: number; recompute: boolean }
   | { kind: 'load'; tensors: [string, { shape: number[]; values: Float32Array }][] }
   | { kind: 'step'; x: Float32Array; xShape: number[]; y: Int32Array; lr: number; fraction: number }
   | { kind: 'calibrate'; batches: { x: Float32Array; shape: number[] }[] }
@@ -25,6 +25,7 @@ serveRequests<ReplicaMsg>(
     if (m.kind === 'init') {
       await selectBackend(m.backend);
       learner = createLearner(m.config, m.inputShape, m.classes, m.nTrain);
+      learner.recompute = m.recompute;
       group = new SharedCollective(m.buffer, m.rank, m.size);
       return { reply: {} };
     }

@@ -19,6 +19,7 @@ export interface Learner {
   nTrain: number; // N in KL/N: the size of the training split
   parallel?: ParallelTrainer; // set while data-parallel training runs: trainStep hands the batch to it
   precise?: PreciseStats; // precise BatchNorm statistics of the current weights (SPEC §8), when calibrated
+  recompute?: boolean; // activation checkpointing in the train step (memory.ts decides; same numbers)
 }
 
 export interface ParallelTrainer {
@@ -82,7 +83,7 @@ export function lossAndGrads(
   let batchStats: BatchStatsRecord[] = [];
   let extras: tf.Tensor | null = null;
   const { value, grads } = tf.variableGrads(() => {
-    const out = l.net.forward(x, { training: true, upTo: l.net.maxDepth, heads: headsOf(l.posterior) });
+    const out = l.net.forward(x, { training: true, upTo: l.net.maxDepth, heads: headsOf(l.posterior), recompute: l.recompute });
     // variableGrads disposes what the closure makes; keep what the step needs afterwards
     batchStats = out.batchStats.map((r) => ({
       prefix: r.prefix,

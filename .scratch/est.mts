@@ -1,0 +1,3 @@
+import { estimateStepMemory } from '../src/train/memory.ts';
+const pts = [[5,32,64,32,28,1,102.6,24.9],[10,32,64,32,28,1,199.2,36.3],[20,32,64,32,28,1,392.6,60.2],[10,64,64,32,28,1,397.7,72.4],[10,32,16,8,28,1,50,11.3],[10,32,64,32,32,3,270.6,49.2],[10,32,64,16,28,1,159.5,34.6],[10,32,32,32,28,1,139.3,19.9],[20,32,32,32,28,1,275.6,31.8],[0,32,64,32,28,1,15.7,15.7],[1,32,64,32,28,1,25.2,19.5]];
+for (const [D,B,o,i,hw,c,p,r] of pts) { const e = estimateStepMemory({kind:'conv',method:'learnt',maxDepth:D,outerWidth:o,innerWidth:i,width:20}, [hw,hw,c], B); console.log(D,B,o,i,hw, 'plain', (e.plainBytes/2**20/p).toFixed(2), 'rc', (e.recomputeBytes/2**20/r).toFixed(2)); }

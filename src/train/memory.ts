@@ -1,0 +1,126 @@
+// How much memory a training step needs, whether to recompute residual blocks in the backward pass
+// (activation checkpointing, src/tf/recompute.ts) to make it fit, and the pre-flight refusal when even
+// that does not fit. The estimate is of the step's peak tensor memory on one replica (the largest share
+// of the batch), fitted to tf.profile's peakBytes of real wasm steps (2026-12-01; D ∈ {0,…,20}, batch
+// 32–64, widths 16–64, 28×28×1 and 32×32×3 inputs): it is within 0 to +40% of what was measured (never
+// below), and linear in the batch, the positions after the stem and the widths.
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import type { ModelConfig } from '../config/types.ts';
+import { VdsError } from '../util/errors.ts';
+
+export type RecomputeMode = 'auto' | 'on' | 'off';
+export const RECOMPUTE_MODES: readonly RecomputeMode[] = ['auto', 'on', 'off'];
+
+const FLOAT = 4;
+// floats kept per (sample × position) for each outer / inner channel of a plain block: every block's
+// activations and the backward pass's gradients of them, which TF.js frees only when the pass ends
+const PLAIN_PER_OUTER = 10.1;
+const PLAIN_PER_INNER = 14.2;
+// a recomputed block keeps its input and the gradient arriving from its head (~2 floats per outer channel)
+const RECOMPUTED_PER_OUTER = 2.1;
+// of one plain block's memory, what recomputing a block adds on top (fitted)
+const RECOMPUTING_SHARE = 0.3;
+// the stem (5×5 conv before 2×2 pooling) and its gradients, per (sample × stem position × outer channel)
+const STEM_PER_OUTER = 3.5;
+// a wasm instance addresses 4 GiB; keep a margin for the allocator's fragmentation and the weights
+const HEADROOM = 0.85;
+
+export interface StepMemory {
+  plainBytes: number; // estimated peak of one replica's step without recomputation
+  recomputeBytes: number; // with every residual block recomputed
+}
+
+/** Peak tensor memory of one replica's train step on `rows` samples of `inputShape` ([H, W, C] or [F]). */
+export function estimateStepMemory(model: ModelConfig, inputShape: number[], rows: number): StepMemory {
+  const D = model.maxDepth;
+  if (model.kind === 'fc') {
+    // the toy network: [rows, width] activations, a handful per block
+    const perBlock = rows * model.width * FLOAT * (PLAIN_PER_OUTER + PLAIN_PER_INNER);
+    return { plainBytes: (D + 1) * perBlock, recomputeBytes: (D + 1) * perBlock };
+  }
+  const [H, W] = inputShape;
+  const stemPositions = (H - 4) * (W - 4);
+  const positions = Math.floor((H - 4) / 2) * Math.floor((W - 4) / 2);
+  const unit = rows * positions * FLOAT; // bytes of one channel of one activation
+  const plainBlock = unit * (PLAIN_PER_OUTER * model.outerWidth + PLAIN_PER_INNER * model.innerWidth);
+  const stem = rows * stemPositions * FLOAT * STEM_PER_OUTER * model.outerWidth;
+  return {
+    plainBytes: stem + D * plainBlock,
+    // every block's input, plus part of one block's internals while it is recomputed (the rest of the
+    // block's transient memory overlaps with the stem's, which is freed before the blocks run)
+    recomputeBytes: stem + D * unit * RECOMPUTED_PER_OUTER * model.outerWidth + (D > 0 ? RECOMPUTING_SHARE * plainBlock : 0),
+  };
+}
+
+export interface MemoryLimit {
+  bytes: number | null; // null: unknown (then nothing is refused)
+  what: string; // for messages: "a wasm instance's 4 GiB heap", "GPU 0: 24 GiB", …
+}
+
+/** What one replica's step may use on `backend`. */
+export function memoryLimit(backend: string): MemoryLimit {
+  if (backend === 'wasm') return { bytes: 4 * 2 ** 30, what: "a wasm instance's 4 GiB heap" };
+  if (backend === 'tensorflow-gpu') {
+    const gpu = gpuMemory();
+    return gpu ? { bytes: gpu.bytes, what: `GPU ${gpu.name} (${gib(gpu.bytes)})` } : { bytes: null, what: 'the GPU (its size could not be read with nvidia-smi)' };
+  }
+  return { bytes: os.totalmem(), what: `this machine's ${gib(os.totalmem())} of memory` };
+}
+
+/** The first visible GPU's memory, from nvidia-smi (honouring CUDA_VISIBLE_DEVICES), or null. */
+function gpuMemory(): { name: string; bytes: number } | null {
+  try {
+    const visible = process.env.CUDA_VISIBLE_DEVICES?.split(',')[0]?.trim();
+    const args = ['--query-gpu=index,memory.total', '--format=csv,noheader,nounits', ...(visible ? ['-i', visible] : [])];
+    const [index, mib] = execFileSync('nvidia-smi', args, { encoding: 'utf8', timeout: 5000 }).trim().split('\n')[0].split(',').map((s) => s.trim());
+    const bytes = Number(mib) * 2 ** 20;
+    return Number.isFinite(bytes) && bytes > 0 ? { name: index, bytes } : null;
+  } catch {
+    return null;
+  }
+}
+
+export const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
+
+export interface MemoryPlan extends StepMemory {
+  recompute: boolean;
+  mode: RecomputeMode;
+  rows: number; // the largest replica share of a batch
+  limitBytes: number | null;
+  limit: string;
+}
+
+/**
+ * Whether to recompute ('auto': only when the plain step would not fit), and the pre-flight check: a run
+ * whose step does not fit even so is refused before it writes anything, with the ways out.
+ */
+export function planMemory(o: { model: ModelConfig; inputShape: number[]; batchSize: number; replicas: number; backend: string; mode: RecomputeMode }): MemoryPlan {
+  const rows = Math.ceil(o.batchSize / o.replicas);
+  const est = estimateStepMemory(o.model, o.inputShape, rows);
+  const limit = memoryLimit(o.backend);
+  const fits = (bytes: number) => limit.bytes === null || bytes <= HEADROOM * limit.bytes;
+  const recompute = o.mode === 'on' || (o.mode === 'auto' && !fits(est.plainBytes) && o.model.kind === 'conv');
+  const plan: MemoryPlan = { ...est, recompute, mode: o.mode, rows, limitBytes: limit.bytes, limit: limit.what };
+  const need = recompute ? est.recomputeBytes : est.plainBytes;
+  if (!fits(need)) {
+    const ways = [
+      ...(o.mode === 'off' && fits(est.recomputeBytes) ? [`recompute residual blocks (--recompute auto or on: ~${gib(est.recomputeBytes)})`] : []),
+      ...(o.backend === 'wasm' ? [`more data-parallel replicas (--threads N splits each batch N ways; now ${o.replicas})`] : []),
+      `a smaller batch (--set train.batchSize=${Math.max(1, Math.floor(o.batchSize / 2))})`,
+      ...(o.backend === 'tensorflow-gpu' ? [] : ['a GPU backend (tfjs-node-gpu; see the README)']),
+    ];
+    throw new VdsError(
+      `a training step needs about ${gib(need)} per replica (${rows} rows, depth ${o.model.maxDepth}${recompute ? ', blocks recomputed' : ''}), more than ${gib(HEADROOM * limit.bytes!)} usable of ${limit.what}`,
+      { key: 'model.maxDepth / train.batchSize', hint: `ways out: ${ways.join('; ')}` },
+    );
+  }
+  return plan;
+}
+
+/** --recompute / $VDS_RECOMPUTE (a sweep passes it to its children); 'auto' by default. */
+export function resolveRecompute(flag?: string): RecomputeMode {
+  const [value, key] = flag !== undefined ? [flag, '--recompute'] : [process.env.VDS_RECOMPUTE || 'auto', 'VDS_RECOMPUTE'];
+  if (!RECOMPUTE_MODES.includes(value as RecomputeMode)) throw new VdsError(`expected one of ${RECOMPUTE_MODES.join(', ')}, got "${value}"`, { key });
+  return value as RecomputeMode;
+}
