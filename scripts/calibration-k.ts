@@ -28,21 +28,21 @@ restoreLearner(l, ckpt, file, false);
 l.precise?.dispose();
 l.precise = undefined;
 const D = config.model.maxDepth;
-const test = (stats?: Parameters<typeof predictSplit>[6]) => {
-  const p = predictSplit(l, ds, ds.test, config.train.evalBatchSize, D, false, stats);
+const test = async (stats?: Parameters<typeof predictSplit>[6]) => {
+  const p = await predictSplit(l, ds, ds.test, config.train.evalBatchSize, D, false, stats);
   return predictiveMetrics(p.marginal, p.labels, p.classes);
 };
 const line = (name: string, m: { accuracy: number; logLikelihood: number; ece15: number }, s: string) =>
   process.stdout.write(`${name.padEnd(10)} ${m.accuracy.toFixed(4)}  ${m.logLikelihood.toFixed(4).padStart(8)}  ${m.ece15.toFixed(4)}  ${s}\n`);
 process.stdout.write(`${runDir}\nbackend ${backend.name}; test split ${ds.test.n}; calibration batches of ${calibrationPlan({ ...config, eval: { ...config.eval, calibrationBatches: 1 } }, ds)[0].length} training rows\n`);
 process.stdout.write(`K          accuracy        LL   ECE15   calibration (s, one thread)\n`);
-line('running', test(), '-');
+line('running', await test(), '-');
 for (const K of (ks.length ? ks : ['1', '2', '5', '10', '20', '50']).map(Number)) {
   const plan = calibrationPlan({ ...config, eval: { ...config.eval, calibrationBatches: K } }, ds);
   const t0 = performance.now();
   const stats = calibrate(l, ds, plan);
   const seconds = (performance.now() - t0) / 1000;
-  line(String(K), test(stats), seconds.toFixed(2));
+  line(String(K), await test(stats), seconds.toFixed(2));
   stats.dispose();
 }
 disposeLearner(l);

@@ -30,20 +30,20 @@ for (const method of ['learnt', 'fixed'] as const) {
         b.y.dispose();
       };
       const plan = calibrationPlan(config, ds);
-      const evaluate = () => {
+      const evaluate = async () => {
         setPreciseStats(l, calibrate(l, ds, plan)); // replaces (and frees) the previous epoch's statistics
         for (const stats of [undefined, l.precise]) {
-          validate(l, ds, ds.validation, 50, stats);
-          predictSplit(l, ds, ds.test, 50, config.model.maxDepth, true, stats);
+          await validate(l, ds, ds.validation, 50, stats);
+          await predictSplit(l, ds, ds.test, 50, config.model.maxDepth, true, stats);
           // a fixed-depth network's head is calibrated at its own depth only
-          if (method === 'learnt' || !stats) predictSplit(l, ds, ds.test, 50, 1, false, stats);
+          if (method === 'learnt' || !stats) await predictSplit(l, ds, ds.test, 50, 1, false, stats);
         }
       };
       step(0); // warm-up: momentum buffers are created here
-      evaluate();
+      await evaluate();
       const before = tf.memory().numTensors;
       for (let i = 1; i < 4; i++) step(i);
-      evaluate();
+      await evaluate();
       assert.equal(tf.memory().numTensors, before);
       disposeLearner(l);
     });

@@ -12,6 +12,7 @@ import { loadDataset } from '../src/data/index.ts';
 import type { Dataset } from '../src/data/types.ts';
 import { PreciseStats } from '../src/model/index.ts';
 import { calibrate, calibrationPlan } from '../src/train/calibrate.ts';
+import { predictSplit, validate } from '../src/train/evaluate.ts';
 import { createLearner, disposeLearner } from '../src/train/learner.ts';
 import { DataParallelTrainer } from '../src/train/data-parallel.ts';
 import { executeRun, checkpointPath } from '../src/runs/execute.ts';
@@ -72,6 +73,43 @@ describe('precise statistics in runs', () => {
     } finally {
       await trainer.close();
       one.dispose();
+      disposeLearner(l);
+    }
+  });
+
+  it('validation and test passes on two data-parallel replicas give the same bits as one thread', async () => {
+    const root = tempDir('eval-dp');
+    const config = tinyConfig(root, ['eval.calibrationBatches=3']);
+    const ds = await loadDataset(config.data, config.seed, { dataDir: root });
+    const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
+    const precise = calibrate(l, ds, calibrationPlan(config, ds));
+    const D = config.model.maxDepth;
+    const passes = async () => ({
+      valPrecise: await validate(l, ds, ds.validation, 40, precise),
+      valRunning: await validate(l, ds, ds.validation, 40),
+      test: await predictSplit(l, ds, ds.test, 30, D, true, precise),
+      cut: await predictSplit(l, ds, ds.test, 30, 1, false, precise),
+    });
+    const one = await passes();
+    const trainer = await DataParallelTrainer.start(l, config, ds, tf.getBackend(), 2);
+    l.parallel = trainer;
+    try {
+      const before = tf.memory().numTensors;
+      const two = await passes();
+      assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+      assert.ok(ds.test.n > 2 * 30, 'several batches for each replica');
+      assert.deepEqual(two.valPrecise, one.valPrecise);
+      assert.deepEqual(two.valRunning, one.valRunning);
+      for (const k of ['test', 'cut'] as const) {
+        assert.deepEqual(two[k].marginal, one[k].marginal, `${k} marginal`);
+        assert.deepEqual(two[k].labels, one[k].labels);
+        assert.deepEqual(two[k].perDepth, one[k].perDepth, `${k} per depth`);
+      }
+      assert.notDeepEqual(one.valPrecise, one.valRunning, 'the statistics reach the replicas');
+    } finally {
+      l.parallel = undefined;
+      await trainer.close();
+      precise.dispose();
       disposeLearner(l);
     }
   });

@@ -69,6 +69,7 @@ export interface BenchCliOptions {
   depths: number[];
   batch: number;
   reps: number;
+  recompute?: 'auto' | 'on' | 'off' | 'both';
   json: boolean;
 }
 export interface DoctorCliOptions {
@@ -313,6 +314,7 @@ export const COMMANDS: CommandSpec[] = [
       batch: { type: 'number', default: 128, arg: 'N', describe: 'batch size' },
       reps: { type: 'number', default: 5, arg: 'N', describe: 'timed repetitions after a warm-up' },
       threads,
+      recompute: { ...recompute, choices: ['auto', 'on', 'off', 'both'], describe: 'recompute residual blocks in the backward pass: auto (when the step would not fit), on, off, or both (a row each)' },
       json,
     },
     check: (a) =>
@@ -321,7 +323,7 @@ export const COMMANDS: CommandSpec[] = [
       wholeAtLeast(1, '--reps', a.reps) ??
       wholeAtLeast(1, '--threads', a.threads),
     options: (a): BenchCliOptions =>
-      defined({ backend: a.backend as Backend | undefined, threads: a.threads as number | undefined, depths: a.depth as number[], batch: a.batch as number, reps: a.reps as number, json: a.json as boolean }),
+      defined({ backend: a.backend as Backend | undefined, threads: a.threads as number | undefined, depths: a.depth as number[], batch: a.batch as number, reps: a.reps as number, recompute: a.recompute as BenchCliOptions['recompute'], json: a.json as boolean }),
     module: 'bench',
     fn: 'benchCommand',
   },

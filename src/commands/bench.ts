@@ -18,6 +18,7 @@ import { DataParallelTrainer } from '../train/data-parallel.ts';
 import { resolveThreads, trainingReplicas } from '../train/parallelism.ts';
 import { availableParallelism } from 'node:os';
 import { VdsError } from '../util/errors.ts';
+import { planMemory, wasmHeapBytes, type MemoryPlan, type RecomputeMode } from '../train/memory.ts';
 
 export interface BenchOptions {
   backend?: string;
@@ -41,6 +42,19 @@ export interface BenchResult {
   eval_threads: number; // 2: the batch is split with a worker thread, each half on one thread
   eval_img_s_1thread: number; // the same evaluation on this thread alone
   calib_img_s_1thread: number; // precise-statistics calibration (train-mode forward, no gradients), one thread
+  recompute: boolean; // residual blocks recomputed in the backward pass (train/memory.ts)
+  est_step_mb: number; // the memory plan's estimate of one replica's step peak
+  heap_mb: number | null; // wasm: a worker replica's heap after the bench (its high-water mark; this thread's without workers)
+}
+
+/** A configuration the memory plan refuses: what it estimated, nothing run. */
+export interface BenchRefusal {
+  backend: string;
+  depth: number;
+  batch: number;
+  recompute: boolean;
+  fits: false;
+  reason: string;
 }
 
 let peakRss = 0;
@@ -88,11 +102,27 @@ export function evalBatch(l: Learner, x: tf.Tensor): Float32Array {
 }
 
 /** One depth: warm-up, then `reps` timed train steps and evaluations (medians). */
-export async function benchDepth(backend: string, depth: number, batch: number, reps: number, threads = 1, splitEval = backend === 'wasm'): Promise<BenchResult> {
-  const { x, y } = referenceBatch(batch);
+export async function benchDepth(
+  backend: string,
+  depth: number,
+  batch: number,
+  reps: number,
+  threads = 1,
+  splitEval = backend === 'wasm',
+  mode: RecomputeMode = 'auto',
+): Promise<BenchResult | BenchRefusal> {
   const config = referenceConfig(depth);
-  const l = createLearner(config, REFERENCE_DATA.inputShape, REFERENCE_DATA.classes, REFERENCE_DATA.nTrain);
   const replicas = trainingReplicas(backend, config, threads, batch);
+  let plan: MemoryPlan;
+  try {
+    plan = planMemory({ model: config.model, inputShape: REFERENCE_DATA.inputShape, batchSize: batch, replicas, backend, mode });
+  } catch (e) {
+    if (!(e instanceof VdsError)) throw e;
+    return { backend, depth, batch, recompute: mode === 'on', fits: false, reason: e.message };
+  }
+  const { x, y } = referenceBatch(batch);
+  const l = createLearner(config, REFERENCE_DATA.inputShape, REFERENCE_DATA.classes, REFERENCE_DATA.nTrain);
+  l.recompute = plan.recompute;
   const parallel = replicas > 1 ? await DataParallelTrainer.start(l, config, REFERENCE_DATA, backend, replicas) : null;
   if (parallel) l.parallel = parallel;
   const replicaTensors = async (): Promise<number> => (parallel ? (await parallel.replicaStates()).reduce((s, r) => s + r.numTensors, 0) : 0);
@@ -150,6 +180,8 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
     }
   }
   const after = tf.memory().numTensors + (await replicaTensors());
+  // a worker replica starts fresh for this row (this thread's heap keeps the high-water of earlier rows)
+  const heaps = (parallel ? (await parallel.replicaStates()).map((r) => r.heapBytes) : [wasmHeapBytes(tf.backend())]).filter((h): h is number => h !== null);
   await parallel?.close();
   disposeLearner(l);
   x.dispose();
@@ -169,10 +201,13 @@ export async function benchDepth(backend: string, depth: number, batch: number, 
     eval_threads: evalThreads,
     eval_img_s_1thread: Math.round((batch / evalSingleMs) * 1000 * 10) / 10,
     calib_img_s_1thread: Math.round((batch / median(calib)) * 1000 * 10) / 10,
+    recompute: plan.recompute,
+    est_step_mb: Math.round((plan.recompute ? plan.recomputeBytes : plan.plainBytes) / 2 ** 20),
+    heap_mb: heaps.length ? Math.round(Math.max(...heaps) / 2 ** 20) : null,
   };
 }
 
-export async function benchCommand(o: { backend?: string; threads?: number; depths: number[]; batch: number; reps: number; json: boolean }): Promise<void> {
+export async function benchCommand(o: { backend?: string; threads?: number; depths: number[]; batch: number; reps: number; json: boolean; recompute?: RecomputeMode | 'both' }): Promise<void> {
   if (!o.depths.length || o.depths.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new VdsError(`depths must be non-negative integers, got ${JSON.stringify(o.depths)}`, { key: 'depths' });
   }
@@ -185,17 +220,21 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
     const replicas = trainingReplicas(sel.name, referenceConfig(0), threads, o.batch);
     const note = replicas > 1 ? `, training on ${replicas} data-parallel threads` : '';
     console.log(`# backend ${sel.name}${note}, tfjs ${tf.version_core}, batch ${o.batch}, ${o.reps} timed reps (median)`);
-    console.log('depth  train img/s  step ms   eval img/s  batch ms  eval threads  calib img/s (1 thread)  tensors leaked  peak RSS MB');
+    console.log('depth  recompute  train img/s  step ms   eval img/s  batch ms  eval threads  calib img/s (1 thread)  tensors leaked  est. step MB  wasm heap MB  peak RSS MB');
   }
+  const modes: RecomputeMode[] = o.recompute === 'both' ? ['off', 'on'] : [o.recompute ?? 'auto'];
   for (const depth of o.depths) {
-    const r = await benchDepth(sel.name, depth, o.batch, o.reps, threads);
-    if (o.json) {
-      console.log(JSON.stringify(r));
-    } else {
-      console.log(
-        `${String(depth).padStart(5)}  ${r.train_img_s.toFixed(1).padStart(11)}  ${r.train_step_ms.toFixed(0).padStart(7)}  ` +
-          `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.eval_threads).padStart(12)}  ${r.calib_img_s_1thread.toFixed(1).padStart(22)}  ${String(r.tensors_leaked).padStart(14)}  ${String(r.peak_rss_mb).padStart(11)}`,
-      );
+    for (const mode of modes) {
+      const r = await benchDepth(sel.name, depth, o.batch, o.reps, threads, sel.name === 'wasm', mode);
+      if (o.json) console.log(JSON.stringify(r));
+      else if ('fits' in r) console.log(`${String(depth).padStart(5)}  ${(r.recompute ? 'on' : 'off').padStart(9)}  does not fit: ${r.reason}`);
+      else {
+        console.log(
+          `${String(depth).padStart(5)}  ${(r.recompute ? 'on' : 'off').padStart(9)}  ${r.train_img_s.toFixed(1).padStart(11)}  ${r.train_step_ms.toFixed(0).padStart(7)}  ` +
+            `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.eval_threads).padStart(12)}  ${r.calib_img_s_1thread.toFixed(1).padStart(22)}  ${String(r.tensors_leaked).padStart(14)}  ` +
+            `${String(r.est_step_mb).padStart(12)}  ${String(r.heap_mb ?? '-').padStart(12)}  ${String(r.peak_rss_mb).padStart(11)}`,
+        );
+      }
     }
   }
 }

@@ -72,8 +72,8 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
     const byStatistics: RobustnessRecord['byStatistics'] = {};
     for (const { kind, stats } of statisticsSets(l)) {
       const old = prev?.byStatistics[kind];
-      const ood = [...(old?.ood ?? []).filter((r) => !o.ood.includes(r.target)), ...targets.map((t) => oodDetection(l, ds, t, bs, stats))];
-      const rotations = o.rotations ? rotationSweep(l, ds, DEFAULT_ANGLES, bs, stats) : (old?.rotations ?? []);
+      const ood = [...(old?.ood ?? []).filter((r) => !o.ood.includes(r.target)), ...(await Promise.all(targets.map((t) => oodDetection(l, ds, t, bs, stats))))];
+      const rotations = o.rotations ? await rotationSweep(l, ds, DEFAULT_ANGLES, bs, stats) : (old?.rotations ?? []);
       byStatistics[kind] = { ood, rotations };
     }
     const main = byStatistics[selected]!;

@@ -33,8 +33,8 @@ export interface PruneOptions {
 }
 
 /** Full pass over the test split after one warm-up batch, so timings compare like with like. */
-function timedPass(l: Learner, ds: Dataset, batch: number, upTo: number, stats?: PreciseStats) {
-  predictSplit(l, ds, { ...ds.test, n: Math.min(ds.test.n, batch) }, batch, upTo, false, stats);
+async function timedPass(l: Learner, ds: Dataset, batch: number, upTo: number, stats?: PreciseStats) {
+  await predictSplit(l, ds, { ...ds.test, n: Math.min(ds.test.n, batch) }, batch, upTo, false, stats);
   return predictSplit(l, ds, ds.test, batch, upTo, false, stats);
 }
 
@@ -100,22 +100,22 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const bs = full.config.train.evalBatchSize;
   const statistics = full.config.eval.statistics;
   const statsOf = (l: Learner, kind: StatisticsKind) => (kind === 'precise' ? l.precise : undefined);
-  const fullPass = timedPass(full.learner, ds, bs, D, statsOf(full.learner, statistics));
-  const prunedPass = timedPass(pruned.learner, ds, bs, depth, statsOf(pruned.learner, statistics));
+  const fullPass = await timedPass(full.learner, ds, bs, D, statsOf(full.learner, statistics));
+  const prunedPass = await timedPass(pruned.learner, ds, bs, depth, statsOf(pruned.learner, statistics));
   const metricsOf = (p: PredictorOutputs) => predictiveMetrics(p.marginal, p.labels, p.classes);
   const byStatistics: PruneRecord['byStatistics'] = { [statistics]: { full: metricsOf(fullPass), pruned: metricsOf(prunedPass) } };
   for (const { kind, stats } of statisticsSets(full.learner)) {
     if (kind === statistics) continue;
     byStatistics[kind] = {
-      full: metricsOf(predictSplit(full.learner, ds, ds.test, bs, D, false, stats)),
-      pruned: metricsOf(predictSplit(pruned.learner, ds, ds.test, bs, depth, false, statsOf(pruned.learner, kind))),
+      full: metricsOf(await predictSplit(full.learner, ds, ds.test, bs, D, false, stats)),
+      pruned: metricsOf(await predictSplit(pruned.learner, ds, ds.test, bs, depth, false, statsOf(pruned.learner, kind))),
     };
   }
   const fixedRunDir = findFixedRun(runDir, full.config);
   let fixedSeconds: number | null = null;
   if (fixedRunDir) {
     const fixed = loadTrained(checkpointPath(fixedRunDir, 'best'), ds);
-    fixedSeconds = timedPass(fixed.learner, ds, bs, D).seconds;
+    fixedSeconds = (await timedPass(fixed.learner, ds, bs, D)).seconds;
     disposeLearner(fixed.learner);
   }
   const record: PruneRecord = {

@@ -77,6 +77,22 @@ export class ConvResNet implements Network {
   }
 
   /**
+   * A plain block in its own scope: what autodiff does not save dies with the block, and without a tape
+   * (calibration) everything but its output and its statistics does, so a deep network's train-mode forward
+   * holds one block's activations at a time, not every block's.
+   */
+  private scopedBlock(k: number, h: tf.Tensor4D, rec: BatchStatsRecord[]): tf.Tensor4D {
+    const own: BatchStatsRecord[] = [];
+    const { y } = tf.tidy(() => {
+      const out = this.block(k, h, { training: true, record: own });
+      // returned, so they survive the scope: the records' statistics
+      return { y: out, kept: own.flatMap((r) => [r.stats.mean, r.stats.variance]) };
+    });
+    rec.push(...own);
+    return y;
+  }
+
+  /**
    * The block with activation checkpointing (src/tf/recompute.ts): only its input is kept for the backward
    * pass, which runs the block again, reusing the BatchNorm statistics of the first pass (so a data-parallel
    * step exchanges nothing more). Its statistics are recorded in `rec` as the plain block's are.
@@ -168,7 +184,7 @@ export class ConvResNet implements Network {
     let h = avgPool2(conv2d(x as tf.Tensor4D, this.w4('stem.w'), this.b('stem.b'), 'valid'));
     if (o.heads === 'all') outs.push(this.head(h, o.training, rec, 0));
     for (let k = 0; k < o.upTo; k++) {
-      h = o.recompute ? this.recomputedBlock(k, h, rec) : this.block(k, h, { training: true, record: rec });
+      h = o.recompute ? this.recomputedBlock(k, h, rec) : this.scopedBlock(k, h, rec);
       if (o.heads === 'all') outs.push(this.head(h, o.training, rec, k + 1));
     }
     if (o.heads === 'last') outs.push(this.head(h, o.training, rec, o.upTo));

@@ -92,8 +92,8 @@ export async function executeRun(
       l.parallel = parallel;
     }
     const outcome = await trainLoop(l, ds, config, state, hooks);
-    l.parallel = undefined;
     if (outcome === 'interrupted') {
+      l.parallel = undefined;
       await saveTrainCheckpoint(checkpointPath(runDir, 'last'), l, config, state);
       await writeStatus(runDir, 'interrupted', state.epoch, `stopped at epoch ${state.epoch + 1}, step ${state.step}`);
       return { state: 'interrupted', epoch: state.epoch, step: state.step };
@@ -103,9 +103,11 @@ export async function executeRun(
     if (existsSync(bestFile)) restoreLearner(l, readCheckpoint(bestFile), bestFile, false);
     // the best checkpoint carries the precise statistics its validation used; calibrate if it has none
     ensurePrecise(l, config, ds);
+    // the test pass runs on the training replicas too: they take the best weights first
+    if (parallel) await parallel.sync(l);
     const bestEpoch = state.best?.epoch ?? state.epoch;
     const best = state.history[bestEpoch - 1];
-    const record = finalEvaluation(l, ds, config, {
+    const record = await finalEvaluation(l, ds, config, {
       bestEpoch,
       validation: best?.valBy ?? { [config.eval.statistics]: best?.val ?? null },
       epochsRun: state.epoch,

@@ -18,14 +18,14 @@ import type { EvalPredictors, EvalRecord, StatisticsKind } from './layout.ts';
 const NO_VALIDATION = { elbo: NaN, nll: NaN, accuracy: NaN, logLikelihood: NaN };
 
 /** Test numbers of every predictor under one set of statistics (`stats` precise, or undefined: running). */
-function predictors(l: Learner, ds: Dataset, config: VdsConfig, dStar: number, stats: PreciseStats | undefined, v: ValidationStats | null) {
+async function predictors(l: Learner, ds: Dataset, config: VdsConfig, dStar: number, stats: PreciseStats | undefined, v: ValidationStats | null) {
   const D = l.net.maxDepth;
   const learnt = l.posterior.learnt;
   const bs = config.train.evalBatchSize;
-  const full = predictSplit(l, ds, ds.test, bs, D, true, stats);
+  const full = await predictSplit(l, ds, ds.test, bs, D, true, stats);
   const marginal = predictiveMetrics(full.marginal, full.labels, full.classes);
   const perDepth = full.perDepth.map((lp, h) => ({ depth: learnt ? h : D, ...predictiveMetrics(lp, full.labels, full.classes) }));
-  const cut = learnt && dStar < D ? predictSplit(l, ds, ds.test, bs, dStar, false, stats) : full;
+  const cut = learnt && dStar < D ? await predictSplit(l, ds, ds.test, bs, dStar, false, stats) : full;
   const pruned = cut === full ? marginal : predictiveMetrics(cut.marginal, cut.labels, cut.classes);
   const record: EvalPredictors = {
     marginal,
@@ -36,13 +36,13 @@ function predictors(l: Learner, ds: Dataset, config: VdsConfig, dStar: number, s
   return { record, seconds: { full: full.seconds, pruned: cut.seconds } };
 }
 
-export function finalEvaluation(
+export async function finalEvaluation(
   l: Learner,
   ds: Dataset,
   config: VdsConfig,
   // validation: the best epoch's own validation passes (same weights, so no second pass is needed)
   run: { bestEpoch: number; epochsRun: number; trainSeconds: number; validation: Partial<Record<StatisticsKind, ValidationStats | null>> },
-): EvalRecord {
+): Promise<EvalRecord> {
   const D = l.net.maxDepth;
   const learnt = l.posterior.learnt;
   const q = l.posterior.probs();
@@ -51,7 +51,7 @@ export function finalEvaluation(
   const byStatistics: EvalRecord['byStatistics'] = {};
   let evalSeconds = { full: NaN, pruned: NaN };
   for (const { kind, stats } of statisticsSets(l)) {
-    const r = predictors(l, ds, config, dStar, stats, run.validation[kind] ?? null);
+    const r = await predictors(l, ds, config, dStar, stats, run.validation[kind] ?? null);
     byStatistics[kind] = r.record;
     if (kind === selected) evalSeconds = r.seconds;
   }
@@ -71,6 +71,7 @@ export function finalEvaluation(
     params: learnerParams(l, D),
     ...main,
     evalSeconds,
+    evalReplicas: l.parallel?.evalLogits ? l.parallel.size : 1,
     calibration: l.precise ? { batches: calibrationPlan(config, ds).length, batchSize: calibrationBatchRows(config, ds.train.n) } : null,
     byStatistics,
   };

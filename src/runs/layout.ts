@@ -124,6 +124,7 @@ export interface EvalRecord {
   perDepth: (PredictiveMetrics & { depth: number })[]; // each single depth d (fixed: only d = D)
   validation: { elbo: number; nll: number; accuracy: number; logLikelihood: number };
   evalSeconds: { full: number; pruned: number }; // wall time of one pass over the test split
+  evalReplicas?: number; // data-parallel replicas the test passes ran on (each batch whole on one: same numbers)
 }
 
 /** prune.json: full vs pruned network on the test split, written by `vds prune`. */

@@ -24,19 +24,21 @@ export function oodFromLogProbs(target: string, inLogProbs: ArrayLike<number>, o
  * The run's test split against `target`'s test split, which `target` must give with the run's input shape; its
  * images are normalised with the run's dataset constants (a deployed network sees raw pixels, not re-normalised ones).
  */
-export function oodDetection(l: Learner, ds: Dataset, target: Dataset, batch: number, stats?: PreciseStats): OodResult {
+export async function oodDetection(l: Learner, ds: Dataset, target: Dataset, batch: number, stats?: PreciseStats): Promise<OodResult> {
   const D = l.net.maxDepth;
-  const inside = predictSplit(l, ds, ds.test, batch, D, false, stats);
-  const outside = predictSplit(l, ds, target.test, batch, D, false, stats); // ds: the run's normalisation
+  const inside = await predictSplit(l, ds, ds.test, batch, D, false, stats);
+  const outside = await predictSplit(l, ds, target.test, batch, D, false, stats); // ds: the run's normalisation
   return oodFromLogProbs(target.name, inside.marginal, outside.marginal, inside.classes);
 }
 
 /** The full marginal on the test split rotated by each angle. */
-export function rotationSweep(l: Learner, ds: Dataset, angles: number[], batch: number, stats?: PreciseStats): RotationResult[] {
-  return angles.map((degrees) => {
+export async function rotationSweep(l: Learner, ds: Dataset, angles: number[], batch: number, stats?: PreciseStats): Promise<RotationResult[]> {
+  const out: RotationResult[] = [];
+  for (const degrees of angles) {
     const rotated = rotateSplit(ds.test, ds.inputShape, degrees);
-    const p = predictSplit(l, ds, rotated, batch, l.net.maxDepth, false, stats);
+    const p = await predictSplit(l, ds, rotated, batch, l.net.maxDepth, false, stats);
     const m = predictiveMetrics(p.marginal, p.labels, p.classes);
-    return { degrees, accuracy: m.accuracy, logLikelihood: m.logLikelihood, ece10: m.ece10, ece15: m.ece15, brier: m.brier };
-  });
+    out.push({ degrees, accuracy: m.accuracy, logLikelihood: m.logLikelihood, ece10: m.ece10, ece15: m.ece15, brier: m.brier });
+  }
+  return out;
 }

@@ -14,10 +14,12 @@ import { learnerTensors } from './learner.ts';
 import { headsOf, replicaStep, trainableVariables, type Learner, type ParallelTrainer, type StepStats } from './step.ts';
 import { calibrationBatch, statisticsOfBatches, type BatchStatistics } from './calibrate.ts';
 import type { Dataset } from '../data/types.ts';
+import type { Batch } from '../data/batch.ts';
+import type { EvalPass } from './evaluate.ts';
 import { collectiveBuffer, SharedCollective } from './collective.ts';
 import type { ReplicaMsg } from './replica-worker.ts';
 
-type Reply = WorkerReply & { tensors?: [string, { shape: number[]; values: Float32Array }][]; numTensors?: number; stats?: BatchStatistics[] };
+type Reply = WorkerReply & { tensors?: [string, { shape: number[]; values: Float32Array }][]; numTensors?: number; heapBytes?: number | null; stats?: BatchStatistics[]; logits?: Float32Array[] };
 type Replica = WorkerClient<ReplicaMsg, Reply>;
 
 /** Row ranges of a batch of B split over `size` replicas (as even as possible, earlier ones no smaller). */
@@ -127,12 +129,36 @@ export class DataParallelTrainer implements ParallelTrainer {
     return out;
   }
 
-  /** Each replica's tensors (to check they equal the main thread's) and its count of live tensors. */
-  async replicaStates(): Promise<{ tensors: Map<string, { shape: number[]; values: Float32Array }>; numTensors: number }[]> {
+  /**
+   * Eval-mode logits of `count` batches, dealt round-robin: batch k to replica k mod size (0 = this thread,
+   * which computes its own with `forwardHere` while the workers compute theirs). Each batch is computed whole
+   * on one replica with the same weights and statistics, so the numbers are one thread's.
+   */
+  async evalLogits(l: Learner, count: number, batch: (k: number) => Batch, forwardHere: (k: number) => Float32Array, o: EvalPass): Promise<Float32Array[]> {
+    const out: Float32Array[] = new Array(count);
+    const shareOf = (rank: number) => Array.from({ length: count }, (_, k) => k).filter((k) => k % this.size === rank);
+    const stats = o.stats ? [...o.stats.toTensorMap()] : undefined;
+    const pending = this.replicas.map((r, i) => {
+      const ks = shareOf(i + 1);
+      const batches = ks.map((k) => {
+        const b = batch(k);
+        return { x: b.x, shape: b.shape };
+      });
+      return r
+        .call({ kind: 'forward', batches, upTo: o.upTo, heads: o.heads, stats }, batches.map((b) => b.x.buffer as ArrayBuffer))
+        .then((reply) => ks.forEach((k, j) => (out[k] = reply.logits![j])));
+    });
+    for (const k of shareOf(0)) out[k] = forwardHere(k);
+    await Promise.all(pending);
+    return out;
+  }
+
+  /** Each replica's tensors (to check they equal the main thread's), its count of live tensors and its wasm heap. */
+  async replicaStates(): Promise<{ tensors: Map<string, { shape: number[]; values: Float32Array }>; numTensors: number; heapBytes: number | null }[]> {
     const out = [];
     for (const r of this.replicas) {
       const reply = await r.call({ kind: 'state' });
-      out.push({ tensors: new Map(reply.tensors!), numTensors: reply.numTensors! });
+      out.push({ tensors: new Map(reply.tensors!), numTensors: reply.numTensors!, heapBytes: reply.heapBytes ?? null });
     }
     return out;
   }

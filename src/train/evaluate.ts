@@ -6,9 +6,10 @@ import { tf } from '../tf/tf.ts';
 import type { Dataset, Split } from '../data/types.ts';
 import { marginalLogProbs, truncatedLogQ } from '../vds/predict.ts';
 import { klDivergence, nllPerDepth } from '../vds/objective.ts';
-import { batchRanges, range, tensorBatch } from './batches.ts';
+import { batchRanges, range } from './batches.ts';
+import { makeBatch } from '../data/batch.ts';
 import { headsOf, type Learner } from './step.ts';
-import type { PreciseStats } from '../model/index.ts';
+import type { Network, PreciseStats } from '../model/index.ts';
 
 export interface ValidationStats {
   elbo: number; // per sample: −(E_q[NLL] + KL/N_train)
@@ -19,30 +20,89 @@ export interface ValidationStats {
   logLikelihood: number; // marginal predictive, per sample
 }
 
-export function validate(l: Learner, ds: Dataset, split: Split, batchSize: number, stats?: PreciseStats): ValidationStats {
+/** One eval-mode pass: blocks up to `upTo`, which heads, and which BatchNorm statistics (precise, else running). */
+export interface EvalPass {
+  upTo: number;
+  heads: 'all' | 'last';
+  stats?: PreciseStats;
+}
+
+/** Eval-mode logits [H, B, C] of one batch, read back: what the main thread and every replica compute. */
+export function evalLogits(net: Network, x: tf.Tensor, o: EvalPass): Float32Array {
+  const { logits } = net.forward(x, { training: false, upTo: o.upTo, heads: o.heads, stats: o.stats });
+  try {
+    return logits.dataSync() as Float32Array;
+  } finally {
+    logits.dispose();
+  }
+}
+
+interface BatchLogits {
+  start: number;
+  size: number;
+  logits: tf.Tensor3D; // [H, B, C]
+  y: tf.Tensor1D;
+}
+
+/**
+ * Calls `use` with the eval-mode logits of each batch of `split`, in batch order. While training runs on
+ * several data-parallel replicas the forward passes run on all of them (batch k on replica k mod size),
+ * each batch whole, so every number is what one thread computes; the reductions stay on this thread.
+ */
+async function forEachBatchLogits(l: Learner, ds: Dataset, split: Split, batchSize: number, o: EvalPass, use: (b: BatchLogits) => void): Promise<void> {
+  const ranges = batchRanges(split.n, batchSize);
+  const H = o.heads === 'all' ? o.upTo + 1 : 1;
+  const C = l.net.classes;
+  const consume = (k: number, values: Float32Array): void => {
+    const [s, e] = ranges[k];
+    const labels = Int32Array.from(split.y.subarray(s, e));
+    const logits = tf.tensor3d(values, [H, e - s, C]);
+    const y = tf.tensor1d(labels, 'int32');
+    try {
+      use({ start: s, size: e - s, logits, y });
+    } finally {
+      tf.dispose([logits, y]);
+    }
+  };
+  const forward = (k: number): Float32Array => {
+    const [s, e] = ranges[k];
+    const b = makeBatch(ds, split, range(s, e));
+    const x = tf.tensor(b.x, b.shape, 'float32');
+    try {
+      return evalLogits(l.net, x, o);
+    } finally {
+      x.dispose();
+    }
+  };
+  if (l.parallel?.evalLogits && ranges.length > 1) {
+    const all = await l.parallel.evalLogits(l, ranges.length, (k) => makeBatch(ds, split, range(...ranges[k])), forward, o);
+    all.forEach((values, k) => consume(k, values));
+    return;
+  }
+  for (let k = 0; k < ranges.length; k++) consume(k, forward(k));
+}
+
+export async function validate(l: Learner, ds: Dataset, split: Split, batchSize: number, stats?: PreciseStats): Promise<ValidationStats> {
   const D = l.net.maxDepth;
   let nll = 0;
   let correct = 0;
   let ll = 0;
-  for (const [s, e] of batchRanges(split.n, batchSize)) {
-    const b = tensorBatch(ds, split, range(s, e));
+  const logQ = l.posterior.logQ();
+  await forEachBatchLogits(l, ds, split, batchSize, { upTo: D, heads: headsOf(l.posterior), stats }, ({ size, logits, y }) => {
     const sums = tf.tidy(() => {
-      const { logits } = l.net.forward(b.x, { training: false, upTo: D, heads: headsOf(l.posterior), stats });
-      const logQ = l.posterior.logQ();
-      const expected = tf.sum(tf.mul(tf.exp(logQ), nllPerDepth(logits, b.y)));
+      const expected = tf.sum(tf.mul(tf.exp(logQ), nllPerDepth(logits, y)));
       const lp = marginalLogProbs(logits, logQ); // [B, C]
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(lp, 1), b.y), 'float32'));
-      const trueLp = tf.sum(tf.mul(lp, tf.oneHot(b.y, lp.shape[1])));
-      return tf.stack([tf.mul(expected, b.size), hits, trueLp]);
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(lp, 1), y), 'float32'));
+      const trueLp = tf.sum(tf.mul(lp, tf.oneHot(y, lp.shape[1])));
+      return tf.stack([tf.mul(expected, size), hits, trueLp]);
     });
     const [n, c, t] = sums.dataSync();
     sums.dispose();
-    b.x.dispose();
-    b.y.dispose();
     nll += n;
     correct += c;
     ll += t;
-  }
+  });
+  logQ.dispose();
   const kl = currentKl(l);
   const perSample = nll / split.n;
   const elbo = -(perSample + kl / l.nTrain);
@@ -66,7 +126,7 @@ export interface PredictorOutputs {
  * One pass over `split` with the network cut at `upTo` (blocks beyond are never run), predicting with q
  * truncated at `upTo`. With upTo = D this is the full network.
  */
-export function predictSplit(
+export async function predictSplit(
   l: Learner,
   ds: Dataset,
   split: Split,
@@ -74,7 +134,7 @@ export function predictSplit(
   upTo: number,
   keepPerDepth: boolean,
   stats?: PreciseStats, // precise statistics (covering depths 0..upTo); the running ones when absent
-): PredictorOutputs {
+): Promise<PredictorOutputs> {
   const C = l.net.classes;
   const labels = new Int32Array(split.n);
   const marginal = new Float32Array(split.n * C);
@@ -83,25 +143,21 @@ export function predictSplit(
   const perDepth = keepPerDepth ? Array.from({ length: nHeads }, () => new Float32Array(split.n * C)) : [];
   const logQ = tf.tidy(() => (heads === 'all' ? truncatedLogQ(l.posterior.logQ(), upTo) : l.posterior.logQ()));
   const t0 = performance.now();
-  for (const [s, e] of batchRanges(split.n, batchSize)) {
-    const b = tensorBatch(ds, split, range(s, e));
+  await forEachBatchLogits(l, ds, split, batchSize, { upTo, heads, stats }, ({ start: s, size, logits, y }) => {
     const [lp, per] = tf.tidy((): tf.Tensor[] => {
-      const { logits } = l.net.forward(b.x, { training: false, upTo, heads, stats });
       const m = marginalLogProbs(logits, logQ); // [B, C]
       return keepPerDepth ? [m, tf.logSoftmax(logits)] : [m]; // [H, B, C]
     });
     marginal.set(lp.dataSync() as Float32Array, s * C);
-    labels.set(b.y.dataSync() as Int32Array, s);
+    labels.set(y.dataSync() as Int32Array, s);
     if (per) {
       const all = per.dataSync() as Float32Array; // [H, B, C]
-      const stride = b.size * C;
+      const stride = size * C;
       for (let h = 0; h < nHeads; h++) perDepth[h].set(all.subarray(h * stride, (h + 1) * stride), s * C);
       per.dispose();
     }
     lp.dispose();
-    b.x.dispose();
-    b.y.dispose();
-  }
+  });
   const seconds = (performance.now() - t0) / 1000;
   logQ.dispose();
   return { labels, classes: C, marginal, perDepth, seconds };

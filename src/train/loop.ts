@@ -120,7 +120,7 @@ export async function trainLoop(
     const calibrationSeconds = (performance.now() - t1) / 1000;
     const hasVal = ds.validation.n > 0;
     const valBy: EpochRecord['valBy'] = { precise: null, running: null };
-    if (hasVal) for (const { kind, stats } of statisticsSets(l)) valBy[kind] = validate(l, ds, ds.validation, train.evalBatchSize, stats);
+    if (hasVal) for (const { kind, stats } of statisticsSets(l)) valBy[kind] = await validate(l, ds, ds.validation, train.evalBatchSize, stats);
     const val = valBy[config.eval.statistics];
     const q = l.posterior.probs();
     const { sums } = state;

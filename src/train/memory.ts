@@ -13,14 +13,14 @@ export type RecomputeMode = 'auto' | 'on' | 'off';
 export const RECOMPUTE_MODES: readonly RecomputeMode[] = ['auto', 'on', 'off'];
 
 const FLOAT = 4;
-// floats kept per (sample × position) for each outer / inner channel of a plain block: every block's
-// activations and the backward pass's gradients of them, which TF.js frees only when the pass ends
-const PLAIN_PER_OUTER = 10.1;
-const PLAIN_PER_INNER = 14.2;
+// floats kept per (sample × position) for each outer / inner channel of a plain block: the activations
+// autodiff saves, and the backward pass's gradients of them (TF.js frees those only when the pass ends)
+const PLAIN_PER_OUTER = 7.0;
+const PLAIN_PER_INNER = 8.5;
 // a recomputed block keeps its input and the gradient arriving from its head (~2 floats per outer channel)
 const RECOMPUTED_PER_OUTER = 2.1;
 // of one plain block's memory, what recomputing a block adds on top (fitted)
-const RECOMPUTING_SHARE = 0.3;
+const RECOMPUTING_SHARE = 0.5;
 // the stem (5×5 conv before 2×2 pooling) and its gradients, per (sample × stem position × outer channel)
 const STEM_PER_OUTER = 3.5;
 // a wasm instance addresses 4 GiB; keep a margin for the allocator's fragmentation and the weights
@@ -79,6 +79,12 @@ function gpuMemory(): { name: string; bytes: number } | null {
   } catch {
     return null;
   }
+}
+
+/** The wasm instance's heap on this thread (it only grows: its size is the high-water mark), or null. */
+export function wasmHeapBytes(backend: unknown): number | null {
+  const heap = (backend as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? heap.length : null;
 }
 
 export const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;

@@ -7,7 +7,10 @@ import type { VdsConfig } from '../config/types.ts';
 import { createLearner, learnerTensors, restoreLearner } from './learner.ts';
 import { headsOf, replicaStep, type Learner } from './step.ts';
 import { statisticsOfBatches } from './calibrate.ts';
+import { evalLogits } from './evaluate.ts';
+import { PreciseStats } from '../model/index.ts';
 import { SharedCollective } from './collective.ts';
+import { wasmHeapBytes } from './memory.ts';
 import { serveRequests } from '../util/ts-worker.ts';
 
 export type ReplicaMsg =
@@ -15,6 +18,7 @@ export type ReplicaMsg =
   | { kind: 'load'; tensors: [string, { shape: number[]; values: Float32Array }][] }
   | { kind: 'step'; x: Float32Array; xShape: number[]; y: Int32Array; lr: number; fraction: number }
   | { kind: 'calibrate'; batches: { x: Float32Array; shape: number[] }[] }
+  | { kind: 'forward'; batches: { x: Float32Array; shape: number[] }[]; upTo: number; heads: 'all' | 'last'; stats?: [string, { shape: number[]; values: Float32Array }][] }
   | { kind: 'state' };
 
 let learner: Learner | null = null;
@@ -51,7 +55,24 @@ serveRequests<ReplicaMsg>(
       const stats = statisticsOfBatches(l.net, headsOf(l.posterior), l.net.maxDepth, m.batches.length, (j) => tf.tensor(m.batches[j].x, m.batches[j].shape, 'float32'));
       return { reply: { stats } };
     }
-    return { reply: { tensors: [...learnerTensors(learner!)], numTensors: tf.memory().numTensors } };
+    if (m.kind === 'forward') {
+      // this replica's share of an evaluation's batches: eval-mode logits, with the main thread's statistics
+      const stats = m.stats ? (PreciseStats.fromTensorMap(new Map(m.stats)) ?? undefined) : undefined;
+      try {
+        const logits = m.batches.map((b) => {
+          const x = tf.tensor(b.x, b.shape, 'float32');
+          try {
+            return evalLogits(learner!.net, x, { upTo: m.upTo, heads: m.heads, stats });
+          } finally {
+            x.dispose();
+          }
+        });
+        return { reply: { logits }, transfer: logits.map((v) => v.buffer as ArrayBuffer) };
+      } finally {
+        stats?.dispose();
+      }
+    }
+    return { reply: { tensors: [...learnerTensors(learner!)], numTensors: tf.memory().numTensors, heapBytes: wasmHeapBytes(tf.backend()) } };
   },
   (message) => group?.fail(message), // wakes the main thread if it waits in a step
 );

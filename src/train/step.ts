@@ -9,6 +9,8 @@ import { marginalLogProbs } from '../vds/predict.ts';
 import type { Sgd } from './sgd.ts';
 import type { Dataset } from '../data/types.ts';
 import type { BatchStatistics } from './calibrate.ts';
+import type { Batch } from '../data/batch.ts';
+import type { EvalPass } from './evaluate.ts';
 import { withCollective, type Collective } from './collective.ts';
 
 export interface Learner {
@@ -23,9 +25,12 @@ export interface Learner {
 }
 
 export interface ParallelTrainer {
+  readonly size: number; // replicas, this thread included
   step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats;
   /** Per-batch train-mode BatchNorm statistics of the calibration batches `plan` (rows of ds.train), in order. */
   batchStatistics?(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]>;
+  /** Eval-mode logits of `count` batches (`batch(k)`; `forwardHere(k)` computes one on this thread), in order. */
+  evalLogits?(l: Learner, count: number, batch: (k: number) => Batch, forwardHere: (k: number) => Float32Array, o: EvalPass): Promise<Float32Array[]>;
 }
 
 export interface StepStats {
