@@ -4,7 +4,7 @@
 // before anything is written when even that does not fit.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tf } from '../src/tf/tf.ts';
@@ -14,9 +14,11 @@ import type { VdsConfig } from '../src/config/types.ts';
 import { createLearner, disposeLearner, learnerTensors } from '../src/train/learner.ts';
 import { disposeKept, lossAndGrads, trainStep, type Learner } from '../src/train/step.ts';
 import { DataParallelTrainer } from '../src/train/data-parallel.ts';
-import { estimateStepMemory, planMemory, resolveRecompute } from '../src/train/memory.ts';
+import { estimateStepMemory, planMemory, replicasToFit, resolveRecompute } from '../src/train/memory.ts';
 import { Rng } from '../src/util/rng.ts';
 import { vds, REPO } from './helpers/cli.ts';
+import { tinyConfig } from './helpers/tiny-run.ts';
+import { configToYaml } from '../src/config/index.ts';
 
 function convConfig(D: number): VdsConfig {
   const c = defaultConfig();
@@ -136,6 +138,14 @@ describe('the memory plan', () => {
     assert.throws(() => plan(100, 2, 'off'), (e: Error) => /needs about [\d.]+ GiB per replica/.test(e.message) && /--recompute auto or on/.test(String((e as { hint?: string }).hint)));
   });
 
+  it('finds the fewest replicas whose step fits, when the thread count is vds\'s to choose', () => {
+    const step = { model: { ...paper, maxDepth: 100 }, inputShape: [28, 28, 1], batchSize: 512, backend: 'wasm', mode: 'auto' as const };
+    assert.throws(() => planMemory({ ...step, replicas: 1 }), /needs about/); // a sweep's child on one core
+    assert.equal(replicasToFit(step, 1, 8), 2);
+    assert.equal(replicasToFit(step, 2, 8), 2);
+    assert.equal(replicasToFit({ ...step, model: { ...paper, maxDepth: 2000 } }, 1, 8), 1, 'none fits: left to the pre-flight refusal');
+  });
+
   it('refuses a step that does not fit even recomputed, with the estimate, the limit and the ways out', () => {
     let err: (Error & { hint?: string }) | null = null;
     try {
@@ -163,6 +173,32 @@ describe('the memory plan', () => {
     } finally {
       if (saved === undefined) delete process.env.VDS_RECOMPUTE;
       else process.env.VDS_RECOMPUTE = saved;
+    }
+  });
+});
+
+describe('vds train --recompute', () => {
+  it('on and off give the same eval.json on two replicas, and env.json records which ran', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vds-recompute-run-'));
+    try {
+      const file = path.join(dir, 'tiny.yaml');
+      writeFileSync(file, configToYaml(tinyConfig(dir, ['train.epochs=2'])));
+      const runs = (['on', 'off'] as const).map((mode) => {
+        const r = vds(['train', '--config', file, '--recompute', mode, '--threads', '2', '--run-id', `r-${mode}`, '--progress', 'plain']);
+        assert.equal(r.code, 0, r.stderr);
+        const runDir = r.stdout.trim().split('\n').pop()!;
+        const env = JSON.parse(readFileSync(path.join(runDir, 'env.json'), 'utf8'));
+        assert.equal(env.recompute, mode === 'on');
+        assert.equal(env.replicas, 2);
+        assert.ok(env.memory.recomputeBytes < env.memory.plainBytes);
+        const ev = JSON.parse(readFileSync(path.join(runDir, 'eval.json'), 'utf8'));
+        assert.equal(ev.evalReplicas, 2);
+        return ev;
+      });
+      const numbers = (ev: Record<string, unknown>) => JSON.stringify({ ...ev, trainSeconds: 0, evalSeconds: 0 });
+      assert.equal(numbers(runs[0]), numbers(runs[1]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

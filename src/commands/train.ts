@@ -6,7 +6,7 @@ import type { BackendName, VdsConfig } from '../config/types.ts';
 import { configToYaml, loadConfig, parseResolvedConfig } from '../config/index.ts';
 import { selectBackend, backendInfo } from '../tf/backend.ts';
 import { resolveThreads, smallestTrainBatch, trainingReplicas } from '../train/parallelism.ts';
-import { gib, planMemory, resolveRecompute } from '../train/memory.ts';
+import { gib, planMemory, replicasToFit, resolveRecompute } from '../train/memory.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath, executeRun, failureReason } from '../runs/execute.ts';
@@ -50,6 +50,9 @@ export function closingSummary(ev: EvalRecord): string[] {
       : []),
   ];
 }
+
+/** The most data-parallel replicas vds starts on its own to make a step fit (each is a wasm instance). */
+const MAX_REPLICAS = 8;
 
 /** On resume these may change (to train longer); anything else would make the run a different run. */
 const RESUMABLE_KEYS = ['train.epochs', 'train.patience'];
@@ -114,12 +117,21 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   const previous = o.resume ? (JSON.parse(readFileSync(path.join(runDir, RUN_FILES.env), 'utf8')) as EnvRecord) : null;
   // a resumed run keeps its replica count (it decides float rounding) unless --threads says otherwise
   const threads = o.threads ?? previous?.replicas ?? available;
-  const replicas = trainingReplicas(backend.name, config, threads, smallestTrainBatch(ds.train.n, config.train.batchSize));
+  const smallest = smallestTrainBatch(ds.train.n, config.train.batchSize);
+  let replicas = trainingReplicas(backend.name, config, threads, smallest);
   if (previous?.replicas !== undefined && replicas !== previous.replicas) {
     reporter.log(`warning: the run trained with ${previous.replicas} replica(s), continuing with ${replicas}: numbers differ from an uninterrupted run at float rounding`);
   }
+  const step = { model: config.model, inputShape: ds.inputShape, batchSize: config.train.batchSize, backend: backend.name, mode: recompute };
+  // wasm: when the thread count was not asked for (a default, or a sweep's share of the cores), a step
+  // too big for one wasm heap per thread gets more replicas (threads sharing the cores) rather than a refusal
+  if (o.threads === undefined && !previous) {
+    const first = replicas;
+    replicas = replicasToFit(step, replicas, trainingReplicas(backend.name, config, MAX_REPLICAS, smallest));
+    if (replicas !== first) reporter.log(`warning: a step does not fit ${first} wasm heap(s); training on ${replicas} data-parallel replicas (threads sharing the cores) to fit`);
+  }
   // pre-flight: a step that cannot fit is refused here, before the run directory is written
-  const memory = planMemory({ model: config.model, inputShape: ds.inputShape, batchSize: config.train.batchSize, replicas, backend: backend.name, mode: recompute });
+  const memory = planMemory({ ...step, replicas });
   let env: EnvRecord;
   if (previous) {
     env = previous;

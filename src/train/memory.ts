@@ -124,6 +124,22 @@ export function planMemory(o: { model: ModelConfig; inputShape: number[]; batchS
   return plan;
 }
 
+/**
+ * The fewest replicas from `start` up to `most` whose step fits (`start` when none does: the pre-flight
+ * check then refuses it with the ways out).
+ */
+export function replicasToFit(step: Omit<Parameters<typeof planMemory>[0], 'replicas'>, start: number, most: number): number {
+  for (let n = start; n <= most; n++) {
+    try {
+      planMemory({ ...step, replicas: n });
+      return n;
+    } catch (e) {
+      if (!(e instanceof VdsError)) throw e;
+    }
+  }
+  return start;
+}
+
 /** --recompute / $VDS_RECOMPUTE (a sweep passes it to its children); 'auto' by default. */
 export function resolveRecompute(flag?: string): RecomputeMode {
   const [value, key] = flag !== undefined ? [flag, '--recompute'] : [process.env.VDS_RECOMPUTE || 'auto', 'VDS_RECOMPUTE'];
