@@ -1,0 +1,90 @@
+// What a queued run is: its BullMQ job id, the data a worker needs to train it, the retry and stall
+// settings (every default once, with its reason), and the record a sweep directory keeps of its queue.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { VdsError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/fsx.ts';
+
+export const QUEUE_DEFAULTS = {
+  queue: 'vds', // one queue per Redis unless --queue says otherwise: a worker serves every sweep sent to it
+  attempts: 3, // a crash (killed child, wasm abort, lost GPU) is retried twice, each time from the checkpoint
+  backoffSeconds: 30, // exponential (30 s, 60 s, …): a machine that just crashed a run gets time to recover
+  // A worker renews its jobs' locks every lockDuration / 2 from its own event loop, which training never
+  // blocks (each run is a child process); a dead worker's job is taken over within lockDuration +
+  // stalledInterval (~1 min). Shorter means faster takeover but more Redis traffic and more false stalls
+  // on a machine under load; longer hides dead machines for longer.
+  lockSeconds: 30,
+  stalledSeconds: 30,
+  // BullMQ's default of 1 fails a job the second time its worker disappears. On preemptible machines a
+  // long run may be preempted many times, and each time it resumes from its checkpoint (at most an epoch
+  // lost), so allow many; the bound stops a run that takes down every machine it lands on.
+  maxStalled: 20,
+} as const;
+
+/** The job name; the data says which run. */
+export const TRAIN_JOB = 'train';
+
+/** Everything a worker needs, all paths absolute on the shared storage every worker sees. */
+export interface QueuedRun {
+  kind: 'vds-run';
+  runId: string;
+  sweep: string; // the sweep's name
+  sweepDir: string;
+  dir: string; // the run directory
+  configFile: string; // the run's resolved config, written by the sender
+  log: string; // appended to by every attempt
+  vdsVersion: string; // of the sender; a worker of another version warns
+}
+
+export function isQueuedRun(x: unknown): x is QueuedRun {
+  const r = x as Partial<QueuedRun> | null;
+  return !!r && r.kind === 'vds-run' && typeof r.runId === 'string' && typeof r.dir === 'string' && typeof r.configFile === 'string';
+}
+
+/**
+ * The run id, plus a hash of where the run lives: the same grid sent from two results directories is two
+ * sets of runs. Stable, so sending a sweep again finds its jobs instead of duplicating them. BullMQ refuses
+ * ids that are plain integers or contain ':' (its key separator); run ids start with the dataset's name.
+ */
+export function jobIdFor(runId: string, runDir: string): string {
+  const where = createHash('sha256').update(path.resolve(runDir)).digest('hex').slice(0, 8);
+  const id = `${runId}.${where}`;
+  if (id.includes(':') || /^\d+$/.test(id)) throw new Error(`run id ${JSON.stringify(runId)} cannot be a BullMQ job id`);
+  return id;
+}
+
+/** Set by `vds sweep cancel` for every job of a sweep; the worker holding one stops it. */
+export const cancelKey = (queue: string, jobId: string): string => `vds:cancel:${queue}:${jobId}`;
+export const CANCEL_TTL_SECONDS = 7 * 24 * 3600; // longer than any job waits; sending the sweep again clears it
+
+/** A queue name becomes part of Redis keys: keep it to characters that need no quoting. */
+export function checkQueueName(name: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new VdsError(`expected a name of letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`, { key: '--queue' });
+  return name;
+}
+
+/** <sweepDir>/queue.json: which queue a sweep was sent to, so `vds sweep status|cancel DIR` can find it. */
+export interface QueueRecord {
+  redis: string; // without its password (pass --redis to status and cancel when it has one)
+  passwordOmitted: boolean;
+  queue: string;
+  sentAt: string;
+  jobs: Record<string, string>; // run id → job id
+}
+
+export const queueRecordPath = (sweepDir: string): string => path.join(sweepDir, 'queue.json');
+
+export async function writeQueueRecord(sweepDir: string, r: QueueRecord): Promise<void> {
+  await writeFileAtomic(queueRecordPath(sweepDir), JSON.stringify(r, null, 2) + '\n');
+}
+
+export function readQueueRecord(sweepDir: string): QueueRecord | null {
+  const file = queueRecordPath(sweepDir);
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as QueueRecord;
+  } catch (e) {
+    throw new VdsError(`cannot read the sweep's queue record (${(e as Error).message})`, { file, hint: 'send the sweep again with `vds sweep --launcher queue`' });
+  }
+}
