@@ -7,6 +7,7 @@ import { BACKENDS } from '../config/schema.ts';
 export const PROGRESS_MODES = ['auto', 'bar', 'plain', 'none'] as const;
 export const FETCHABLE = ['mnist', 'fashion-mnist', 'svhn', 'svhn-extra', 'all'] as const;
 export const REPORT_FORMATS = ['svg', 'png'] as const;
+export const LAUNCHER_CHOICES = ['local', 'queue'] as const;
 
 type Backend = (typeof BACKENDS)[number];
 
@@ -32,6 +33,17 @@ export interface SweepCliOptions {
   set: string[];
   resultsDir?: string;
   backend?: Backend;
+  launcher?: (typeof LAUNCHER_CHOICES)[number];
+  retryFailed?: boolean;
+  queue?: { redis?: string; queue?: string; attempts?: number; backoff?: number };
+}
+export interface WorkerCliOptions {
+  redis?: string;
+  queue?: string;
+  concurrency?: number;
+  lockDuration?: number;
+  stalledInterval?: number;
+  maxStalled?: number;
 }
 export interface PruneCliOptions {
   runDir: string;
@@ -84,7 +96,8 @@ export type ParsedCommand =
   | { command: 'data fetch'; options: DataFetchCliOptions }
   | { command: 'data list'; options: DataListCliOptions }
   | { command: 'bench'; options: BenchCliOptions }
-  | { command: 'doctor'; options: DoctorCliOptions };
+  | { command: 'doctor'; options: DoctorCliOptions }
+  | { command: 'worker'; options: WorkerCliOptions };
 
 export type CommandName = ParsedCommand['command'];
 
@@ -108,6 +121,8 @@ const set: Flag = { type: 'string', arg: 'k=v', repeat: true, default: [], coerc
 const resultsDir: Flag = { type: 'string', arg: 'DIR', describe: 'where runs are written (overrides the config\'s resultsDir)' };
 const dataDir: Flag = { type: 'string', arg: 'DIR', describe: 'where datasets live (default: $VDS_DATA_DIR, else ./datasets)' };
 const json: Flag = { type: 'boolean', default: false, describe: 'print JSON instead of a table' };
+const redis: Flag = { type: 'string', arg: 'URL', describe: 'the Redis holding the run queue, e.g. redis://gpu-box:6379 (default: $VDS_REDIS_URL)' };
+const queueName: Flag = { type: 'string', arg: 'NAME', describe: 'the queue in that Redis (default: vds)' };
 
 export interface CommandSpec {
   name: CommandName;
@@ -182,8 +197,18 @@ export const COMMANDS: CommandSpec[] = [
       set,
       'results-dir': resultsDir,
       backend,
+      launcher: { type: 'string', choices: LAUNCHER_CHOICES, arg: 'L', describe: 'local: train here (default); queue: send the runs to a Redis queue for `vds worker`s' },
+      'retry-failed': { type: 'boolean', describe: 'train runs that failed earlier again (from their checkpoint); otherwise they are left failed' },
+      redis,
+      queue: queueName,
+      attempts: { type: 'number', arg: 'N', describe: 'queue: tries per run before it counts as failed; a crash is retried, bad input never (default 3)' },
+      backoff: { type: 'number', arg: 'S', describe: 'queue: seconds before the first retry of a crashed run, doubling after (default 30)' },
     },
-    check: (a) => wholeAtLeast(1, '--jobs', a.jobs),
+    check: (a) => {
+      const queueOnly = ['redis', 'queue', 'attempts', 'backoff'].filter((f) => a[f] !== undefined);
+      if (queueOnly.length && a.launcher !== 'queue') return `${queueOnly.map((f) => `--${f}`).join(', ')} need --launcher queue`;
+      return wholeAtLeast(1, '--jobs', a.jobs) ?? wholeAtLeast(1, '--attempts', a.attempts);
+    },
     options: (a): SweepCliOptions =>
       defined({
         config: a.config as string,
@@ -192,6 +217,12 @@ export const COMMANDS: CommandSpec[] = [
         set: a.set as string[],
         resultsDir: a.resultsDir as string | undefined,
         backend: a.backend as Backend | undefined,
+        launcher: a.launcher as SweepCliOptions['launcher'],
+        retryFailed: a.retryFailed as boolean | undefined,
+        queue:
+          a.launcher === 'queue'
+            ? defined({ redis: a.redis as string | undefined, queue: a.queue as string | undefined, attempts: a.attempts as number | undefined, backoff: a.backoff as number | undefined })
+            : undefined,
       }),
     module: 'sweep',
     fn: 'sweepCommand',
@@ -292,6 +323,32 @@ export const COMMANDS: CommandSpec[] = [
     options: (a): DataListCliOptions => defined({ dataDir: a.dataDir as string | undefined, json: a.json as boolean }),
     module: 'data',
     fn: 'dataListCommand',
+  },
+  {
+    name: 'worker',
+    yargs: 'worker',
+    synopsis: '',
+    describe: 'train runs from a Redis queue (`vds sweep --launcher queue`) on this machine until stopped; Ctrl-C checkpoints and hands them back',
+    flags: {
+      redis,
+      queue: queueName,
+      concurrency: { type: 'number', arg: 'N', describe: 'runs at a time (default: one per GPU; without GPUs as many as `vds sweep` would run)' },
+      'lock-duration': { type: 'number', arg: 'S', describe: 'seconds a job stays locked to this worker between renewals (default 30)' },
+      'stalled-interval': { type: 'number', arg: 'S', describe: 'seconds between checks for jobs whose worker vanished (default 30)' },
+      'max-stalled': { type: 'number', arg: 'N', describe: 'times a job may lose its worker before it counts as failed (default 20)' },
+    },
+    check: (a) => wholeAtLeast(1, '--concurrency', a.concurrency) ?? wholeAtLeast(0, '--max-stalled', a.maxStalled),
+    options: (a): WorkerCliOptions =>
+      defined({
+        redis: a.redis as string | undefined,
+        queue: a.queue as string | undefined,
+        concurrency: a.concurrency as number | undefined,
+        lockDuration: a.lockDuration as number | undefined,
+        stalledInterval: a.stalledInterval as number | undefined,
+        maxStalled: a.maxStalled as number | undefined,
+      }),
+    module: 'worker',
+    fn: 'workerCommand',
   },
   {
     name: 'bench',

@@ -11,6 +11,7 @@ import { actionFor, runSweep } from '../sweep/runner.ts';
 import { VdsError } from '../util/errors.ts';
 import { resolveThreads } from '../train/parallelism.ts';
 import { VDS_VERSION } from '../util/version.ts';
+import { sendToQueue, type QueueSendFlags } from './sweep-queue.ts';
 
 export interface SweepOptions {
   config: string;
@@ -19,6 +20,9 @@ export interface SweepOptions {
   set: string[];
   resultsDir?: string;
   backend?: string;
+  launcher?: 'local' | 'queue';
+  retryFailed?: boolean;
+  queue?: QueueSendFlags; // --launcher queue
 }
 
 /** wasm and cpu use one core per process, so run one process per core; libtensorflow (CPU or GPU)
@@ -56,6 +60,8 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
     process.stdout.write(`${runs.length} runs in ${sweepDir} (${jobs} at a time)\n${lines.join('\n')}\n`);
     return;
   }
+
+  if (o.launcher === 'queue') return sendToQueue(spec, runs, sweepDir, { ...o.queue, jobs: o.jobs, retryFailed: o.retryFailed ?? false });
 
   // keep what an earlier invocation recorded (attempts, times) for runs that are still in the grid
   let previous: SweepManifest | null = null;
