@@ -206,7 +206,7 @@ export const COMMANDS: CommandSpec[] = [
     },
     check: (a) => {
       const queueOnly = ['redis', 'queue', 'attempts', 'backoff'].filter((f) => a[f] !== undefined);
-      if (queueOnly.length && a.launcher !== 'queue') return `${queueOnly.map((f) => `--${f}`).join(', ')} need --launcher queue`;
+      if (queueOnly.length && a.launcher !== 'queue') return `${queueOnly.map((f) => `--${f}`).join(', ')} ${queueOnly.length > 1 ? 'apply' : 'applies'} only with --launcher queue`;
       return wholeAtLeast(1, '--jobs', a.jobs) ?? wholeAtLeast(1, '--attempts', a.attempts);
     },
     options: (a): SweepCliOptions =>

@@ -47,12 +47,13 @@ const OPTIONS: Record<Purpose, RedisOptions> = {
  */
 export async function connectRedis(url: string, purpose: Purpose, o: { name?: string; onError?: (e: Error) => void } = {}): Promise<Redis> {
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => undefined); // the rejection below reports it
+  let cause: unknown = null; // ioredis rejects with "Connection is closed."; the 'error' event says why
+  probe.on('error', (e) => (cause ??= e));
   try {
     await probe.connect();
     await probe.ping();
   } catch (e) {
-    throw new VdsError(`cannot reach Redis at ${redactUrl(url)} (${reason(e)})`, {
+    throw new VdsError(`cannot reach Redis at ${redactUrl(url)} (${reason(cause ?? e)})`, {
       key: '--redis',
       hint: 'is redis-server running there and reachable from this machine? (check host, port, password)',
     });
