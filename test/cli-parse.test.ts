@@ -4,11 +4,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParsedCommand } from '../src/cli/main.ts';
-import type { BenchCliOptions, DataFetchCliOptions, DataListCliOptions, DoctorCliOptions, PruneCliOptions, ReportCliOptions, SweepCliOptions, TrainCliOptions } from '../src/cli/commands.ts';
+import type {
+  BenchCliOptions,
+  DataFetchCliOptions,
+  DataListCliOptions,
+  DoctorCliOptions,
+  PruneCliOptions,
+  ReportCliOptions,
+  SweepCancelCliOptions,
+  SweepCliOptions,
+  SweepRunTaskCliOptions,
+  SweepStatusCliOptions,
+  TrainCliOptions,
+} from '../src/cli/commands.ts';
 import { VdsError } from '../src/util/errors.ts';
 // type-only: checks at `tsc` time that every command accepts what the CLI passes (nothing is loaded)
 import type { trainCommand } from '../src/commands/train.ts';
 import type { sweepCommand } from '../src/commands/sweep.ts';
+import type { sweepCancelCommand, sweepRunTaskCommand, sweepStatusCommand } from '../src/commands/sweep-jobs.ts';
 import type { pruneCommand } from '../src/commands/prune.ts';
 import type { reportCommand } from '../src/commands/report.ts';
 import type { dataFetchCommand, dataListCommand } from '../src/commands/data.ts';
@@ -19,13 +32,16 @@ type Accepts<F extends (o: never) => unknown, O> = [O] extends [Parameters<F>[0]
 const contract: [
   Accepts<typeof trainCommand, TrainCliOptions>,
   Accepts<typeof sweepCommand, SweepCliOptions>,
+  Accepts<typeof sweepStatusCommand, SweepStatusCliOptions>,
+  Accepts<typeof sweepCancelCommand, SweepCancelCliOptions>,
+  Accepts<typeof sweepRunTaskCommand, SweepRunTaskCliOptions>,
   Accepts<typeof pruneCommand, PruneCliOptions>,
   Accepts<typeof reportCommand, ReportCliOptions>,
   Accepts<typeof dataFetchCommand, DataFetchCliOptions>,
   Accepts<typeof dataListCommand, DataListCliOptions>,
   Accepts<typeof benchCommand, BenchCliOptions>,
   Accepts<typeof doctorCommand, DoctorCliOptions>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true];
 
 const train = { set: [], printConfig: false, progress: 'auto', verbose: false };
 
@@ -44,6 +60,26 @@ const ok: [string, ParsedCommand][] = [
     'sweep -c s.yaml --jobs 3 --dry-run --set train.epochs=2 --results-dir r --backend cpu',
     { command: 'sweep', options: { config: 's.yaml', jobs: 3, dryRun: true, set: ['train.epochs=2'], resultsDir: 'r', backend: 'cpu' } },
   ],
+  ['sweep --config s.yaml --retry-failed', { command: 'sweep', options: { config: 's.yaml', dryRun: false, retryFailed: true, set: [] } }],
+  [
+    'sweep -c s.yaml --launcher slurm --partition gpu --time 1-00:00:00 --gres gpu:1 --cpus-per-task 4 --mem 16G --jobs 8 --signal-before 300 --sbatch=--account=p --sbatch=--qos=low --setup module_load_cuda',
+    {
+      command: 'sweep',
+      options: {
+        config: 's.yaml',
+        launcher: 'slurm',
+        jobs: 8,
+        dryRun: false,
+        set: [],
+        slurm: { partition: 'gpu', time: '1-00:00:00', gres: 'gpu:1', cpusPerTask: 4, mem: '16G', signalBefore: 300, sbatch: ['--account=p', '--qos=low'], setup: ['module_load_cuda'] },
+      },
+    },
+  ],
+  ['sweep --config s.yaml --launcher local', { command: 'sweep', options: { config: 's.yaml', launcher: 'local', dryRun: false, set: [] } }],
+  ['sweep status results/quick-mnist', { command: 'sweep status', options: { sweepDir: 'results/quick-mnist', json: false } }],
+  ['sweep status r --json', { command: 'sweep status', options: { sweepDir: 'r', json: true } }],
+  ['sweep cancel r', { command: 'sweep cancel', options: { sweepDir: 'r' } }],
+  ['sweep run-task --tasks r/slurm/array-1.tasks.json', { command: 'sweep run-task', options: { tasks: 'r/slurm/array-1.tasks.json' } }],
   ['prune results/x/007', { command: 'prune', options: { runDir: 'results/x/007' } }],
   ['prune r --threshold 0.9 --backend cpu --data-dir d', { command: 'prune', options: { runDir: 'r', threshold: 0.9, backend: 'cpu', dataDir: 'd' } }],
   ['prune r --rule expected', { command: 'prune', options: { runDir: 'r', rule: 'expected' } }],
@@ -102,6 +138,15 @@ const bad: [string, RegExp, string][] = [
   ['sweep', /^missing --config$/, 'vds sweep --help'],
   ['sweep --config s.yaml --jobs 0', /^--jobs expects a whole number ≥ 1, got 0$/, 'vds sweep --help'],
   ['sweep --config s.yaml --jobs many', /^--jobs expects a whole number ≥ 1, got NaN$/, 'vds sweep --help'],
+  ['sweep --config s.yaml --launcher pbs', /^--launcher: unknown value "pbs"; expected one of local, slurm, queue$/, 'vds sweep --help'],
+  ['sweep --config s.yaml --partition gpu', /^--partition applies only with --launcher slurm$/, 'vds sweep --help'],
+  ['sweep --config s.yaml --launcher local --setup x', /^--setup applies only with --launcher slurm$/, 'vds sweep --help'],
+  ['sweep --config s.yaml --launcher slurm --cpus-per-task 0', /^--cpus-per-task expects a whole number ≥ 1, got 0$/, 'vds sweep --help'],
+  ['sweep --config s.yaml --launcher slurm --time', /^--time needs a value$/, 'vds sweep --help'],
+  ['sweep status', /^missing SWEEP_DIR$/, 'vds sweep status --help'],
+  ['sweep status r --config s.yaml', /^unknown flag --config$/, 'vds sweep status --help'],
+  ['sweep cancel r extra', /^unexpected argument "extra"$/, 'vds sweep cancel --help'],
+  ['sweep run-task', /^missing --tasks$/, 'vds sweep run-task --help'],
   ['prune', /^missing RUN_DIR$/, 'vds prune --help'],
   ['eval r', /^vds eval needs --ood DATASET and\/or --rotations$/, 'vds eval --help'],
   ['prune a b', /^unexpected argument "b"$/, 'vds prune --help'],

@@ -3,11 +3,13 @@
 // only when their command runs, so `vds --help` never loads tfjs.
 import type { Options, PositionalOptions } from 'yargs';
 import { BACKENDS } from '../config/schema.ts';
+import { LAUNCHERS, type LauncherName } from '../sweep/manifest.ts';
+import { SLURM_FLAGS, type SlurmKey, type SlurmSettings } from '../sweep/slurm/settings.ts';
+import type { QueueSendFlags } from '../queue/jobs.ts';
 
 export const PROGRESS_MODES = ['auto', 'bar', 'plain', 'none'] as const;
 export const FETCHABLE = ['mnist', 'fashion-mnist', 'svhn', 'svhn-extra', 'all'] as const;
 export const REPORT_FORMATS = ['svg', 'png'] as const;
-export const LAUNCHER_CHOICES = ['local', 'queue'] as const;
 
 type Backend = (typeof BACKENDS)[number];
 
@@ -33,9 +35,20 @@ export interface SweepCliOptions {
   set: string[];
   resultsDir?: string;
   backend?: Backend;
-  launcher?: (typeof LAUNCHER_CHOICES)[number];
+  launcher?: LauncherName;
   retryFailed?: boolean;
-  queue?: { redis?: string; queue?: string; attempts?: number; backoff?: number };
+  slurm?: Partial<SlurmSettings>; // only the flags given
+  queue?: QueueSendFlags; // --launcher queue: only the flags given
+}
+export interface SweepStatusCliOptions {
+  sweepDir: string;
+  json: boolean;
+}
+export interface SweepCancelCliOptions {
+  sweepDir: string;
+}
+export interface SweepRunTaskCliOptions {
+  tasks: string;
 }
 export interface WorkerCliOptions {
   redis?: string;
@@ -90,6 +103,9 @@ export interface DoctorCliOptions {
 export type ParsedCommand =
   | { command: 'train'; options: TrainCliOptions }
   | { command: 'sweep'; options: SweepCliOptions }
+  | { command: 'sweep status'; options: SweepStatusCliOptions }
+  | { command: 'sweep cancel'; options: SweepCancelCliOptions }
+  | { command: 'sweep run-task'; options: SweepRunTaskCliOptions }
   | { command: 'prune'; options: PruneCliOptions }
   | { command: 'eval'; options: EvalCliOptions }
   | { command: 'report'; options: ReportCliOptions }
@@ -137,6 +153,7 @@ export interface CommandSpec {
   options: (a: Record<string, unknown>) => object;
   module: string; // src/commands/<module>.ts
   fn: string; // its exported function
+  hidden?: boolean; // internal (vds starts it itself): not in --help
 }
 
 /** Drop keys whose value is undefined, so `{ backend: undefined }` reads as "not given". */
@@ -146,6 +163,30 @@ function defined<T extends object>(o: T): T {
 
 const wholeAtLeast = (min: number, flag: string, v: unknown): string | null =>
   v === undefined || (Number.isInteger(v) && (v as number) >= min) ? null : `${flag} expects a whole number ≥ ${min}, got ${String(v)}`;
+
+/** `--launcher slurm` settings as flags (sweep/slurm/settings.ts; the sweep file's `slurm:` section gives defaults). */
+const slurmFlags: Record<string, Flag> = {
+  partition: { type: 'string', arg: 'P', describe: 'slurm: the partition (queue) to submit to' },
+  time: { type: 'string', arg: 'T', describe: 'slurm: time limit per task (minutes, H:M:S, D-H:M:S); a task requeues itself before it' },
+  gres: { type: 'string', arg: 'G', describe: 'slurm: generic resources per task, e.g. gpu:1' },
+  'cpus-per-task': { type: 'number', arg: 'N', describe: 'slurm: CPUs per task (wasm trains on that many threads)' },
+  mem: { type: 'string', arg: 'M', describe: 'slurm: memory per task, e.g. 16G' },
+  'signal-before': { type: 'number', arg: 'S', describe: 'slurm: seconds before the time limit at which a task checkpoints and requeues itself (default 120)' },
+  sbatch: { type: 'string', arg: 'OPT', repeat: true, coerce: list, describe: 'slurm: one more #SBATCH option, written with "=": --sbatch=--account=myproj (repeatable)' },
+  setup: { type: 'string', arg: 'LINE', repeat: true, coerce: list, describe: 'slurm: a shell line run before vds in each task, e.g. "module load cuda/11.2" (repeatable)' },
+};
+/** The settings key each of those flags sets (--jobs, shared with the local launcher, is wired apart). */
+const slurmKeyOf = Object.fromEntries(Object.entries(SLURM_FLAGS).map(([k, f]) => [f.slice(2), k as SlurmKey]));
+
+/** `--launcher queue` settings (queue/jobs.ts has the defaults and their reasons). */
+const queueFlags: Record<string, Flag> = {
+  redis,
+  queue: queueName,
+  attempts: { type: 'number', arg: 'N', describe: 'queue: tries per run before it counts as failed; a crash is retried, bad input never (default 3)' },
+  backoff: { type: 'number', arg: 'S', describe: 'queue: seconds before the first retry of a crashed run, doubling after (default 30)' },
+};
+
+const sweepDir: PositionalOptions = { type: 'string', describe: 'a sweep directory (<resultsDir>/<sweep name>, holding sweep.json)' };
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -189,43 +230,86 @@ export const COMMANDS: CommandSpec[] = [
     name: 'sweep',
     yargs: 'sweep',
     synopsis: '',
-    describe: 'run a grid of training runs (method × depth × dataset × seed) N at a time; skips finished runs',
+    describe: 'run a grid of training runs (method × depth × dataset × seed) here N at a time, or on Slurm; skips finished runs',
     flags: {
       config: { type: 'string', alias: 'c', demandOption: true, arg: 'FILE', describe: 'sweep file, e.g. configs/paper/mnist.yaml' },
-      jobs: { type: 'number', alias: 'j', arg: 'N', describe: 'runs at a time (default: one per core on wasm/cpu, one on tensorflow)' },
-      'dry-run': { type: 'boolean', default: false, describe: 'list the runs and what would happen to each, run nothing' },
+      launcher: { type: 'string', choices: LAUNCHERS, arg: 'L', describe: 'local: child processes here (default); slurm: sbatch job arrays; queue: jobs in Redis for `vds worker`s' },
+      jobs: { type: 'number', alias: 'j', arg: 'N', describe: 'runs at a time (default: one per core on wasm/cpu, one on tensorflow; slurm: no limit)' },
+      'dry-run': { type: 'boolean', default: false, describe: 'list the runs and what would happen to each (slurm: write and print the sbatch scripts), run nothing' },
+      'retry-failed': { type: 'boolean', default: false, describe: 'train runs that failed earlier again (from their last checkpoint); by default they are left alone' },
       set,
       'results-dir': resultsDir,
       backend,
-      launcher: { type: 'string', choices: LAUNCHER_CHOICES, arg: 'L', describe: 'local: train here (default); queue: send the runs to a Redis queue for `vds worker`s' },
-      'retry-failed': { type: 'boolean', describe: 'train runs that failed earlier again (from their checkpoint); otherwise they are left failed' },
-      redis,
-      queue: queueName,
-      attempts: { type: 'number', arg: 'N', describe: 'queue: tries per run before it counts as failed; a crash is retried, bad input never (default 3)' },
-      backoff: { type: 'number', arg: 'S', describe: 'queue: seconds before the first retry of a crashed run, doubling after (default 30)' },
+      ...slurmFlags,
+      ...queueFlags,
     },
     check: (a) => {
-      const queueOnly = ['redis', 'queue', 'attempts', 'backoff'].filter((f) => a[f] !== undefined);
-      if (queueOnly.length && a.launcher !== 'queue') return `${queueOnly.map((f) => `--${f}`).join(', ')} ${queueOnly.length > 1 ? 'apply' : 'applies'} only with --launcher queue`;
-      return wholeAtLeast(1, '--jobs', a.jobs) ?? wholeAtLeast(1, '--attempts', a.attempts);
+      const slurmOnly = Object.keys(slurmFlags).find((f) => a[f] !== undefined);
+      if (slurmOnly && a.launcher !== 'slurm') return `--${slurmOnly} applies only with --launcher slurm`;
+      const queueOnly = Object.keys(queueFlags).find((f) => a[f] !== undefined);
+      if (queueOnly && a.launcher !== 'queue') return `--${queueOnly} applies only with --launcher queue`;
+      return (
+        wholeAtLeast(1, '--jobs', a.jobs) ??
+        wholeAtLeast(1, '--cpus-per-task', a.cpusPerTask) ??
+        wholeAtLeast(1, '--signal-before', a.signalBefore) ??
+        wholeAtLeast(1, '--attempts', a.attempts)
+      );
     },
-    options: (a): SweepCliOptions =>
-      defined({
+    options: (a): SweepCliOptions => {
+      const slurm = Object.fromEntries(
+        Object.keys(slurmFlags)
+          .map((flag) => [slurmKeyOf[flag], a[flag]] as const)
+          .filter(([, v]) => v !== undefined),
+      ) as Partial<SlurmSettings>;
+      const queue = defined({ redis: a.redis as string | undefined, queue: a.queue as string | undefined, attempts: a.attempts as number | undefined, backoff: a.backoff as number | undefined });
+      return defined({
         config: a.config as string,
+        launcher: a.launcher as LauncherName | undefined,
         jobs: a.jobs as number | undefined,
         dryRun: a.dryRun as boolean,
+        retryFailed: a.retryFailed ? true : undefined,
         set: a.set as string[],
         resultsDir: a.resultsDir as string | undefined,
         backend: a.backend as Backend | undefined,
-        launcher: a.launcher as SweepCliOptions['launcher'],
-        retryFailed: a.retryFailed as boolean | undefined,
-        queue:
-          a.launcher === 'queue'
-            ? defined({ redis: a.redis as string | undefined, queue: a.queue as string | undefined, attempts: a.attempts as number | undefined, backoff: a.backoff as number | undefined })
-            : undefined,
-      }),
+        slurm: Object.keys(slurm).length ? slurm : undefined,
+        queue: Object.keys(queue).length ? queue : undefined,
+      });
+    },
     module: 'sweep',
     fn: 'sweepCommand',
+  },
+  {
+    name: 'sweep status',
+    yargs: 'status <sweepDir>',
+    synopsis: 'SWEEP_DIR',
+    describe: 'each run of a sweep: finished, running (epoch k of n), queued, failed, interrupted; with its job under Slurm',
+    positionals: { sweepDir },
+    flags: { json },
+    options: (a): SweepStatusCliOptions => ({ sweepDir: a.sweepDir as string, json: a.json as boolean }),
+    module: 'sweep-jobs',
+    fn: 'sweepStatusCommand',
+  },
+  {
+    name: 'sweep cancel',
+    yargs: 'cancel <sweepDir>',
+    synopsis: 'SWEEP_DIR',
+    describe: 'stop a sweep\'s queued and running runs (running ones checkpoint first); the same `vds sweep` continues them',
+    positionals: { sweepDir },
+    flags: {},
+    options: (a): SweepCancelCliOptions => ({ sweepDir: a.sweepDir as string }),
+    module: 'sweep-jobs',
+    fn: 'sweepCancelCommand',
+  },
+  {
+    name: 'sweep run-task',
+    yargs: 'run-task',
+    synopsis: '',
+    describe: 'internal: one task of a Slurm job array (the sbatch scripts of `vds sweep --launcher slurm` run it)',
+    flags: { tasks: { type: 'string', demandOption: true, arg: 'FILE', describe: 'the array\'s task list (slurm/array-<n>.tasks.json)' } },
+    options: (a): SweepRunTaskCliOptions => ({ tasks: a.tasks as string }),
+    module: 'sweep-jobs',
+    fn: 'sweepRunTaskCommand',
+    hidden: true,
   },
   {
     name: 'prune',

@@ -53,21 +53,24 @@ function reword(msg: string, argv: string[]): string {
   return msg;
 }
 
-function define(y: Argv, c: CommandSpec, run: Run, usageError: (m: string) => VdsError): Argv {
+/** Defines a command, and under it its subcommands (`sweep` has `sweep status`, ...). */
+function define(y: Argv, c: CommandSpec, run: Run, usageError: (m: string) => VdsError, subs: CommandSpec[] = []): Argv {
   const word = c.yargs;
   return y.command(
     word,
-    c.describe,
+    (c.hidden ? false : c.describe) as string, // false: yargs lists it nowhere
     (sub) => {
       sub.usage(`Usage: ${synopsis(c)}\n\n${c.describe}`);
       for (const [k, o] of Object.entries(c.positionals ?? {})) sub.positional(k, o);
-      for (const [k, f] of Object.entries(c.flags)) sub.option(k, yargsOption(f));
+      // a parent's flags are its own: `vds sweep status` must not demand `vds sweep`'s --config
+      for (const [k, f] of Object.entries(c.flags)) sub.option(k, { ...yargsOption(f), ...(subs.length ? { global: false } : {}) });
+      for (const s of subs) define(sub, s, run, usageError);
       if (c.check) {
         sub.check((a) => {
           const m = c.check!(a as Record<string, unknown>);
           if (m) throw usageError(m);
           return true;
-        });
+        }, subs.length === 0);
       }
       return sub;
     },
@@ -90,7 +93,8 @@ export function buildCli(argv: string[], run: Run): Argv {
     .fail((msg, err) => {
       throw err && !(err.name === 'YError') ? err : usageError(msg ?? err?.message ?? 'invalid arguments');
     });
-  for (const c of COMMANDS) if (!c.name.includes(' ')) y = define(y, c, run, usageError);
+  const subcommandsOf = (name: string) => COMMANDS.filter((c) => c.name.startsWith(`${name} `));
+  for (const c of COMMANDS) if (!c.name.includes(' ')) y = define(y, c, run, usageError, subcommandsOf(c.name));
   y = y.command('data', 'fetch and list datasets', (sub) => {
     define(sub, spec('data fetch'), run, usageError);
     define(sub, spec('data list'), run, usageError);
@@ -98,7 +102,7 @@ export function buildCli(argv: string[], run: Run): Argv {
   });
   return y
     .demandCommand(1, 'no command given')
-    .epilogue(`Every command and its flags (details: vds <command> --help):\n${COMMANDS.map((c) => `  ${synopsis(c)}`).join('\n')}`)
+    .epilogue(`Every command and its flags (details: vds <command> --help):\n${COMMANDS.filter((c) => !c.hidden).map((c) => `  ${synopsis(c)}`).join('\n')}`)
     .version(VDS_VERSION)
     .help()
     .alias('help', 'h')

@@ -1,18 +1,11 @@
 // `vds sweep --launcher queue`: send the sweep's runs to the Redis queue and return; `vds worker` on any
 // machine trains them, `vds sweep status DIR` follows them.
 import { sendSweep } from '../queue/enqueue.ts';
-import { QUEUE_DEFAULTS, checkQueueName } from '../queue/jobs.ts';
+import { QUEUE_DEFAULTS, checkQueueName, type QueueSendFlags } from '../queue/jobs.ts';
 import { redactUrl, redisUrl } from '../queue/redis.ts';
 import type { PlannedRun } from '../sweep/plan.ts';
 import type { SweepSpec } from '../sweep/spec.ts';
 import { VdsError } from '../util/errors.ts';
-
-export interface QueueSendFlags {
-  redis?: string;
-  queue?: string;
-  attempts?: number;
-  backoff?: number; // seconds
-}
 
 export async function sendToQueue(
   spec: SweepSpec,

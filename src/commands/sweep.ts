@@ -1,17 +1,20 @@
-// `vds sweep --config SWEEP.yaml`: expand the grid, skip finished runs, resume interrupted ones, run the
-// rest N at a time in their own processes, and keep a manifest. `--dry-run` only lists.
+// `vds sweep --config SWEEP.yaml [--launcher local|slurm]`: expand the grid, keep a manifest, and hand the
+// runs that still need training to a launcher: child processes here, N at a time (local), or sbatch job
+// arrays (slurm). Finished runs are skipped, interrupted ones resume, failed ones are left alone unless
+// --retry-failed. `--dry-run` only lists (local) or writes and prints the sbatch scripts (slurm).
 import os from 'node:os';
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readSweepSpec } from '../sweep/spec.ts';
 import { planSweep, type PlannedRun } from '../sweep/plan.ts';
-import { manifestPath, manifestRun, writeManifest, type SweepManifest } from '../sweep/manifest.ts';
-import { actionFor, runSweep } from '../sweep/runner.ts';
+import { manifestPath, manifestRun, readManifest, writeManifest, type LauncherName, type SweepManifest } from '../sweep/manifest.ts';
+import { createLauncher, launcherOf } from '../sweep/launchers/index.ts';
+import { resolveSlurmSettings, type SlurmSettings } from '../sweep/slurm/settings.ts';
 import { VdsError } from '../util/errors.ts';
 import { resolveThreads } from '../train/parallelism.ts';
 import { VDS_VERSION } from '../util/version.ts';
-import { sendToQueue, type QueueSendFlags } from './sweep-queue.ts';
+import { sendToQueue } from './sweep-queue.ts';
+import type { QueueSendFlags } from '../queue/jobs.ts';
 
 export interface SweepOptions {
   config: string;
@@ -20,8 +23,9 @@ export interface SweepOptions {
   set: string[];
   resultsDir?: string;
   backend?: string;
-  launcher?: 'local' | 'queue';
+  launcher?: LauncherName; // default: local
   retryFailed?: boolean;
+  slurm?: Partial<SlurmSettings>; // from flags; override the sweep file's `slurm:` section
   queue?: QueueSendFlags; // --launcher queue
 }
 
@@ -43,7 +47,26 @@ export function defaultJobs(backend: string): number {
   return cores;
 }
 
+/** A sweep directory another launcher still has runs queued or running in is not taken over. */
+async function assertNotRunningElsewhere(previous: SweepManifest | null, launcher: LauncherName, sweepDir: string): Promise<void> {
+  const before = previous?.launcher ?? 'local';
+  if (!previous || before === launcher) return;
+  let active = 0;
+  try {
+    active = [...(await launcherOf(previous).jobs(sweepDir, previous)).values()].filter((j) => j.active).length;
+  } catch {
+    return; // its scheduler cannot be asked from here, so it cannot be running here either
+  }
+  if (active) {
+    throw new VdsError(`${active} run(s) of this sweep are queued or running under the ${before} launcher`, {
+      file: sweepDir,
+      hint: `let them finish, or stop them with \`vds sweep cancel ${sweepDir}\`, before using --launcher ${launcher}`,
+    });
+  }
+}
+
 export async function sweepCommand(o: SweepOptions): Promise<void> {
+  const launcherName = o.launcher ?? 'local';
   const spec = readSweepSpec(o.config);
   const runs: PlannedRun[] = planSweep(spec, { resultsDir: o.resultsDir, sets: o.set, backend: o.backend });
   const ids = new Set(runs.map((r) => r.id));
@@ -51,44 +74,55 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
   if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) {
     throw new VdsError(`expected a whole number ≥ 1, got ${o.jobs}`, { key: '--jobs' });
   }
-  const jobs = o.jobs ?? defaultJobs(runs[0].config.backend);
   if (process.env.VDS_THREADS) resolveThreads(); // a bad value fails here, not in every child
-  const sweepDir = path.join(runs[0].config.resultsDir, spec.name);
+  const sweepDir = path.resolve(runs[0].config.resultsDir, spec.name);
 
-  if (o.dryRun) {
-    const lines = runs.map((r) => `${actionFor(r).padEnd(6)} ${r.id}`);
-    process.stdout.write(`${runs.length} runs in ${sweepDir} (${jobs} at a time)\n${lines.join('\n')}\n`);
-    return;
+  if (launcherName === 'queue') return sendToQueue(spec, runs, sweepDir, { ...o.queue, jobs: o.jobs, retryFailed: o.retryFailed ?? false });
+
+  let slurm: SlurmSettings | undefined;
+  let jobs: number | null;
+  if (launcherName === 'slurm') {
+    slurm = resolveSlurmSettings(spec.slurm, { ...o.slurm, ...(o.jobs !== undefined ? { jobs: o.jobs } : {}) }, o.config);
+    jobs = slurm.jobs;
+  } else {
+    jobs = o.jobs ?? defaultJobs(runs[0].config.backend);
   }
+  const launcher = createLauncher(launcherName, { jobs: jobs ?? undefined, slurm });
+  const plan = { name: spec.name, sweepFile: path.resolve(o.config), sweepDir, runs };
+  const log = (m: string) => process.stderr.write(`[sweep ${spec.name}] ${m}\n`);
 
-  if (o.launcher === 'queue') return sendToQueue(spec, runs, sweepDir, { ...o.queue, jobs: o.jobs, retryFailed: o.retryFailed ?? false });
-
-  // keep what an earlier invocation recorded (attempts, times) for runs that are still in the grid
-  let previous: SweepManifest | null = null;
-  if (existsSync(manifestPath(sweepDir))) {
-    try {
-      previous = JSON.parse(readFileSync(manifestPath(sweepDir), 'utf8')) as SweepManifest;
-    } catch {
-      previous = null; // a damaged manifest is rebuilt from the run directories
-    }
-  }
+  // keep what an earlier invocation recorded (attempts, times, submitted arrays) for runs still in the grid
+  const previous = readManifest(sweepDir); // a damaged manifest is rebuilt from the run directories
   const manifest: SweepManifest = {
     name: spec.name,
-    sweepFile: path.resolve(o.config),
+    sweepFile: plan.sweepFile,
     vdsVersion: VDS_VERSION,
     updatedAt: '',
+    launcher: launcherName,
     jobs,
     wallSeconds: null,
+    ...(previous?.slurm ? { slurm: previous.slurm } : {}),
     runs: runs.map((r) => ({ ...manifestRun(r, sweepDir), ...pick(previous, r.id) })),
   };
+  if (o.dryRun) {
+    const outcome = await launcher.launch(plan, manifest, { dryRun: true, retryFailed: Boolean(o.retryFailed), log });
+    if (launcherName !== 'local') log(outcome.summary);
+    return;
+  }
+  await assertNotRunningElsewhere(previous, launcherName, sweepDir);
   await writeManifest(sweepDir, manifest);
-  const log = (m: string) => process.stderr.write(`[sweep ${spec.name}] ${m}\n`);
-  log(`${runs.length} runs, ${jobs} at a time; manifest ${manifestPath(sweepDir)}`);
-  const c = await runSweep(runs, manifest, sweepDir, jobs, { log });
-  log(`done in ${manifest.wallSeconds?.toFixed(0)} s: ${c.finished} trained, ${c.skipped} already finished, ${c.failed} failed, ${c.interrupted} interrupted`);
+  log(`manifest ${manifestPath(sweepDir)}`);
+  const outcome = await launcher.launch(plan, manifest, { dryRun: false, retryFailed: Boolean(o.retryFailed), log });
+  log(outcome.summary);
   process.stdout.write(sweepDir + '\n');
-  if (c.interrupted) throw new VdsError(`${c.interrupted} run(s) interrupted`, { file: sweepDir, hint: `run the same \`vds sweep\` command again to continue`, exitCode: 130 });
-  if (c.failed) throw new VdsError(`${c.failed} run(s) failed; see their logs`, { file: manifestPath(sweepDir), exitCode: 1 });
+  if (outcome.interrupted) throw new VdsError(`${outcome.interrupted} run(s) interrupted`, { file: sweepDir, hint: `run the same \`vds sweep\` command again to continue`, exitCode: 130 });
+  if (outcome.failed) {
+    throw new VdsError(`${outcome.failed} run(s) failed; see their logs and \`vds sweep status ${sweepDir}\``, {
+      file: manifestPath(sweepDir),
+      hint: 'after a fix, --retry-failed trains them again (from their last checkpoint)',
+      exitCode: 1,
+    });
+  }
 }
 
 function pick(previous: SweepManifest | null, id: string) {

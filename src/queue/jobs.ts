@@ -22,6 +22,14 @@ export const QUEUE_DEFAULTS = {
   maxStalled: 20,
 } as const;
 
+/** What `vds sweep --launcher queue` takes from its flags (unset: QUEUE_DEFAULTS). */
+export interface QueueSendFlags {
+  redis?: string;
+  queue?: string;
+  attempts?: number;
+  backoff?: number; // seconds
+}
+
 /** The job name; the data says which run. */
 export const TRAIN_JOB = 'train';
 

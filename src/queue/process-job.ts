@@ -4,7 +4,6 @@
 import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { PlannedRun } from '../sweep/plan.ts';
 import { actionFor, childThreads } from '../sweep/runner.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { cancelKey, isQueuedRun, type QueuedRun } from './jobs.ts';
@@ -54,8 +53,9 @@ export async function processJob(ctx: WorkerContext, job: Job<QueuedRun>, token:
     ctx.refuse(unreachable, run.sweepDir);
     return giveBack(job, token);
   }
-  const action = actionFor({ id: run.runId, dir: run.dir } as PlannedRun); // actionFor reads only the directory
-  if (action === 'skip') {
+  // the job's attempts decide whether a failed run is tried again, so a failed status.json is resumed
+  const action = actionFor({ dir: run.dir }, { retryFailed: true });
+  if (action === 'skip' || action === 'failed') {
     ctx.log(`finished    ${run.runId} (already finished in ${run.dir})`);
     return { runDir: run.dir, worker: ctx.name, seconds: 0, skipped: true };
   }

@@ -28,6 +28,15 @@ export interface EnvRecord {
   endedAt: string | null;
   resumedAt: string[]; // ISO times of each resume
   argv: string[];
+  scheduler?: SchedulerRecord; // when a scheduler (vds sweep --launcher slurm) ran it
+}
+
+/** The scheduler job that trains a run: the latest, and every start of it (requeues included). */
+export interface SchedulerRecord {
+  launcher: string; // 'slurm'
+  jobId: string; // the latest job, e.g. "4117_3" (array 4117, task 3)
+  restarts: number; // how often the scheduler had restarted that job when it last started
+  attempts: { jobId: string; restarts: number; host: string; gpus: string | null; startedAt: string }[];
 }
 
 export type RunState = 'running' | 'interrupted' | 'finished' | 'failed';

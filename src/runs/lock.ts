@@ -6,7 +6,7 @@ import { EXIT_BUSY, VdsError } from '../util/errors.ts';
 
 const LOCK = 'run.lock';
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -34,4 +34,15 @@ export function acquireRunLock(runDir: string): () => void {
     }
   }
   throw new VdsError('could not take the run lock', { file });
+}
+
+/** The pid of the live process holding the run's lock on this machine, or null (free, or left by a dead one). */
+export function lockHolder(runDir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(runDir, LOCK), 'utf8'));
+  } catch {
+    return null;
+  }
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
 }

@@ -10,7 +10,7 @@ import type { VdsConfig } from '../config/types.ts';
 import type { EpochRecord } from '../train/loop.ts';
 import { VdsError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
-import { EPOCH_COLUMNS, RUN_FILES, type EnvRecord, type RunState, type RunStatus } from './layout.ts';
+import { EPOCH_COLUMNS, RUN_FILES, type EnvRecord, type RunState, type RunStatus, type SchedulerRecord } from './layout.ts';
 
 /** The part of a config that decides a run's numbers (not where files go, nor which backend runs it). */
 export function configIdentity(config: VdsConfig): string {
@@ -68,6 +68,19 @@ function gitCommit(): string | null {
   }
 }
 
+/** A launcher that starts `vds train` under a scheduler describes the job in $VDS_SCHEDULER (JSON). */
+export const SCHEDULER_ENV = 'VDS_SCHEDULER';
+
+function schedulerFromEnv(): SchedulerRecord | undefined {
+  const text = process.env[SCHEDULER_ENV];
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as SchedulerRecord;
+  } catch {
+    throw new VdsError(`expected the scheduler record as JSON, got ${JSON.stringify(text.slice(0, 80))}`, { key: SCHEDULER_ENV });
+  }
+}
+
 export function envRecord(o: {
   vdsVersion: string;
   tfjsVersion: string;
@@ -86,6 +99,7 @@ export function envRecord(o: {
     endedAt: null,
     resumedAt: [],
     argv: process.argv.slice(2),
+    scheduler: schedulerFromEnv(),
   };
 }
 

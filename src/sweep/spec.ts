@@ -8,10 +8,12 @@
 //     maxDepth: [0, 5, 10]
 //     dataset: [mnist]             # optional; default: the base config's data.name
 //     seeds: [0, 1, 2, 3]          # or `repeats: 4` for seeds 0..3
+//   slurm: { partition: gpu, gres: gpu:1, time: "12:00:00" }   # optional: `--launcher slurm` (slurm/settings.ts)
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML, { LineCounter, isMap, type Document } from 'yaml';
 import { VdsError } from '../util/errors.ts';
+import { parseSlurmSection, type SlurmSettings } from './slurm/settings.ts';
 
 export interface SweepSpec {
   file: string;
@@ -19,9 +21,10 @@ export interface SweepSpec {
   base: string | null; // absolute path of the base config
   set: Record<string, unknown>;
   grid: { method: ('learnt' | 'fixed')[]; maxDepth: number[]; dataset: string[] | null; seeds: number[] };
+  slurm: Partial<SlurmSettings>; // only read by `--launcher slurm`
 }
 
-const TOP_KEYS = ['name', 'base', 'set', 'grid'];
+const TOP_KEYS = ['name', 'base', 'set', 'grid', 'slurm'];
 const GRID_KEYS = ['method', 'maxDepth', 'dataset', 'seeds', 'repeats'];
 
 function where(doc: Document, lc: LineCounter, file: string, keyPath: (string | number)[]): string {
@@ -82,5 +85,6 @@ export function readSweepSpec(file: string): SweepSpec {
   } else {
     seeds = list<number>('seeds', isDepth, 'whole numbers ≥ 0');
   }
-  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds } };
+  const slurm = raw.slurm === undefined ? {} : parseSlurmSection(raw.slurm, fail);
+  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds }, slurm };
 }
