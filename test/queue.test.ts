@@ -1,7 +1,8 @@
 // Sweeps through a real Redis queue (BullMQ) and real `vds worker` processes training tiny spirals
 // networks: the same numbers as the local launcher, sending twice adds nothing, a SIGKILLed worker's run
-// is resumed by another and ends bit-identical, a crash is retried and bad input is not, and a worker
-// that cannot see the results directory refuses. Needs VDS_TEST_REDIS_URL (.ci/run starts one).
+// is resumed by another and ends bit-identical, a crash is retried and bad input is not, status and
+// cancel show and stop the queue's part (SIGTERM and a cut connection hand runs back on the way), and a
+// worker that cannot see the results directory refuses. Needs VDS_TEST_REDIS_URL (.ci/run starts one).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { Queue } from 'bullmq';
 import { REPO, vds, vdsAsync } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
 import {
-  REDIS_URL, ENV, freshQueue, readJson, redis, runNumbers, skipWithoutRedis, startWorker, statusOf, stopAllWorkers, sweepFile, waitFor,
+  REDIS_URL, ENV, dropConnections, freshQueue, readJson, redis, runNumbers, skipWithoutRedis, startWorker, statusOf, stopAllWorkers, sweepFile, waitFor,
 } from './helpers/queue.ts';
 
 Object.assign(process.env, ENV); // also for vdsAsync's children
@@ -27,6 +28,7 @@ const send = (file: string, resultsDir: string, queue: string, more: string[] = 
 const runsOf = (sweepDir: string): { id: string; dir: string; log: string }[] => readJson(path.join(sweepDir, 'sweep.json')).runs;
 const finished = (dir: string) => statusOf(dir)?.state === 'finished' && existsSync(path.join(dir, 'eval.json'));
 const attemptHeaders = (log: string) => readFileSync(log, 'utf8').match(/^--- .* attempt \d+ of \d+/gm) ?? [];
+const logs = (...ws: { stderr(): string }[]) => ws.map((w) => w.stderr()).join('\n---\n');
 const ready = (w: { stderr(): string }) => /\] worker \S+: queue/.test(w.stderr());
 // lock and stall check at 2 s (defaults 30 s): a killed worker's job changes hands in seconds
 const FAST = ['--lock-duration', '2', '--stalled-interval', '2'];
@@ -60,7 +62,7 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     const qRoot = path.join(root, 'queued');
     const a = startWorker(queue);
     const b = startWorker(queue);
-    await waitFor('both workers to start', () => ready(a) && ready(b));
+    await waitFor('both workers to start', () => ready(a) && ready(b), { context: () => logs(a, b) });
     const first = send(gridFile, qRoot, queue);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /4 runs: 4 queued, 0 already in the queue, 0 finished/);
@@ -72,7 +74,7 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
 
     const sweepDir = path.join(qRoot, 'grid');
     const runs = runsOf(sweepDir);
-    await waitFor('the four runs to finish', () => runs.every((r) => finished(r.dir)));
+    await waitFor('the four runs to finish', () => runs.every((r) => finished(r.dir)), { context: () => logs(a, b) });
     assert.match(a.stderr(), /finished\s+spirals-/, 'worker a trained some');
     assert.match(b.stderr(), /finished\s+spirals-/, 'worker b trained some');
     for (const r of runs) {
@@ -91,18 +93,18 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     const uninterrupted = vdsAsync(['sweep', '--config', file, '--results-dir', path.join(root, 'kill-local'), '--jobs', '1']);
     const a = startWorker(queue, FAST);
     const b = startWorker(queue, FAST);
-    await waitFor('both workers to start', () => ready(a) && ready(b));
+    await waitFor('both workers to start', () => ready(a) && ready(b), { context: () => logs(a, b) });
     assert.equal(send(file, path.join(root, 'kill-queued'), queue).code, 0);
     const [run] = runsOf(path.join(root, 'kill-queued', 'kill'));
     const startLine = new RegExp(`start\\s+${run.id}`);
-    const holder = await waitFor('10 epochs of the run under one worker', () => ((statusOf(run.dir)?.epoch ?? 0) >= 10 ? [a, b].find((w) => startLine.test(w.stderr())) : undefined));
+    const holder = await waitFor('10 epochs of the run under one worker', () => ((statusOf(run.dir)?.epoch ?? 0) >= 10 ? [a, b].find((w) => startLine.test(w.stderr())) : undefined), { context: () => logs(a, b) });
     const other = holder === a ? b : a;
     holder.child.kill('SIGKILL');
-    await waitFor('the run to finish under the other worker', () => finished(run.dir));
+    await waitFor('the run to finish under the other worker', () => finished(run.dir), { context: () => logs(a, b) });
     // a stall does not use up an attempt: the resumed run is still on its first
     assert.match(other.stderr(), new RegExp(`resume\\s+${run.id} \\(attempt 1 of 3\\)`));
     assert.ok(readJson(path.join(run.dir, 'env.json')).resumedAt.length >= 1, 'resumed from the checkpoint');
-    const job = (await jobsOf(queue).getJob(readJson(path.join(root, 'kill-queued', 'kill', 'queue.json')).jobs[run.id]))!;
+    const job = (await jobsOf(queue).getJob(readJson(path.join(root, 'kill-queued', 'kill', 'sweep.json')).queue.jobs[run.id]))!;
     assert.equal(await job.getState(), 'completed');
     assert.ok(job.stalledCounter >= 1, 'the job stalled when its worker died');
     const ref = await uninterrupted.done;
@@ -134,20 +136,88 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
       } catch {
         return null;
       }
-    });
+    }, { context: () => logs(w) });
     process.kill(pid, 'SIGKILL');
-    await waitFor('the crashed run to finish on its second attempt', () => finished(crash.dir));
+    await waitFor('the crashed run to finish on its second attempt', () => finished(crash.dir), { context: () => logs(w) });
     assert.match(w.stderr(), new RegExp(`crashed\\s+${crash.id}: vds train was killed by SIGKILL \\(attempt 1 of 3`));
     assert.deepEqual(attemptHeaders(crash.log).map((h) => /attempt (\d) of 3/.exec(h)![1]), ['1', '2']);
     assert.deepEqual(runNumbers(crash.dir), runNumbers(reference.get(crash.id)!));
 
     const q = jobsOf(queue);
-    const badJob = (await q.getJob(readJson(path.join(root, 'bad', 'queue.json')).jobs[bad.id]))!;
+    const badJob = (await q.getJob(readJson(path.join(root, 'bad', 'sweep.json')).queue.jobs[bad.id]))!;
     assert.equal(await badJob.getState(), 'failed');
     assert.equal(badJob.attemptsStarted, 1, 'bad input is not retried, although 3 attempts were allowed');
     assert.match(badJob.failedReason, /missing\/train\.mat: cannot read/);
     assert.match(w.stderr(), /bad input: not retried/);
     assert.equal((await w.stop()).code, 0);
+  });
+
+  it("status shows the queue's part; SIGTERM and a dropped connection checkpoint and hand back; cancel stops the rest", async () => {
+    const queue = queueName('status');
+    const file = sweepFile(root, 'long', { epochs: 3000, methods: ['learnt'], depths: [1, 2] }); // never left to finish
+    assert.equal(send(file, root, queue).code, 0);
+    const sweepDir = path.join(root, 'long');
+    const runs = runsOf(sweepDir);
+    const status = () => {
+      const r = vds(['sweep', 'status', sweepDir, '--json'], ENV);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as { overview: string; counts: Record<string, number>; runs: { id: string; state: string; job: { state: string; running: boolean; reason: string } | null }[] };
+    };
+    // every start of a run, by which job on which machine (env.json, written before each start)
+    const starts = (dir: string) => (readJson(path.join(dir, 'env.json')).scheduler?.attempts.length ?? 0) as number;
+    let st = status();
+    assert.equal(st.counts.queued, 2);
+    assert.match(st.overview, /: 2 waiting; no worker connected$/);
+
+    const w1 = startWorker(queue, ['--concurrency', '1']);
+    const first = await waitFor('a run to train 3 epochs', () => runs.find((r) => (statusOf(r.dir)?.epoch ?? 0) >= 3), { context: () => logs(w1) });
+    st = status();
+    assert.deepEqual([st.counts.running, st.counts.queued], [1, 1]);
+    const row = st.runs.find((r) => r.id === first.id)!;
+    assert.equal(row.state, 'running');
+    assert.match(row.job!.reason, new RegExp(`^attempt 1 of 3; held by \\S+/${w1.pid}$`));
+    assert.match(st.overview, new RegExp(`: 1 active, 1 waiting; 1 worker\\(s\\) connected: \\S+/${w1.pid}$`));
+
+    // SIGTERM: the run checkpoints, its job goes back to the queue, and the worker leaves
+    const r1 = await w1.stop('SIGTERM');
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.match(r1.stderr, new RegExp(`checkpointed ${first.id} .*back in the queue`));
+    assert.equal(statusOf(first.dir)?.state, 'interrupted');
+    assert.ok(existsSync(path.join(first.dir, 'checkpoints', 'last.ckpt')));
+    st = status();
+    assert.deepEqual([st.counts.running, st.counts.queued], [0, 2]);
+    const stoppedAt = statusOf(first.dir)!.epoch;
+
+    // a second worker takes both, resuming the one that was handed back
+    const w2 = startWorker(queue, ['--concurrency', '2']);
+    await waitFor('the handed-back run to train on', () => starts(first.dir) === 2 && statusOf(first.dir)!.epoch > stoppedAt, { context: () => logs(w2) });
+    assert.match(w2.stderr(), new RegExp(`resume\\s+${first.id} \\(attempt 1 of 3\\)`));
+    await waitFor('both runs to train', () => status().counts.running === 2, { context: () => logs(w2) });
+
+    // its connection cut: the runs checkpoint (their locks would lapse), it reconnects and takes them up again
+    assert.ok((await dropConnections(client!, w2.pid)) >= 1);
+    const taken = (id: string) => w2.stderr().match(new RegExp(`(start|resume)\\s+${id}`, 'g'))?.length ?? 0;
+    await waitFor('the worker to reconnect and take both again', () => /reconnected to Redis/.test(w2.stderr()) && runs.every((r) => taken(r.id) === 2) && status().counts.running === 2, { context: () => logs(w2) });
+    assert.equal(starts(first.dir), 3, 'the run with a checkpoint resumed from it again');
+    assert.match(w2.stderr(), /lost the connection to Redis: checkpointing 2 running run\(s\)/);
+
+    // cancel: every job leaves the queue; the running runs checkpoint; the worker stays, idle
+    const c = vds(['sweep', 'cancel', sweepDir], ENV);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stderr, /stopped 2 run\(s\)/);
+    st = status();
+    assert.deepEqual([st.counts.running, st.counts.queued, st.counts.interrupted], [0, 0, 2]);
+    assert.match(st.overview, /: 2 not in the queue; 1 worker\(s\) connected/);
+    assert.equal(w2.child.exitCode, null, 'the worker is still there');
+    // (vds() blocks this process: let the worker's output in before reading it)
+    await waitFor('the worker to report the cancellations', () => runs.every((r) => new RegExp(`cancelled\\s+${r.id}`).test(w2.stderr())), { context: () => logs(w2) });
+    assert.equal((await w2.stop()).code, 0);
+
+    // sending the sweep again continues it; cancel without workers just removes the jobs
+    assert.match(send(file, root, queue).stderr, /2 runs: 2 queued, 0 already in the queue/);
+    assert.equal(status().counts.queued, 2);
+    assert.match(vds(['sweep', 'cancel', sweepDir], ENV).stderr, /removed 2 waiting job\(s\)/);
+    assert.equal(status().counts.queued, 0);
   });
 
   it('a worker that cannot see the sweep directory refuses it and leaves the job queued', async () => {

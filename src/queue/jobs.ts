@@ -1,10 +1,9 @@
-// What a queued run is: its BullMQ job id, the data a worker needs to train it, the retry and stall
-// settings (every default once, with its reason), and the record a sweep directory keeps of its queue.
+// What a queued run is: its BullMQ job id, the data a worker needs to train it, and the retry and stall
+// settings (every default once, with its reason).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { VdsError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/fsx.ts';
+import { redisUrl } from './redis.ts';
 
 export const QUEUE_DEFAULTS = {
   queue: 'vds', // one queue per Redis unless --queue says otherwise: a worker serves every sweep sent to it
@@ -65,6 +64,8 @@ export function jobIdFor(runId: string, runDir: string): string {
 /** Set by `vds sweep cancel` for every job of a sweep; the worker holding one stops it. */
 export const cancelKey = (queue: string, jobId: string): string => `vds:cancel:${queue}:${jobId}`;
 export const CANCEL_TTL_SECONDS = 7 * 24 * 3600; // longer than any job waits; sending the sweep again clears it
+/** The failed reason of a cancelled job, on its way out of the queue. */
+export const CANCELLED = 'cancelled by vds sweep cancel';
 
 /** A queue name becomes part of Redis keys: keep it to characters that need no quoting. */
 export function checkQueueName(name: string): string {
@@ -72,27 +73,21 @@ export function checkQueueName(name: string): string {
   return name;
 }
 
-/** <sweepDir>/queue.json: which queue a sweep was sent to, so `vds sweep status|cancel DIR` can find it. */
-export interface QueueRecord {
-  redis: string; // without its password (pass --redis to status and cancel when it has one)
-  passwordOmitted: boolean;
+export interface QueueSettings {
+  redis: string;
   queue: string;
-  sentAt: string;
-  jobs: Record<string, string>; // run id → job id
+  attempts: number;
+  backoffSeconds: number;
 }
 
-export const queueRecordPath = (sweepDir: string): string => path.join(sweepDir, 'queue.json');
-
-export async function writeQueueRecord(sweepDir: string, r: QueueRecord): Promise<void> {
-  await writeFileAtomic(queueRecordPath(sweepDir), JSON.stringify(r, null, 2) + '\n');
-}
-
-export function readQueueRecord(sweepDir: string): QueueRecord | null {
-  const file = queueRecordPath(sweepDir);
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as QueueRecord;
-  } catch (e) {
-    throw new VdsError(`cannot read the sweep's queue record (${(e as Error).message})`, { file, hint: 'send the sweep again with `vds sweep --launcher queue`' });
+/** The flags of `vds sweep --launcher queue`, checked, with the defaults filled in. */
+export function resolveQueueSettings(f: QueueSendFlags, jobs?: number): QueueSettings {
+  if (jobs !== undefined) {
+    throw new VdsError('--jobs does not apply to --launcher queue', { key: '--jobs', hint: 'each `vds worker --concurrency N` decides how many runs it trains at once' });
   }
+  const attempts = f.attempts ?? QUEUE_DEFAULTS.attempts;
+  if (!Number.isInteger(attempts) || attempts < 1) throw new VdsError(`expected a whole number ≥ 1, got ${attempts}`, { key: '--attempts' });
+  const backoffSeconds = f.backoff ?? QUEUE_DEFAULTS.backoffSeconds;
+  if (!(Number.isFinite(backoffSeconds) && backoffSeconds >= 0)) throw new VdsError(`expected a number of seconds ≥ 0, got ${backoffSeconds}`, { key: '--backoff' });
+  return { redis: redisUrl(f.redis), queue: checkQueueName(f.queue ?? QUEUE_DEFAULTS.queue), attempts, backoffSeconds };
 }

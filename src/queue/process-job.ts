@@ -1,12 +1,17 @@
 // What a worker does with one job: check it can reach the run, decide fresh / resume / already done with
 // the local runner's own rule, train in a child process on a slot of its own (and a GPU of its own), and
 // turn the child's exit into the job's fate: completed, back in the queue, retried, or failed for good.
-import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { actionFor, childThreads } from '../sweep/runner.ts';
+import { RUN_FILES, type EnvRecord, type SchedulerRecord } from '../runs/layout.ts';
+import { SCHEDULER_ENV } from '../runs/run-dir.ts';
+import { actionFor, childThreads, clearForFreshStart } from '../sweep/runner.ts';
+import { writeFileAtomic } from '../util/fsx.ts';
 import { VDS_VERSION } from '../util/version.ts';
-import { cancelKey, isQueuedRun, type QueuedRun } from './jobs.ts';
+import { CANCELLED, cancelKey, isQueuedRun, type QueuedRun } from './jobs.ts';
 import { outcomeOf, startTraining } from './train-child.ts';
 import type { ChildProcess } from 'node:child_process';
 
@@ -59,7 +64,7 @@ export async function processJob(ctx: WorkerContext, job: Job<QueuedRun>, token:
     ctx.log(`finished    ${run.runId} (already finished in ${run.dir})`);
     return { runDir: run.dir, worker: ctx.name, seconds: 0, skipped: true };
   }
-  if (action === 'fresh' && existsSync(run.dir)) rmSync(run.dir, { recursive: true, force: true }); // no checkpoint: nothing to keep
+  if (action === 'fresh') clearForFreshStart(run.dir);
 
   const slot = ctx.freeSlots.pop()!; // BullMQ never runs more than `concurrency` processors at once
   const attempt = job.attemptsMade + 1;
@@ -70,6 +75,7 @@ export async function processJob(ctx: WorkerContext, job: Job<QueuedRun>, token:
     VDS_SWEEP_PARENT: String(process.pid), // a child whose worker is killed checkpoints and stops
     VDS_THREADS: process.env.VDS_THREADS || String(childThreads(ctx.concurrency)),
     ...(slot.device ? { CUDA_VISIBLE_DEVICES: slot.device } : {}),
+    [SCHEDULER_ENV]: JSON.stringify(await recordAttempt(run, action, job, slot.device)),
   };
   if (run.vdsVersion !== VDS_VERSION) ctx.log(`warning: ${run.runId} was sent by vds ${run.vdsVersion}; this worker is vds ${VDS_VERSION}`);
   ctx.log(`${action === 'resume' ? 'resume' : 'start '}      ${run.runId} (attempt ${attempt} of ${attempts}${device})`);
@@ -93,7 +99,8 @@ export async function processJob(ctx: WorkerContext, job: Job<QueuedRun>, token:
       return { runDir: run.dir, worker: ctx.name, seconds: exit.seconds, skipped: false };
     case 'stopped':
       if (entry.stop === 'cancelled') return dropCancelled(ctx, job, token);
-      ctx.log(`checkpointed ${run.runId} (${took}); ${entry.stop === 'lock-lost' ? 'another worker has its job' : 'back in the queue'}`);
+      // 130: it checkpointed; killed by the SIGTERM: it had not begun to train (nothing to keep)
+      ctx.log(`${exit.code === 130 ? 'checkpointed' : 'stopped     '} ${run.runId} (${took}); ${entry.stop === 'lock-lost' ? 'another worker has its job' : 'back in the queue'}`);
       ctx.tally('returned');
       // a lost lock means the job is already someone else's: touch nothing
       if (entry.stop === 'lock-lost') throw new WaitingError();
@@ -111,6 +118,20 @@ export async function processJob(ctx: WorkerContext, job: Job<QueuedRun>, token:
       ctx.tally('failed');
       throw new Error(outcome.reason);
   }
+}
+
+/**
+ * env.json's scheduler record with this start added: which job and worker trained the run, also after
+ * Redis has forgotten. A fresh `vds train` takes it from $VDS_SCHEDULER; a resumed one keeps env.json's.
+ */
+async function recordAttempt(run: QueuedRun, action: 'fresh' | 'resume', job: Job<QueuedRun>, gpu: string | null): Promise<SchedulerRecord> {
+  const restarts = Math.max(0, (job.attemptsStarted ?? 1) - 1);
+  const attempt = { jobId: job.id!, restarts, host: os.hostname(), gpus: gpu, startedAt: new Date().toISOString() };
+  const envFile = path.join(run.dir, RUN_FILES.env);
+  const env = action === 'resume' && existsSync(envFile) ? (JSON.parse(readFileSync(envFile, 'utf8')) as EnvRecord) : null;
+  const record: SchedulerRecord = { launcher: 'queue', jobId: job.id!, restarts, attempts: [...(env?.scheduler?.attempts ?? []), attempt] };
+  if (env) await writeFileAtomic(envFile, JSON.stringify({ ...env, scheduler: record }, null, 2) + '\n');
+  return record;
 }
 
 /** Null if this machine can read the run's config and write the sweep's directory, else why not. */
@@ -140,10 +161,11 @@ async function giveBack(job: Job<QueuedRun>, token: string): Promise<never> {
 async function dropCancelled(ctx: WorkerContext, job: Job<QueuedRun>, token: string): Promise<never> {
   ctx.log(`cancelled   ${job.data.runId} (vds sweep cancel)`);
   try {
-    await job.moveToWait(token);
+    // failed first, since no worker takes a failed job (back in the wait list, another slot might), then gone
+    await job.moveToFailed(new UnrecoverableError(CANCELLED), token, false);
     await job.remove();
   } catch {
-    // another worker took it in between: it sees the cancellation too
+    // `vds sweep cancel` removes it itself
   }
   throw new WaitingError();
 }

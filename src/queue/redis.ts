@@ -1,7 +1,7 @@
 // Connections to the Redis that holds the queue. Every command first checks that Redis answers, so an
 // unreachable or misspelt URL is one clear error naming it; after that, a worker's connection reconnects
 // for as long as it takes, and a short-lived command's gives up after a few seconds.
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { VdsError } from '../util/errors.ts';
 
 export const REDIS_ENV = 'VDS_REDIS_URL';
@@ -46,6 +46,7 @@ const OPTIONS: Record<Purpose, RedisOptions> = {
  * sees the connection's later errors (without a listener ioredis would print them itself).
  */
 export async function connectRedis(url: string, purpose: Purpose, o: { name?: string; onError?: (e: Error) => void } = {}): Promise<Redis> {
+  const { Redis } = await import('ioredis'); // loaded only by the commands that talk to Redis
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   let cause: unknown = null; // ioredis rejects with "Connection is closed."; the 'error' event says why
   probe.on('error', (e) => (cause ??= e));

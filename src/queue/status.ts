@@ -3,7 +3,8 @@
 // removed, running ones are marked so that their worker checkpoints them and drops them from the queue.
 import { Queue, type Job, type JobState } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CANCEL_TTL_SECONDS, cancelKey, type QueueRecord } from './jobs.ts';
+import type { QueueRecord } from '../sweep/manifest.ts';
+import { CANCELLED, CANCEL_TTL_SECONDS, cancelKey } from './jobs.ts';
 import { REDIS_ENV, connectRedis, redactUrl, redisUrl } from './redis.ts';
 import { VdsError } from '../util/errors.ts';
 
@@ -31,11 +32,11 @@ export interface QueueView {
 const QUEUED: JobState[] = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'];
 const REMOVABLE: JobState[] = ['waiting', 'delayed', 'prioritized'];
 
-/** The Redis a sweep was sent to; $VDS_REDIS_URL supplies the password that queue.json leaves out. */
+/** The Redis a sweep was sent to; $VDS_REDIS_URL supplies the password that sweep.json leaves out. */
 function urlOf(record: QueueRecord): string {
   if (!record.passwordOmitted) return record.redis;
   if (!process.env[REDIS_ENV]) {
-    throw new VdsError(`the sweep's Redis (${record.redis}) needs a password, which vds does not keep in files`, { key: REDIS_ENV, hint: `set ${REDIS_ENV}=redis://:PASSWORD@host:port` });
+    throw new VdsError(`the sweep's Redis (${record.redis}) needs a password, which vds does not write into sweep.json`, { key: REDIS_ENV, hint: `set ${REDIS_ENV}=redis://:PASSWORD@host:port` });
   }
   return redisUrl(undefined);
 }
@@ -119,17 +120,31 @@ export async function cancelQueue(record: QueueRecord, log: (m: string) => void)
     await marks.exec();
     let removed = 0;
     const running = new Set<string>();
+    // still on its way out: running, or failed as cancelled by its worker but not yet removed
+    const leaving = async (id: string): Promise<boolean> => {
+      const job = await queue.getJob(id);
+      const state = job ? await job.getState() : 'unknown';
+      if (state === 'active') return true;
+      if (state === 'failed' && job!.failedReason === CANCELLED) return !(await remove(id));
+      return false;
+    };
+    const remove = async (id: string): Promise<boolean> => {
+      try {
+        await queue.remove(id);
+        return true;
+      } catch {
+        return false; // a worker took it in between: it will see the mark
+      }
+    };
+    // a job whose worker died comes back as waiting after the stall check: each round removes those too
     const sweepUp = async (): Promise<void> => {
       for (const id of ids) {
         const state = await queue.getJobState(id);
         if (state === 'active') running.add(id);
         else if (REMOVABLE.includes(state as JobState)) {
-          try {
-            await queue.remove(id);
+          if (await remove(id)) {
             if (!running.has(id)) removed++;
-          } catch {
-            running.add(id); // a worker took it in between: it will see the mark
-          }
+          } else running.add(id);
         }
       }
     };
@@ -139,9 +154,8 @@ export async function cancelQueue(record: QueueRecord, log: (m: string) => void)
     let still = running.size;
     while (still && Date.now() - t0 < CANCEL_WAIT_MS) {
       await new Promise((r) => setTimeout(r, POLL_MS));
-      await sweepUp(); // a job whose worker died comes back as waiting after the stall check: remove it
-      const states = await Promise.all([...running].map((id) => queue.getJobState(id)));
-      still = states.filter((s) => s === 'active').length;
+      await sweepUp();
+      still = (await Promise.all([...running].map(leaving))).filter(Boolean).length;
     }
     if (still) log(`${still} job(s) still running after ${CANCEL_WAIT_MS / 1000} s; their workers drop them when they next look`);
     if (removed) log(`removed ${removed} waiting job(s) from the queue`);

@@ -4,12 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { trainArgs, VDS_BIN } from '../sweep/runner.ts';
 import { EXIT_BUSY } from '../util/errors.ts';
 import type { QueuedRun } from './jobs.ts';
-
-// the vds that runs the worker trains the runs, with the same node
-const VDS_BIN = fileURLToPath(new URL('../../bin/vds.mjs', import.meta.url));
 const STDERR_KEPT = 8192; // enough for the child's closing `error: …` lines
 
 export interface ChildExit {
@@ -24,12 +21,6 @@ export interface TrainingChild {
   exited: Promise<ChildExit>;
 }
 
-export function trainArgs(run: QueuedRun, action: 'fresh' | 'resume'): string[] {
-  return action === 'resume'
-    ? ['train', '--resume', run.dir, '--progress', 'plain']
-    : ['train', '--config', run.configFile, '--run-id', run.runId, '--progress', 'plain'];
-}
-
 export function startTraining(run: QueuedRun, action: 'fresh' | 'resume', env: NodeJS.ProcessEnv, header: string): TrainingChild {
   mkdirSync(path.dirname(run.log), { recursive: true });
   appendFileSync(run.log, `--- ${new Date().toISOString()} ${header}\n`);
@@ -42,7 +33,8 @@ export function startTraining(run: QueuedRun, action: 'fresh' | 'resume', env: N
   try {
     // its own process group: a Ctrl-C at the worker's terminal reaches only the worker, which stops its
     // children with one SIGTERM each (two signals would abort the child without a checkpoint)
-    child = spawn(process.execPath, [VDS_BIN, ...trainArgs(run, action)], { env, stdio: ['ignore', fd, fd], detached: true });
+    // the vds (and node) that runs the worker trains the run
+    child = spawn(process.execPath, [VDS_BIN, ...trainArgs(action, { id: run.runId, dir: run.dir }, run.configFile)], { env, stdio: ['ignore', fd, fd], detached: true });
   } finally {
     closeSync(fd); // the child has its own copy
   }

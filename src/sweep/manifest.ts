@@ -23,8 +23,17 @@ export interface SlurmArrayRecord {
   submittedAt: string;
 }
 
+/** Where `vds sweep --launcher queue` sent the runs: a BullMQ queue in a Redis (queue/launcher.ts). */
+export interface QueueRecord {
+  redis: string; // the URL without its password ($VDS_REDIS_URL supplies it to status and cancel)
+  passwordOmitted: boolean;
+  queue: string;
+  sentAt: string;
+  jobs: Record<string, string>; // run id → job id
+}
+
 // the manifest's per-run `state` is the local launcher's record; under Slurm the run directories and
-// squeue are the truth (`vds sweep status`), so it says only whether a run was submitted
+// squeue (or the Redis queue) are the truth (`vds sweep status`), so it says only whether a run was submitted
 export type SweepRunState = 'pending' | 'running' | 'finished' | 'failed' | 'interrupted' | 'skipped' | 'submitted';
 
 export interface ManifestRun {
@@ -52,6 +61,7 @@ export interface SweepManifest {
   wallSeconds: number | null;
   local?: LocalRecord | null;
   slurm?: { arrays: SlurmArrayRecord[] };
+  queue?: QueueRecord;
   runs: ManifestRun[];
 }
 
