@@ -149,6 +149,11 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     assert.equal(badJob.attemptsStarted, 1, 'bad input is not retried, although 3 attempts were allowed');
     assert.match(badJob.failedReason, /missing\/train\.mat: cannot read/);
     assert.match(w.stderr(), /bad input: not retried/);
+    const st = JSON.parse(vds(['sweep', 'status', path.join(root, 'bad'), '--json'], ENV).stdout);
+    assert.equal(st.runs[0].state, 'failed');
+    assert.match(st.runs[0].message, /missing\/train\.mat: cannot read/);
+    assert.match(send(badFile, root, queue).stderr, /1 failed earlier \(not retried; --retry-failed retries them\)/);
+    assert.equal(badJob.attemptsStarted, (await q.getJob(badJob.id!))!.attemptsStarted, 'sending again did not retry it');
     assert.equal((await w.stop()).code, 0);
   });
 

@@ -51,7 +51,8 @@ export class QueueLauncher implements Launcher {
     const jobs = new Map<string, LauncherJob>();
     const view = await this.look(manifest);
     for (const [runId, j] of view?.jobs ?? []) {
-      jobs.set(runId, { id: j.id, state: j.state, active: j.queued, running: j.running, reason: (await status()).jobNote(j), restarts: Math.max(0, j.starts - 1) });
+      const failed = j.state === 'failed' && j.failedReason ? { failed: j.failedReason } : {};
+      jobs.set(runId, { id: j.id, state: j.state, active: j.queued, running: j.running, reason: (await status()).jobNote(j), restarts: Math.max(0, j.starts - 1), ...failed });
     }
     return jobs;
   }

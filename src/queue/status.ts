@@ -103,7 +103,8 @@ export function jobNote(j: QueueJobView): string {
   const parts = [`attempt ${j.attempt} of ${j.attempts}`];
   if (j.stalls) parts.push(`${j.stalls} stall(s)`);
   if (j.worker && (j.running || j.state === 'completed')) parts.push(`${j.running ? 'held by' : 'by'} ${j.worker}`);
-  if (j.failedReason && !j.running && j.state !== 'completed') parts.push(j.failedReason);
+  // a failed job's reason is the run's note; a retry's is worth showing beside it
+  if (j.failedReason && j.state !== 'failed' && !j.running && j.state !== 'completed') parts.push(`after: ${j.failedReason}`);
   return parts.join('; ');
 }
 

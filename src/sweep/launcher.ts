@@ -35,6 +35,7 @@ export interface LauncherJob {
   running: boolean;
   reason?: string; // why it waits (Slurm: Resources, BeginTime, JobHeldUser, ...)
   restarts?: number; // times the scheduler restarted it (Slurm: requeues)
+  failed?: string; // the launcher gave up on it, and why (queue: bad input, or a crash on every attempt)
 }
 
 export interface Launcher {
