@@ -1,16 +1,27 @@
 // The local launcher: the runs as child processes of this `vds sweep`, N at a time (runner.ts). Its
 // "scheduler view" is what this machine can see: which run directories a live process holds (run.lock),
 // and which runs a live sweep process still has in its queue.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { alive, lockHolder } from '../../runs/lock.ts';
 import type { Launcher, LaunchOptions, LaunchOutcome, LauncherJob, SweepPlan } from '../launcher.ts';
 import { writeManifest, type SweepManifest } from '../manifest.ts';
 import { actionFor, runSweep } from '../runner.ts';
 
+/** Alive and not a zombie: a sweep that has exited but whose parent has not reaped it yet is done. */
+function stillRunning(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): kill(pid, 0) is all there is
+  }
+}
+
 /** The sweep process recorded in the manifest, if it is alive on this machine. */
 function liveSweepPid(manifest: SweepManifest): number | null {
   const l = manifest.local;
-  return l && l.host === os.hostname() && l.pid !== process.pid && alive(l.pid) ? l.pid : null;
+  return l && l.host === os.hostname() && l.pid !== process.pid && stillRunning(l.pid) ? l.pid : null;
 }
 
 export class LocalLauncher implements Launcher {
@@ -60,7 +71,7 @@ export class LocalLauncher implements Launcher {
     // the sweep's own SIGTERM handler asks its children to checkpoint, then it exits
     process.kill(pid, 'SIGTERM');
     log(`asked the sweep process ${pid} to stop; waiting for its ${running} running run(s) to checkpoint`);
-    while (alive(pid)) await new Promise((r) => setTimeout(r, 200));
+    while (stillRunning(pid)) await new Promise((r) => setTimeout(r, 200));
     return running;
   }
 }
