@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { REPO, vds, vdsAsync } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
 import {
-  REDIS_URL, ENV, dropConnections, freshQueue, readJson, redis, runNumbers, skipWithoutRedis, startWorker, statusOf, stopAllWorkers, sweepFile, waitFor,
+  REDIS_URL, ENV, assertRedisGiven, dropConnections, freshQueue, readJson, redis, runNumbers, skipWithoutRedis, startWorker, statusOf, stopAllWorkers, sweepFile, waitFor,
 } from './helpers/queue.ts';
 
 Object.assign(process.env, ENV); // also for vdsAsync's children
@@ -34,7 +34,7 @@ const ready = (w: { stderr(): string }) => /\] worker \S+: queue/.test(w.stderr(
 const FAST = ['--lock-duration', '2', '--stalled-interval', '2'];
 
 describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
-  const client = skipWithoutRedis ? null : redis();
+  const client = REDIS_URL ? redis() : null;
   const jobsOf = (queue: string) => new Queue(queue, { connection: client! });
   // the local launcher's numbers for the 4-run grid (40 epochs), the reference for the queue's
   const refRoot = path.join(root, 'local');
@@ -42,6 +42,7 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
   let reference: Map<string, string>; // run id → run directory
 
   before(() => {
+    assertRedisGiven();
     const r = vds(['sweep', '--config', gridFile, '--results-dir', refRoot, '--jobs', '2'], ENV);
     assert.equal(r.code, 0, r.stderr);
     reference = new Map(runsOf(path.join(refRoot, 'grid')).map((x) => [x.id, x.dir]));

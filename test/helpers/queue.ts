@@ -7,9 +7,14 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { REPO, VDS_BIN, type CliResult } from './cli.ts';
 
-/** Where the queue tests find Redis; unset, they are skipped (.ci/run always sets it). */
+/** Where the queue tests find Redis (.ci/run sets it). Unset, they are skipped on a developer's machine,
+ * and fail where Redis is required (CI=1 or VDS_TEST_REQUIRE_REDIS=1). */
 export const REDIS_URL = process.env.VDS_TEST_REDIS_URL;
-export const skipWithoutRedis = REDIS_URL ? false : 'needs Redis: set VDS_TEST_REDIS_URL (scripts/ci/redis-up.sh starts one)';
+const required = Boolean(process.env.CI) || process.env.VDS_TEST_REQUIRE_REDIS === '1';
+export const skipWithoutRedis = REDIS_URL || required ? false : 'needs Redis: set VDS_TEST_REDIS_URL (scripts/ci/redis-up.sh DIR starts one)';
+export function assertRedisGiven(): void {
+  if (!REDIS_URL) throw new Error('these tests need Redis here: set VDS_TEST_REDIS_URL (scripts/ci/redis-up.sh DIR starts one)');
+}
 
 // one replica per run everywhere, so a run's numbers cannot depend on who trained it or how many at once
 export const ENV = { VDS_THREADS: '1' };
