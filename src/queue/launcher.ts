@@ -30,7 +30,7 @@ export class QueueLauncher implements Launcher {
     const where = `queue "${s.queue}" at ${redactUrl(s.redis)}`;
     if (c.added + c.retried + c.queued) {
       const flag = s.queue === QUEUE_DEFAULTS.queue ? '' : ` --queue ${s.queue}`;
-      o.log(`train them with \`vds worker --redis ${redactUrl(s.redis)}${flag}\` on each machine; follow them with \`vds sweep status ${plan.sweepDir}\``);
+      o.log(`\`vds worker --redis ${redactUrl(s.redis)}${flag}\` on each machine trains the queued runs; \`vds sweep status ${plan.sweepDir}\` follows them`);
     }
     const retried = c.retried ? `, ${c.retried} failed earlier and queued again` : '';
     const failed = c.failed ? `, ${c.failed} failed earlier (not retried; --retry-failed retries them)` : '';
