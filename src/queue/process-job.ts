@@ -12,7 +12,7 @@ import { actionFor, childThreads, clearForFreshStart } from '../sweep/runner.ts'
 import { writeFileAtomic } from '../util/fsx.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { CANCELLED, cancelKey, isQueuedRun, type QueuedRun } from './jobs.ts';
-import { outcomeOf, startTraining } from './train-child.ts';
+import { outcomeOf, startTraining, type ChildExit } from './train-child.ts';
 import type { ChildProcess } from 'node:child_process';
 
 /** Why the worker stopped a child: each sends the job somewhere else. */
@@ -60,35 +60,40 @@ export async function processJob(ctx: WorkerContext, job: Job<QueuedRun>, token:
   }
   // the job's attempts decide whether a failed run is tried again, so a failed status.json is resumed
   const action = actionFor({ dir: run.dir }, { retryFailed: true });
-  if (action === 'skip' || action === 'failed') {
+  if (action === 'skip' || action === 'failed') { // ('failed' only without retryFailed)
     ctx.log(`finished    ${run.runId} (already finished in ${run.dir})`);
     return { runDir: run.dir, worker: ctx.name, seconds: 0, skipped: true };
   }
   if (action === 'fresh') clearForFreshStart(run.dir);
 
-  const slot = ctx.freeSlots.pop()!; // BullMQ never runs more than `concurrency` processors at once
   const attempt = job.attemptsMade + 1;
   const attempts = job.opts.attempts ?? 1;
-  const device = slot.device ? `, GPU ${slot.device}` : '';
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    VDS_SWEEP_PARENT: String(process.pid), // a child whose worker is killed checkpoints and stops
-    VDS_THREADS: process.env.VDS_THREADS || String(childThreads(ctx.concurrency)),
-    ...(slot.device ? { CUDA_VISIBLE_DEVICES: slot.device } : {}),
-    [SCHEDULER_ENV]: JSON.stringify(await recordAttempt(run, action, job, slot.device)),
-  };
   if (run.vdsVersion !== VDS_VERSION) ctx.log(`warning: ${run.runId} was sent by vds ${run.vdsVersion}; this worker is vds ${VDS_VERSION}`);
-  ctx.log(`${action === 'resume' ? 'resume' : 'start '}      ${run.runId} (attempt ${attempt} of ${attempts}${device})`);
-  const training = startTraining(run, action, env, `worker ${ctx.name}, job ${job.id}, attempt ${attempt} of ${attempts}, ${action}${device}`);
-  const entry: ActiveRun = { runId: run.runId, child: training.child, stop: null };
-  ctx.active.set(job.id!, entry);
-  if (ctx.stopping()) {
-    entry.stop = 'shutdown'; // the worker began to stop while this run was being set up
-    training.child.kill('SIGTERM');
+  const slot = ctx.freeSlots.pop()!; // BullMQ never runs more than `concurrency` processors at once
+  let exit: ChildExit;
+  let entry: ActiveRun;
+  try {
+    const device = slot.device ? `, GPU ${slot.device}` : '';
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      VDS_SWEEP_PARENT: String(process.pid), // a child whose worker is killed checkpoints and stops
+      VDS_THREADS: process.env.VDS_THREADS || String(childThreads(ctx.concurrency)),
+      ...(slot.device ? { CUDA_VISIBLE_DEVICES: slot.device } : {}),
+      [SCHEDULER_ENV]: JSON.stringify(await recordAttempt(run, action, job, slot.device)),
+    };
+    ctx.log(`${action === 'resume' ? 'resume' : 'start '}      ${run.runId} (attempt ${attempt} of ${attempts}${device})`);
+    const training = startTraining(run, action, env, `worker ${ctx.name}, job ${job.id}, attempt ${attempt} of ${attempts}, ${action}${device}`);
+    entry = { runId: run.runId, child: training.child, stop: null };
+    ctx.active.set(job.id!, entry);
+    if (ctx.stopping()) {
+      entry.stop = 'shutdown'; // the worker began to stop while this run was being set up
+      training.child.kill('SIGTERM');
+    }
+    exit = await training.exited;
+  } finally {
+    ctx.active.delete(job.id!);
+    ctx.freeSlots.push(slot);
   }
-  const exit = await training.exited;
-  ctx.active.delete(job.id!);
-  ctx.freeSlots.push(slot);
 
   const outcome = outcomeOf(exit, entry.stop !== null);
   const took = `${exit.seconds.toFixed(0)} s`;
