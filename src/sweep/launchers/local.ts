@@ -8,13 +8,18 @@ import type { Launcher, LaunchOptions, LaunchOutcome, LauncherJob, SweepPlan } f
 import { writeManifest, type SweepManifest } from '../manifest.ts';
 import { actionFor, runSweep } from '../runner.ts';
 
-/** Alive and not a zombie: a sweep that has exited but whose parent has not reaped it yet is done. */
+/**
+ * The recorded sweep process is still at work: alive, not a zombie (exited, its parent yet to reap it),
+ * and still a `vds sweep` (a sweep killed with SIGKILL leaves its pid in the manifest, free for reuse).
+ */
 function stillRunning(pid: number): boolean {
   if (!alive(pid)) return false;
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return state !== 'Z' && argv.includes('sweep');
   } catch {
-    return true; // no /proc (macOS): kill(pid, 0) is all there is
+    return process.platform !== 'linux'; // no /proc (macOS): kill(pid, 0) is all there is
   }
 }
 
