@@ -93,7 +93,7 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
   });
 
   const root = tempDir('slurm-cluster');
-  const four = sweepFile(root, 'four', { depths: [1, 2], epochs: 150 }); // long enough for two to overlap
+  const four = sweepFile(root, 'four', { depths: [1, 2], epochs: 100 }); // long enough for two to overlap
   const fourDir = path.join(root, 'slurm', four.name);
 
   it('trains a 4-run sweep with one fake GPU per task, two at a time, to the numbers of the local launcher', async () => {
@@ -115,7 +115,7 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
       intervals.push([Date.parse(e.startedAt), Date.parse(e.endedAt)]);
       const log = readFileSync(r.log, 'utf8');
       assert.match(log, new RegExp(`\\[vds task .*\\] job ${e.scheduler.jobId} .*: run ${r.id}`), 'the task wrote into the run\'s log');
-      assert.match(log, /^epoch 150\/150 /m, 'and so did vds train');
+      assert.match(log, /^epoch 100\/100 /m, 'and so did vds train');
     }
     // two GPUs, one per task: never more than two runs at once, though four CPUs would allow four
     const most = Math.max(...intervals.map(([s]) => intervals.filter(([a, b]) => a <= s && s < b).length));
@@ -161,7 +161,7 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
   });
 
   it('a run preempted mid-training checkpoints, requeues itself and ends bit-identical to an uninterrupted run', async () => {
-    const pre = sweepFile(root, 'pre', { methods: ['learnt'], epochs: 300 });
+    const pre = sweepFile(root, 'pre', { methods: ['learnt'], epochs: 200 });
     const preDir = path.join(root, 'slurm', pre.name);
     const straight = vdsAsync(['sweep', '--config', pre.file, '--results-dir', path.join(root, 'local'), '--jobs', '1']);
     const sub = vds(['sweep', '--config', pre.file, '--results-dir', path.join(root, 'slurm'), '--launcher', 'slurm'], env);
@@ -170,7 +170,7 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
       const r = status(preDir).runs[0];
       return r.state === 'running' && (r.epoch ?? 0) >= 20 ? r : null;
     });
-    assert.equal(running.epochs, 300);
+    assert.equal(running.epochs, 200);
     assert.equal(running.job?.state, 'RUNNING');
     const job = running.job!.id;
 
@@ -182,7 +182,7 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
     assert.equal(requeued.job?.restarts, 1);
     assert.ok(requeued.checkpoint);
     const stoppedAt = requeued.epoch!;
-    assert.ok(stoppedAt >= 20 && stoppedAt < 300, `stopped at epoch ${stoppedAt}`);
+    assert.ok(stoppedAt >= 20 && stoppedAt < 200, `stopped at epoch ${stoppedAt}`);
     slurm('scontrol', ['update', `JobId=${job}`, 'StartTime=now']); // skip the requeue's ~120 s hold
     await allFinished(preDir, 1);
     assert.equal((await straight.done).code, 0, straight.output().stderr);
@@ -196,9 +196,9 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
     assert.equal(e.resumedAt.length, 1);
     assert.deepEqual(e.scheduler.attempts.map((a: { jobId: string; restarts: number }) => [a.jobId, a.restarts]), [[job, 0], [job, 1]]);
     const log = readFileSync(run.log, 'utf8');
-    const order = ['restart 0)', 'starting fresh', 'USR1', 'requeued', 'restart 1)', 'resuming from', 'epoch 300/300'].map((m) => log.indexOf(m));
+    const order = ['restart 0)', 'starting fresh', 'USR1', 'requeued', 'restart 1)', 'resuming from', 'epoch 200/200'].map((m) => log.indexOf(m));
     assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `one log, appended across the requeue: ${order}`);
-    assert.match(log, new RegExp(`^epoch ${stoppedAt + 1}/300 `, 'm'));
+    assert.match(log, new RegExp(`^epoch ${stoppedAt + 1}/200 `, 'm'));
   });
 
   it('cancel stops a running task with a checkpoint and it does not come back', async () => {

@@ -7,17 +7,23 @@
 #   FAKE_GPUS       gres "gpu" devices to declare (plain files; default 2)
 #   CPUS            CPUs the node announces (default 4, more than the GPUs, so gres is what limits a GPU
 #                   sweep; config_overrides makes slurmd accept more than the machine has)
-#   CTLD_PORT, SLURMD_PORT   the daemons' ports (default Slurm's 6817 and 6818)
+#   CTLD_PORT, SLURMD_PORT   the daemons' ports (default: the first free pair of 6817/6818, 6827/6828, ...,
+#                   so that two clusters, e.g. two CI runs, can share a machine)
 set -euo pipefail
 T=$(realpath -m "${1:?usage: slurm-up.sh DIR}")
 MAX_ARRAY_SIZE=${MAX_ARRAY_SIZE:-4}
 FAKE_GPUS=${FAKE_GPUS:-2}
 CPUS=${CPUS:-4}
-CTLD_PORT=${CTLD_PORT:-6817}
-SLURMD_PORT=${SLURMD_PORT:-6818}
 HOST=$(hostname -s)
+taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -z "${CTLD_PORT:-}" ]; then
+  for base in $(seq 6817 10 7007); do
+    if ! taken "$base" && ! taken $((base + 1)); then CTLD_PORT=$base SLURMD_PORT=$((base + 1)); break; fi
+  done
+fi
+SLURMD_PORT=${SLURMD_PORT:-$((CTLD_PORT + 1))}
 for port in "$CTLD_PORT" "$SLURMD_PORT"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  if taken "$port"; then
     echo "slurm-up: port $port is taken (another Slurm?); set CTLD_PORT / SLURMD_PORT" >&2
     exit 1
   fi
@@ -101,4 +107,4 @@ if [ "$state" != idle ]; then
   exit 1
 fi
 printf 'export SLURM_CONF=%q\nexport VDS_TEST_SLURM_CONF=%q\n' "$SLURM_CONF" "$SLURM_CONF" > "$T/slurm.env"
-echo "slurm-up: cluster vdsci on $HOST idle ($CPUS CPUs, $FAKE_GPUS fake GPUs, MaxArraySize $MAX_ARRAY_SIZE); source $T/slurm.env"
+echo "slurm-up: cluster vdsci on $HOST idle ($CPUS CPUs, $FAKE_GPUS fake GPUs, MaxArraySize $MAX_ARRAY_SIZE, ports $CTLD_PORT/$SLURMD_PORT); source $T/slurm.env"
