@@ -412,7 +412,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'worker',
     yargs: 'worker',
     synopsis: '',
-    describe: 'train runs from a Redis queue (`vds sweep --launcher queue`) on this machine until stopped; Ctrl-C checkpoints and hands them back',
+    describe: 'train the runs that vds sweep sent to a Redis queue, on this machine, until stopped; Ctrl-C checkpoints and hands them back',
     flags: {
       redis,
       queue: queueName,
