@@ -138,7 +138,7 @@ const bad: [string, RegExp, string][] = [
   ['sweep', /^missing --config$/, 'vds sweep --help'],
   ['sweep --config s.yaml --jobs 0', /^--jobs expects a whole number ≥ 1, got 0$/, 'vds sweep --help'],
   ['sweep --config s.yaml --jobs many', /^--jobs expects a whole number ≥ 1, got NaN$/, 'vds sweep --help'],
-  ['sweep --config s.yaml --launcher pbs', /^--launcher: unknown value "pbs"; expected one of local, slurm$/, 'vds sweep --help'],
+  ['sweep --config s.yaml --launcher pbs', /^--launcher: unknown value "pbs"; expected one of local, slurm, queue$/, 'vds sweep --help'],
   ['sweep --config s.yaml --partition gpu', /^--partition applies only with --launcher slurm$/, 'vds sweep --help'],
   ['sweep --config s.yaml --launcher local --setup x', /^--setup applies only with --launcher slurm$/, 'vds sweep --help'],
   ['sweep --config s.yaml --launcher slurm --cpus-per-task 0', /^--cpus-per-task expects a whole number ≥ 1, got 0$/, 'vds sweep --help'],

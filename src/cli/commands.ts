@@ -5,6 +5,7 @@ import type { Options, PositionalOptions } from 'yargs';
 import { BACKENDS } from '../config/schema.ts';
 import { LAUNCHERS, type LauncherName } from '../sweep/manifest.ts';
 import { SLURM_FLAGS, type SlurmKey, type SlurmSettings } from '../sweep/slurm/settings.ts';
+import type { QueueSendFlags } from '../queue/jobs.ts';
 
 export const PROGRESS_MODES = ['auto', 'bar', 'plain', 'none'] as const;
 export const FETCHABLE = ['mnist', 'fashion-mnist', 'svhn', 'svhn-extra', 'all'] as const;
@@ -38,6 +39,7 @@ export interface SweepCliOptions {
   launcher?: LauncherName;
   retryFailed?: boolean;
   slurm?: Partial<SlurmSettings>; // only the flags given
+  queue?: QueueSendFlags; // --launcher queue: only the flags given
 }
 export interface SweepStatusCliOptions {
   sweepDir: string;
@@ -48,6 +50,14 @@ export interface SweepCancelCliOptions {
 }
 export interface SweepRunTaskCliOptions {
   tasks: string;
+}
+export interface WorkerCliOptions {
+  redis?: string;
+  queue?: string;
+  concurrency?: number;
+  lockDuration?: number;
+  stalledInterval?: number;
+  maxStalled?: number;
 }
 export interface PruneCliOptions {
   runDir: string;
@@ -104,7 +114,8 @@ export type ParsedCommand =
   | { command: 'data fetch'; options: DataFetchCliOptions }
   | { command: 'data list'; options: DataListCliOptions }
   | { command: 'bench'; options: BenchCliOptions }
-  | { command: 'doctor'; options: DoctorCliOptions };
+  | { command: 'doctor'; options: DoctorCliOptions }
+  | { command: 'worker'; options: WorkerCliOptions };
 
 export type CommandName = ParsedCommand['command'];
 
@@ -134,6 +145,8 @@ const set: Flag = { type: 'string', arg: 'k=v', repeat: true, default: [], coerc
 const resultsDir: Flag = { type: 'string', arg: 'DIR', describe: 'where runs are written (overrides the config\'s resultsDir)' };
 const dataDir: Flag = { type: 'string', arg: 'DIR', describe: 'where datasets live (default: $VDS_DATA_DIR, else ./datasets)' };
 const json: Flag = { type: 'boolean', default: false, describe: 'print JSON instead of a table' };
+const redis: Flag = { type: 'string', arg: 'URL', describe: 'the Redis holding the run queue, e.g. redis://gpu-box:6379 (default: $VDS_REDIS_URL)' };
+const queueName: Flag = { type: 'string', arg: 'NAME', describe: 'the queue in that Redis (default: vds)' };
 
 export interface CommandSpec {
   name: CommandName;
@@ -172,6 +185,14 @@ const slurmFlags: Record<string, Flag> = {
 };
 /** The settings key each of those flags sets (--jobs, shared with the local launcher, is wired apart). */
 const slurmKeyOf = Object.fromEntries(Object.entries(SLURM_FLAGS).map(([k, f]) => [f.slice(2), k as SlurmKey]));
+
+/** `--launcher queue` settings (queue/jobs.ts has the defaults and their reasons). */
+const queueFlags: Record<string, Flag> = {
+  redis,
+  queue: queueName,
+  attempts: { type: 'number', arg: 'N', describe: 'queue: tries per run before it counts as failed; a crash is retried, bad input never (default 3)' },
+  backoff: { type: 'number', arg: 'S', describe: 'queue: seconds before the first retry of a crashed run, doubling after (default 30)' },
+};
 
 const sweepDir: PositionalOptions = { type: 'string', describe: 'a sweep directory (<resultsDir>/<sweep name>, holding sweep.json)' };
 
@@ -222,7 +243,7 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'run a grid of training runs (method × depth × dataset × seed) here N at a time, or on Slurm; skips finished runs',
     flags: {
       config: { type: 'string', alias: 'c', demandOption: true, arg: 'FILE', describe: 'sweep file, e.g. configs/paper/mnist.yaml' },
-      launcher: { type: 'string', choices: LAUNCHERS, arg: 'L', describe: 'local: child processes here (default); slurm: sbatch job arrays' },
+      launcher: { type: 'string', choices: LAUNCHERS, arg: 'L', describe: 'local: child processes here (default); slurm: sbatch job arrays; queue: jobs in Redis for `vds worker`s' },
       jobs: { type: 'number', alias: 'j', arg: 'N', describe: 'runs at a time (default: one per core on wasm/cpu, one on tensorflow; slurm: no limit)' },
       'dry-run': { type: 'boolean', default: false, describe: 'list the runs and what would happen to each (slurm: write and print the sbatch scripts), run nothing' },
       'retry-failed': { type: 'boolean', default: false, describe: 'train runs that failed earlier again (from their last checkpoint); by default they are left alone' },
@@ -230,11 +251,19 @@ export const COMMANDS: CommandSpec[] = [
       'results-dir': resultsDir,
       backend,
       ...slurmFlags,
+      ...queueFlags,
     },
     check: (a) => {
       const slurmOnly = Object.keys(slurmFlags).find((f) => a[f] !== undefined);
       if (slurmOnly && a.launcher !== 'slurm') return `--${slurmOnly} applies only with --launcher slurm`;
-      return wholeAtLeast(1, '--jobs', a.jobs) ?? wholeAtLeast(1, '--cpus-per-task', a.cpusPerTask) ?? wholeAtLeast(1, '--signal-before', a.signalBefore);
+      const queueOnly = Object.keys(queueFlags).find((f) => a[f] !== undefined);
+      if (queueOnly && a.launcher !== 'queue') return `--${queueOnly} applies only with --launcher queue`;
+      return (
+        wholeAtLeast(1, '--jobs', a.jobs) ??
+        wholeAtLeast(1, '--cpus-per-task', a.cpusPerTask) ??
+        wholeAtLeast(1, '--signal-before', a.signalBefore) ??
+        wholeAtLeast(1, '--attempts', a.attempts)
+      );
     },
     options: (a): SweepCliOptions => {
       const slurm = Object.fromEntries(
@@ -242,6 +271,7 @@ export const COMMANDS: CommandSpec[] = [
           .map((flag) => [slurmKeyOf[flag], a[flag]] as const)
           .filter(([, v]) => v !== undefined),
       ) as Partial<SlurmSettings>;
+      const queue = defined({ redis: a.redis as string | undefined, queue: a.queue as string | undefined, attempts: a.attempts as number | undefined, backoff: a.backoff as number | undefined });
       return defined({
         config: a.config as string,
         launcher: a.launcher as LauncherName | undefined,
@@ -252,6 +282,7 @@ export const COMMANDS: CommandSpec[] = [
         resultsDir: a.resultsDir as string | undefined,
         backend: a.backend as Backend | undefined,
         slurm: Object.keys(slurm).length ? slurm : undefined,
+        queue: Object.keys(queue).length ? queue : undefined,
       });
     },
     module: 'sweep',
@@ -386,6 +417,32 @@ export const COMMANDS: CommandSpec[] = [
     options: (a): DataListCliOptions => defined({ dataDir: a.dataDir as string | undefined, json: a.json as boolean }),
     module: 'data',
     fn: 'dataListCommand',
+  },
+  {
+    name: 'worker',
+    yargs: 'worker',
+    synopsis: '',
+    describe: 'train the runs that vds sweep sent to a Redis queue, on this machine, until stopped; Ctrl-C checkpoints and hands them back',
+    flags: {
+      redis,
+      queue: queueName,
+      concurrency: { type: 'number', arg: 'N', describe: 'runs at a time (default: one per GPU; without GPUs as many as `vds sweep` would run)' },
+      'lock-duration': { type: 'number', arg: 'S', describe: 'seconds a job stays locked to this worker between renewals (default 30)' },
+      'stalled-interval': { type: 'number', arg: 'S', describe: 'seconds between checks for jobs whose worker vanished (default 30)' },
+      'max-stalled': { type: 'number', arg: 'N', describe: 'times a job may lose its worker before it counts as failed (default 20)' },
+    },
+    check: (a) => wholeAtLeast(1, '--concurrency', a.concurrency) ?? wholeAtLeast(0, '--max-stalled', a.maxStalled),
+    options: (a): WorkerCliOptions =>
+      defined({
+        redis: a.redis as string | undefined,
+        queue: a.queue as string | undefined,
+        concurrency: a.concurrency as number | undefined,
+        lockDuration: a.lockDuration as number | undefined,
+        stalledInterval: a.stalledInterval as number | undefined,
+        maxStalled: a.maxStalled as number | undefined,
+      }),
+    module: 'worker',
+    fn: 'workerCommand',
   },
   {
     name: 'bench',

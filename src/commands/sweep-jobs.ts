@@ -27,19 +27,22 @@ export async function sweepStatusCommand(o: SweepStatusCliOptions): Promise<void
   const launcher = launcherOf(manifest);
   let jobs = new Map<string, LauncherJob>();
   let schedulerNote: string | null = null;
+  let overview: string | null = null;
   try {
     jobs = await launcher.jobs(sweepDir, manifest);
+    overview = (await launcher.overview?.(sweepDir, manifest)) ?? null;
   } catch (e) {
     if (!(e instanceof VdsError)) throw e;
     schedulerNote = `the ${launcher.name} launcher's view is missing: ${e.message}`; // the run directories still say a lot
   }
   const rows = statusRows(manifest, jobs);
   if (o.json) {
-    process.stdout.write(JSON.stringify({ sweep: manifest.name, dir: sweepDir, launcher: launcher.name, schedulerNote, counts: countByView(rows), runs: rows }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ sweep: manifest.name, dir: sweepDir, launcher: launcher.name, schedulerNote, overview, counts: countByView(rows), runs: rows }, null, 2) + '\n');
     return;
   }
   process.stdout.write(`sweep ${manifest.name} (${launcher.name} launcher): ${sweepDir}\n`);
   if (schedulerNote) process.stdout.write(`note: ${schedulerNote}\n`);
+  if (overview) process.stdout.write(`${overview}\n`);
   process.stdout.write(statusTable(rows, launcher.name !== 'local' || jobs.size > 0));
 }
 

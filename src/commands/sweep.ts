@@ -13,6 +13,7 @@ import { resolveSlurmSettings, type SlurmSettings } from '../sweep/slurm/setting
 import { VdsError } from '../util/errors.ts';
 import { resolveThreads } from '../train/parallelism.ts';
 import { VDS_VERSION } from '../util/version.ts';
+import { resolveQueueSettings, type QueueSendFlags, type QueueSettings } from '../queue/jobs.ts';
 
 export interface SweepOptions {
   config: string;
@@ -24,6 +25,7 @@ export interface SweepOptions {
   launcher?: LauncherName; // default: local
   retryFailed?: boolean;
   slurm?: Partial<SlurmSettings>; // from flags; override the sweep file's `slurm:` section
+  queue?: QueueSendFlags; // --launcher queue
 }
 
 /** wasm and cpu use one core per process, so run one process per core; libtensorflow (CPU or GPU)
@@ -75,14 +77,18 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
   const sweepDir = path.resolve(runs[0].config.resultsDir, spec.name);
 
   let slurm: SlurmSettings | undefined;
+  let queue: QueueSettings | undefined;
   let jobs: number | null;
   if (launcherName === 'slurm') {
     slurm = resolveSlurmSettings(spec.slurm, { ...o.slurm, ...(o.jobs !== undefined ? { jobs: o.jobs } : {}) }, o.config);
     jobs = slurm.jobs;
+  } else if (launcherName === 'queue') {
+    queue = resolveQueueSettings(o.queue ?? {}, o.jobs);
+    jobs = null; // each worker's --concurrency
   } else {
     jobs = o.jobs ?? defaultJobs(runs[0].config.backend);
   }
-  const launcher = createLauncher(launcherName, { jobs: jobs ?? undefined, slurm });
+  const launcher = createLauncher(launcherName, { jobs: jobs ?? undefined, slurm, queue });
   const plan = { name: spec.name, sweepFile: path.resolve(o.config), sweepDir, runs };
   const log = (m: string) => process.stderr.write(`[sweep ${spec.name}] ${m}\n`);
 
@@ -97,6 +103,7 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
     jobs,
     wallSeconds: null,
     ...(previous?.slurm ? { slurm: previous.slurm } : {}),
+    ...(previous?.queue ? { queue: previous.queue } : {}),
     runs: runs.map((r) => ({ ...manifestRun(r, sweepDir), ...pick(previous, r.id) })),
   };
   if (o.dryRun) {

@@ -2,7 +2,7 @@
 // a process that no longer exists (killed with SIGKILL) is taken over.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { VdsError } from '../util/errors.ts';
+import { EXIT_BUSY, VdsError } from '../util/errors.ts';
 
 const LOCK = 'run.lock';
 
@@ -28,7 +28,7 @@ export function acquireRunLock(runDir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(file, 'utf8'));
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new VdsError(`the run is in use by process ${pid}`, { file: runDir, hint: 'wait for it to finish, or stop it first' });
+        throw new VdsError(`the run is in use by process ${pid}`, { file: runDir, hint: 'wait for it to finish, or stop it first', exitCode: EXIT_BUSY });
       }
       rmSync(file, { force: true }); // stale: its owner is gone
     }

@@ -1,6 +1,6 @@
 // Who trains a sweep's runs. Every launcher sits behind this one interface, so `vds sweep`, `vds sweep
 // status` and `vds sweep cancel` read the same for all of them: `local` (child processes on this machine)
-// and `slurm` (one sbatch job array per chunk of the grid); a job queue would be a third. A launcher never
+// `slurm` (one sbatch job array per chunk of the grid) and `queue` (BullMQ jobs for `vds worker`s). A launcher never
 // decides on its own whether a run is done: the run directories say that (runner.ts `actionFor`), and a
 // launcher adds what only it knows, namely which runs are queued or running under it.
 import type { LauncherName, SweepManifest } from './manifest.ts';
@@ -35,6 +35,7 @@ export interface LauncherJob {
   running: boolean;
   reason?: string; // why it waits (Slurm: Resources, BeginTime, JobHeldUser, ...)
   restarts?: number; // times the scheduler restarted it (Slurm: requeues)
+  failed?: string; // the launcher gave up on it, and why (queue: bad input, or a crash on every attempt)
 }
 
 export interface Launcher {
@@ -43,6 +44,8 @@ export interface Launcher {
   launch(plan: SweepPlan, manifest: SweepManifest, o: LaunchOptions): Promise<LaunchOutcome>;
   /** The launcher's view of the sweep's runs, by run id; runs it knows nothing about are absent. */
   jobs(sweepDir: string, manifest: SweepManifest): Promise<Map<string, LauncherJob>>;
+  /** One line about the launcher's side as a whole, for `vds sweep status` (queue: its counts and workers). */
+  overview?(sweepDir: string, manifest: SweepManifest): Promise<string | null>;
   /** Stops the sweep's queued and running runs, letting running ones checkpoint; returns how many. */
   cancel(sweepDir: string, manifest: SweepManifest, log: (m: string) => void): Promise<number>;
 }

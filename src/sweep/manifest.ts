@@ -5,8 +5,8 @@ import path from 'node:path';
 import { writeFileAtomic } from '../util/fsx.ts';
 import type { PlannedRun } from './plan.ts';
 
-/** Who runs a sweep's runs: child processes here, or a Slurm cluster (sweep/launcher.ts). */
-export const LAUNCHERS = ['local', 'slurm'] as const;
+/** Who runs a sweep's runs: child processes here, a Slurm cluster, or `vds worker`s on a Redis queue (sweep/launcher.ts). */
+export const LAUNCHERS = ['local', 'slurm', 'queue'] as const;
 export type LauncherName = (typeof LAUNCHERS)[number];
 
 /** What the local launcher is doing now (absent when no `vds sweep` runs the sweep here). */
@@ -23,8 +23,17 @@ export interface SlurmArrayRecord {
   submittedAt: string;
 }
 
+/** Where `vds sweep --launcher queue` sent the runs: a BullMQ queue in a Redis (queue/launcher.ts). */
+export interface QueueRecord {
+  redis: string; // the URL without its password ($VDS_REDIS_URL supplies it to status and cancel)
+  passwordOmitted: boolean;
+  queue: string;
+  sentAt: string;
+  jobs: Record<string, string>; // run id → job id
+}
+
 // the manifest's per-run `state` is the local launcher's record; under Slurm the run directories and
-// squeue are the truth (`vds sweep status`), so it says only whether a run was submitted
+// squeue (or the Redis queue) are the truth (`vds sweep status`), so it says only whether a run was submitted
 export type SweepRunState = 'pending' | 'running' | 'finished' | 'failed' | 'interrupted' | 'skipped' | 'submitted';
 
 export interface ManifestRun {
@@ -52,6 +61,7 @@ export interface SweepManifest {
   wallSeconds: number | null;
   local?: LocalRecord | null;
   slurm?: { arrays: SlurmArrayRecord[] };
+  queue?: QueueRecord;
   runs: ManifestRun[];
 }
 

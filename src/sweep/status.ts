@@ -42,6 +42,7 @@ export function statusRows(manifest: SweepManifest, jobs: Map<string, LauncherJo
     else if (job?.running) state = 'running';
     else if (job?.active) state = 'queued';
     else if (st?.state === 'failed') [state, message] = ['failed', st.message ?? null];
+    else if (job?.failed) [state, message] = ['failed', job.failed]; // e.g. bad input: rejected before it had a directory
     else if (st || checkpoint) {
       state = 'interrupted';
       // "running" with nobody running it: its process or job ended without a word (killed, node lost)

@@ -9,6 +9,10 @@ export interface VdsErrorDetails {
   exitCode?: number; // default 2 (bad input)
 }
 
+/** Exit code of a command that could not start because something else holds what it needs (a run
+ * directory in use): worth trying again later, unlike bad input (2). 75 is sysexits' EX_TEMPFAIL. */
+export const EXIT_BUSY = 75;
+
 export class VdsError extends Error {
   readonly file?: string;
   readonly key?: string;
