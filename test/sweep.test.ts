@@ -69,7 +69,7 @@ describe('vds sweep → prune → report', () => {
 
   it('a sweep killed with SIGKILL continues without redoing finished runs', async () => {
     const root = tempDir('sweep-kill');
-    const file = sweepFile(root, 'killed', 1500);
+    const file = sweepFile(root, 'killed', 500); // long enough that a run is under way at the kill
     const sweepDir = path.join(root, 'killed');
     const first = vdsAsync(['sweep', '--config', file, '--results-dir', root, '--jobs', '1']);
     // wait until at least one run has finished and another is under way
