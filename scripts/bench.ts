@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { benchCommand } from '../src/commands/bench.ts';
 import { VdsError } from '../src/util/errors.ts';
-import type { RecomputeMode } from '../src/train/memory.ts';
+import { RECOMPUTE_MODES, type RecomputeMode } from '../src/train/memory.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +19,7 @@ const { values } = parseArgs({
 });
 
 const recompute = values.recompute as RecomputeMode | 'both';
-if (!['auto', 'on', 'off', 'both'].includes(recompute)) {
+if (![...RECOMPUTE_MODES, 'both'].includes(recompute)) {
   console.error(`vds bench: --recompute: expected auto, on, off or both, got "${recompute}"`);
   process.exit(2);
 }

@@ -14,7 +14,8 @@ import { selectBackend } from '../src/tf/backend.ts';
 import { readSweepSpec } from '../src/sweep/spec.ts';
 import { planSweep } from '../src/sweep/plan.ts';
 import { OFFICIAL, isOfficialName } from '../src/data/catalog.ts';
-import { gib, planMemory, resolveRecompute, wasmHeapBytes } from '../src/train/memory.ts';
+import { gib, resolveRecompute, tryPlanMemory, wasmHeapBytes } from '../src/train/memory.ts';
+import type { VdsConfig } from '../src/config/types.ts';
 import { resolveThreads, trainingReplicas } from '../src/train/parallelism.ts';
 import { createLearner, disposeLearner } from '../src/train/learner.ts';
 import { trainStep } from '../src/train/step.ts';
@@ -51,6 +52,7 @@ interface Row {
 
 const rows: Row[] = [];
 const listed = new Set<string>(); // one row per sweep, max depth and method (the seeds share a shape)
+const planned = new Map<Row, VdsConfig>(); // the config each row was planned from
 for (const name of ['mnist', 'fashion-mnist', 'svhn']) {
   const spec = readSweepSpec(path.join(repo, 'configs/paper', `${name}.yaml`));
   for (const run of planSweep(spec, { sets: [], backend: backend.name })) {
@@ -61,26 +63,23 @@ for (const name of ['mnist', 'fashion-mnist', 'svhn']) {
     const key = `${spec.name} ${c.model.maxDepth} ${c.model.method}`;
     if (listed.has(key)) continue;
     listed.add(key);
-    let row: Row;
-    try {
-      const plan = planMemory({ model: c.model, inputShape, batchSize: c.train.batchSize, replicas, backend: backend.name, mode });
-      const bytes = plan.recompute ? plan.recomputeBytes : plan.plainBytes;
-      row = { sweep: spec.name, dataset: c.data.name, inputShape, maxDepth: c.model.maxDepth, batch: c.train.batchSize, replicas, recompute: plan.recompute, estimate: gib(bytes), fits: true, note: `${c.model.method}; limit: ${plan.limit}` };
-    } catch (e) {
-      if (!(e instanceof VdsError)) throw e;
-      row = { sweep: spec.name, dataset: c.data.name, inputShape, maxDepth: c.model.maxDepth, batch: c.train.batchSize, replicas, recompute: null, estimate: '-', fits: false, note: `${c.model.method}; ${e.message}` };
-    }
+    const plan = tryPlanMemory({ model: c.model, inputShape, batchSize: c.train.batchSize, replicas, backend: backend.name, mode });
+    const shape = { sweep: spec.name, dataset: c.data.name, inputShape, maxDepth: c.model.maxDepth, batch: c.train.batchSize, replicas };
+    const row: Row =
+      plan instanceof VdsError
+        ? { ...shape, recompute: null, estimate: '-', fits: false, note: `${c.model.method}; ${plan.message}` }
+        : { ...shape, recompute: plan.recompute, estimate: gib(plan.recompute ? plan.recomputeBytes : plan.plainBytes), fits: true, note: `${c.model.method}; limit: ${plan.limit}` };
     rows.push(row);
+    planned.set(row, c);
   }
 }
 
 /** One real step of a learnt-depth network of `row`'s shape on synthetic images (the heaviest method). */
 async function oneStep(row: Row): Promise<Row['step']> {
-  const spec = readSweepSpec(path.join(repo, 'configs/paper', `${row.dataset}.yaml`));
-  const run = planSweep(spec, { sets: [], backend: backend.name }).find((r) => r.config.model.maxDepth === row.maxDepth && r.config.model.method === 'learnt')!;
-  const l = createLearner(run.config, row.inputShape, 10, 60000);
+  const config = planned.get(row)!;
+  const l = createLearner(config, row.inputShape, 10, 60000);
   l.recompute = row.recompute ?? false;
-  const parallel = row.replicas > 1 ? await DataParallelTrainer.start(l, run.config, { inputShape: row.inputShape, classes: 10 }, backend.name, row.replicas) : null;
+  const parallel = row.replicas > 1 ? await DataParallelTrainer.start(l, config, { inputShape: row.inputShape, classes: 10 }, backend.name, row.replicas) : null;
   if (parallel) l.parallel = parallel;
   const x = tf.randomUniform([row.batch, ...row.inputShape], -1.5, 1.5);
   const y = tf.tensor1d(Int32Array.from({ length: row.batch }, (_, i) => i % 10), 'int32');

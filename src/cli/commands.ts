@@ -3,6 +3,7 @@
 // only when their command runs, so `vds --help` never loads tfjs.
 import type { Options, PositionalOptions } from 'yargs';
 import { BACKENDS } from '../config/schema.ts';
+import { RECOMPUTE_MODES } from '../train/memory.ts';
 import { LAUNCHERS, type LauncherName } from '../sweep/manifest.ts';
 import { SLURM_FLAGS, type SlurmKey, type SlurmSettings } from '../sweep/slurm/settings.ts';
 import type { QueueSendFlags } from '../queue/jobs.ts';
@@ -136,7 +137,7 @@ const threads: Flag = {
 };
 const recompute: Flag = {
   type: 'string',
-  choices: ['auto', 'on', 'off'],
+  choices: RECOMPUTE_MODES,
   arg: 'MODE',
   describe: 'recompute residual blocks in the backward pass to save memory (activation checkpointing; same numbers). auto (default, or $VDS_RECOMPUTE): only when the step would not fit',
 };
@@ -455,7 +456,7 @@ export const COMMANDS: CommandSpec[] = [
       batch: { type: 'number', default: 128, arg: 'N', describe: 'batch size' },
       reps: { type: 'number', default: 5, arg: 'N', describe: 'timed repetitions after a warm-up' },
       threads,
-      recompute: { ...recompute, choices: ['auto', 'on', 'off', 'both'], describe: 'recompute residual blocks in the backward pass: auto (when the step would not fit), on, off, or both (a row each)' },
+      recompute: { ...recompute, choices: [...RECOMPUTE_MODES, 'both'], describe: 'recompute residual blocks in the backward pass: auto (when the step would not fit), on, off, or both (a row each)' },
       json,
     },
     check: (a) =>

@@ -18,7 +18,7 @@ import { DataParallelTrainer } from '../train/data-parallel.ts';
 import { resolveThreads, trainingReplicas } from '../train/parallelism.ts';
 import { availableParallelism } from 'node:os';
 import { VdsError } from '../util/errors.ts';
-import { planMemory, wasmHeapBytes, type MemoryPlan, type RecomputeMode } from '../train/memory.ts';
+import { tryPlanMemory, wasmHeapBytes, type RecomputeMode } from '../train/memory.ts';
 
 export interface BenchOptions {
   backend?: string;
@@ -113,13 +113,8 @@ export async function benchDepth(
 ): Promise<BenchResult | BenchRefusal> {
   const config = referenceConfig(depth);
   const replicas = trainingReplicas(backend, config, threads, batch);
-  let plan: MemoryPlan;
-  try {
-    plan = planMemory({ model: config.model, inputShape: REFERENCE_DATA.inputShape, batchSize: batch, replicas, backend, mode });
-  } catch (e) {
-    if (!(e instanceof VdsError)) throw e;
-    return { backend, depth, batch, recompute: mode === 'on', fits: false, reason: e.message };
-  }
+  const plan = tryPlanMemory({ model: config.model, inputShape: REFERENCE_DATA.inputShape, batchSize: batch, replicas, backend, mode });
+  if (plan instanceof VdsError) return { backend, depth, batch, recompute: mode === 'on', fits: false, reason: plan.message };
   const { x, y } = referenceBatch(batch);
   const l = createLearner(config, REFERENCE_DATA.inputShape, REFERENCE_DATA.classes, REFERENCE_DATA.nTrain);
   l.recompute = plan.recompute;

@@ -22,6 +22,13 @@ import type { ReplicaMsg } from './replica-worker.ts';
 type Reply = WorkerReply & { tensors?: [string, { shape: number[]; values: Float32Array }][]; numTensors?: number; heapBytes?: number | null; stats?: BatchStatistics[]; logits?: Float32Array[] };
 type Replica = WorkerClient<ReplicaMsg, Reply>;
 
+/** Whole batches 0..count-1 dealt round-robin over `size` replicas: those of `rank` (0 = the main thread). */
+export function roundRobin(count: number, size: number, rank: number): number[] {
+  const out: number[] = [];
+  for (let k = rank; k < count; k += size) out.push(k);
+  return out;
+}
+
 /** Row ranges of a batch of B split over `size` replicas (as even as possible, earlier ones no smaller). */
 export function shareRows(B: number, size: number): [number, number][] {
   return Array.from({ length: size }, (_, r) => [Math.floor((r * B) / size), Math.floor(((r + 1) * B) / size)]);
@@ -110,7 +117,7 @@ export class DataParallelTrainer implements ParallelTrainer {
    */
   async batchStatistics(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]> {
     const out: BatchStatistics[] = new Array(plan.length);
-    const shareOf = (rank: number) => plan.map((_, k) => k).filter((k) => k % this.size === rank);
+    const shareOf = (rank: number) => roundRobin(plan.length, this.size, rank);
     const pending = this.replicas.map((r, i) => {
       const ks = shareOf(i + 1);
       const batches = ks.map((k) => {
@@ -136,7 +143,7 @@ export class DataParallelTrainer implements ParallelTrainer {
    */
   async evalLogits(l: Learner, count: number, batch: (k: number) => Batch, forwardHere: (k: number) => Float32Array, o: EvalPass): Promise<Float32Array[]> {
     const out: Float32Array[] = new Array(count);
-    const shareOf = (rank: number) => Array.from({ length: count }, (_, k) => k).filter((k) => k % this.size === rank);
+    const shareOf = (rank: number) => roundRobin(count, this.size, rank);
     const stats = o.stats ? [...o.stats.toTensorMap()] : undefined;
     const pending = this.replicas.map((r, i) => {
       const ks = shareOf(i + 1);

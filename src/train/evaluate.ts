@@ -42,6 +42,7 @@ interface BatchLogits {
   size: number;
   logits: tf.Tensor3D; // [H, B, C]
   y: tf.Tensor1D;
+  labels: Int32Array; // y's values
 }
 
 /**
@@ -59,7 +60,7 @@ async function forEachBatchLogits(l: Learner, ds: Dataset, split: Split, batchSi
     const logits = tf.tensor3d(values, [H, e - s, C]);
     const y = tf.tensor1d(labels, 'int32');
     try {
-      use({ start: s, size: e - s, logits, y });
+      use({ start: s, size: e - s, logits, y, labels });
     } finally {
       tf.dispose([logits, y]);
     }
@@ -143,13 +144,13 @@ export async function predictSplit(
   const perDepth = keepPerDepth ? Array.from({ length: nHeads }, () => new Float32Array(split.n * C)) : [];
   const logQ = tf.tidy(() => (heads === 'all' ? truncatedLogQ(l.posterior.logQ(), upTo) : l.posterior.logQ()));
   const t0 = performance.now();
-  await forEachBatchLogits(l, ds, split, batchSize, { upTo, heads, stats }, ({ start: s, size, logits, y }) => {
+  await forEachBatchLogits(l, ds, split, batchSize, { upTo, heads, stats }, ({ start: s, size, logits, labels: batchLabels }) => {
     const [lp, per] = tf.tidy((): tf.Tensor[] => {
       const m = marginalLogProbs(logits, logQ); // [B, C]
       return keepPerDepth ? [m, tf.logSoftmax(logits)] : [m]; // [H, B, C]
     });
     marginal.set(lp.dataSync() as Float32Array, s * C);
-    labels.set(y.dataSync() as Int32Array, s);
+    labels.set(batchLabels, s);
     if (per) {
       const all = per.dataSync() as Float32Array; // [H, B, C]
       const stride = size * C;

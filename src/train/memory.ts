@@ -97,11 +97,27 @@ export interface MemoryPlan extends StepMemory {
   limit: string;
 }
 
+export interface StepShape {
+  model: ModelConfig;
+  inputShape: number[];
+  batchSize: number;
+  replicas: number;
+  backend: string;
+  mode: RecomputeMode;
+}
+
 /**
  * Whether to recompute ('auto': only when the plain step would not fit), and the pre-flight check: a run
  * whose step does not fit even so is refused before it writes anything, with the ways out.
  */
-export function planMemory(o: { model: ModelConfig; inputShape: number[]; batchSize: number; replicas: number; backend: string; mode: RecomputeMode }): MemoryPlan {
+export function planMemory(o: StepShape): MemoryPlan {
+  const plan = tryPlanMemory(o);
+  if (plan instanceof VdsError) throw plan;
+  return plan;
+}
+
+/** planMemory's plan, or the refusal it would throw (for callers that list what does not fit). */
+export function tryPlanMemory(o: StepShape): MemoryPlan | VdsError {
   const rows = Math.ceil(o.batchSize / o.replicas);
   const est = estimateStepMemory(o.model, o.inputShape, rows);
   const limit = memoryLimit(o.backend);
@@ -116,7 +132,7 @@ export function planMemory(o: { model: ModelConfig; inputShape: number[]; batchS
       `a smaller batch (--set train.batchSize=${Math.max(1, Math.floor(o.batchSize / 2))})`,
       ...(o.backend === 'tensorflow-gpu' ? [] : ['a GPU backend (tfjs-node-gpu; see the README)']),
     ];
-    throw new VdsError(
+    return new VdsError(
       `a training step needs about ${gib(need)} per replica (${rows} rows, depth ${o.model.maxDepth}${recompute ? ', blocks recomputed' : ''}), more than ${gib(HEADROOM * limit.bytes!)} usable of ${limit.what}`,
       { key: 'model.maxDepth / train.batchSize', hint: `ways out: ${ways.join('; ')}` },
     );
@@ -128,15 +144,8 @@ export function planMemory(o: { model: ModelConfig; inputShape: number[]; batchS
  * The fewest replicas from `start` up to `most` whose step fits (`start` when none does: the pre-flight
  * check then refuses it with the ways out).
  */
-export function replicasToFit(step: Omit<Parameters<typeof planMemory>[0], 'replicas'>, start: number, most: number): number {
-  for (let n = start; n <= most; n++) {
-    try {
-      planMemory({ ...step, replicas: n });
-      return n;
-    } catch (e) {
-      if (!(e instanceof VdsError)) throw e;
-    }
-  }
+export function replicasToFit(step: Omit<StepShape, 'replicas'>, start: number, most: number): number {
+  for (let n = start; n <= most; n++) if (!(tryPlanMemory({ ...step, replicas: n }) instanceof VdsError)) return n;
   return start;
 }
 
