@@ -106,6 +106,8 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     assert.match(other.stderr(), new RegExp(`resume\\s+${run.id} \\(attempt 1 of 3\\)`));
     assert.ok(readJson(path.join(run.dir, 'env.json')).resumedAt.length >= 1, 'resumed from the checkpoint');
     const job = (await jobsOf(queue).getJob(readJson(path.join(root, 'kill-queued', 'kill', 'sweep.json')).queue.jobs[run.id]))!;
+    // the run directory says finished as the child exits; the worker marks the job completed just after
+    await waitFor('the job to be completed', async () => (await job.getState()) === 'completed' || undefined, { context: () => logs(a, b) });
     assert.equal(await job.getState(), 'completed');
     assert.ok(job.stalledCounter >= 1, 'the job stalled when its worker died');
     const ref = await uninterrupted.done;
