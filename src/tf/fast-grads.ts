@@ -6,7 +6,7 @@
 //    slower); few input taps (the 5×5 stem on one channel) → im2col by an identity-filter conv, then one
 //    matmul; otherwise one conv2d that contracts over the batch (see wasm-kernels.ts);
 //  - BatchNorm: closed-form backward (autodiff through tf.moments costs several times the forward), avg
-//    and mean pooling: nearest-neighbour upsampling instead of AvgPoolGrad / ones-and-multiply (ops.ts).
+//    and mean pooling: dy copied over each window by Concat instead of AvgPoolGrad / ones-and-multiply (ops.ts).
 // Gradients agree with the built-in ones to float32 rounding (different summation order). Forward values
 // are the plain ops' except train-mode BatchNorm on wasm, whose statistics are average pools and whose
 // normalisation is one depthwise convolution (equal to float rounding, ~6× faster than tf.moments and
