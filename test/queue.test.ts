@@ -76,6 +76,9 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     const sweepDir = path.join(qRoot, 'grid');
     const runs = runsOf(sweepDir);
     await waitFor('the four runs to finish', () => runs.every((r) => finished(r.dir)), { context: () => logs(a, b) });
+    // a worker reports a run finished a moment after its run directory says so
+    const reported = () => [a, b].reduce((n, w) => n + (w.stderr().match(/finished\s+spirals-/g)?.length ?? 0), 0);
+    await waitFor('the workers to report all four runs finished', () => reported() === 4 || undefined, { context: () => logs(a, b) });
     assert.match(a.stderr(), /finished\s+spirals-/, 'worker a trained some');
     assert.match(b.stderr(), /finished\s+spirals-/, 'worker b trained some');
     for (const r of runs) {
@@ -147,7 +150,10 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     assert.deepEqual(runNumbers(crash.dir), runNumbers(reference.get(crash.id)!));
 
     const q = jobsOf(queue);
-    const badJob = (await q.getJob(readJson(path.join(root, 'bad', 'sweep.json')).queue.jobs[bad.id]))!;
+    const badId = readJson(path.join(root, 'bad', 'sweep.json')).queue.jobs[bad.id];
+    // the worker marks the job failed a moment after its child exits: wait for that, then check it
+    await waitFor('the bad-input job to be failed', async () => ((await (await q.getJob(badId))?.getState()) === 'failed' ? true : undefined), { context: () => logs(w) });
+    const badJob = (await q.getJob(badId))!;
     assert.equal(await badJob.getState(), 'failed');
     assert.equal(badJob.attemptsStarted, 1, 'bad input is not retried, although 3 attempts were allowed');
     assert.match(badJob.failedReason, /missing\/train\.mat: cannot read/);

@@ -6,11 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readCheckpoint } from '../src/runs/checkpoint.ts';
-import { REPO, vds, vdsAsync } from './helpers/cli.ts';
+import { vds, vdsAsync } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
+import { writeSpiralsSweep } from './helpers/spirals-sweep.ts';
 
 const conf = process.env.VDS_TEST_SLURM_CONF;
 const required = Boolean(process.env.CI) || process.env.VDS_TEST_REQUIRE_SLURM === '1';
@@ -35,24 +36,11 @@ async function waitFor<T>(what: string, cond: () => T | null | undefined | false
   }
 }
 
+/** A tiny spirals sweep named `<tag>-<name>` (so its jobs are this test run's). */
 function sweepFile(dir: string, name: string, grid: { methods?: string[]; depths?: number[]; seeds?: number[]; epochs: number }): { file: string; name: string } {
   const full = `${tag}-${name}`;
   names.push(full);
-  const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      `name: ${full}`,
-      `base: ${JSON.stringify(path.join(REPO, 'configs/spirals.yaml'))}`,
-      `set: { train.epochs: ${grid.epochs}, train.patience: ${grid.epochs}, model.width: 8, backend: wasm }`,
-      'grid:',
-      `  method: [${(grid.methods ?? ['learnt', 'fixed']).join(', ')}]`,
-      `  maxDepth: [${(grid.depths ?? [2]).join(', ')}]`,
-      `  seeds: [${(grid.seeds ?? [0]).join(', ')}]`,
-      '',
-    ].join('\n'),
-  );
-  return { file, name: full };
+  return { file: writeSpiralsSweep(dir, name, full, { depths: [2], ...grid }), name: full };
 }
 
 interface StatusJson {
@@ -196,7 +184,7 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
     assert.equal(e.resumedAt.length, 1);
     assert.deepEqual(e.scheduler.attempts.map((a: { jobId: string; restarts: number }) => [a.jobId, a.restarts]), [[job, 0], [job, 1]]);
     const log = readFileSync(run.log, 'utf8');
-    const order = ['restart 0)', 'starting fresh', 'USR1', 'requeued', 'restart 1)', 'resuming from', 'epoch 200/200'].map((m) => log.indexOf(m));
+    const order = ['restart 0)', 'starting fresh', 'USR1', 'requeueing job', 'restart 1)', 'resuming from', 'epoch 200/200'].map((m) => log.indexOf(m));
     assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `one log, appended across the requeue: ${order}`);
     assert.match(log, new RegExp(`^epoch ${stoppedAt + 1}/200 `, 'm'));
   });

@@ -16,29 +16,15 @@ import { readSweepSpec } from '../src/sweep/spec.ts';
 import { lastCheckpointPath } from '../src/sweep/runner.ts';
 import { checkpointPath } from '../src/runs/execute.ts';
 import { VdsError } from '../src/util/errors.ts';
-import { REPO, vds } from './helpers/cli.ts';
+import { vds } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
+import { writeSpiralsSweep } from './helpers/spirals-sweep.ts';
 
 const settings = (o: Partial<SlurmSettings> = {}): SlurmSettings => ({ ...SLURM_DEFAULTS, ...o });
 
-function sweepFile(dir: string, name: string, extra: string[] = [], seeds = '[0]'): string {
-  const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      `base: ${JSON.stringify(path.join(REPO, 'configs/spirals.yaml'))}`,
-      'set: { train.epochs: 2, model.width: 4, backend: wasm }',
-      'grid:',
-      '  method: [learnt, fixed]',
-      '  maxDepth: [1]',
-      `  seeds: ${seeds}`,
-      ...extra,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+/** Both methods at depth 1, 2 epochs, `extra` lines (a slurm: section) from line 8. */
+const sweepFile = (dir: string, name: string, extra: string[] = [], seeds = [0]): string =>
+  writeSpiralsSweep(dir, name, name, { epochs: 2, patience: false, width: 4, seeds, extra });
 
 describe('the sbatch script', () => {
   const input = {
@@ -244,7 +230,7 @@ describe('submitting, against fake Slurm clients', () => {
     const root = tempDir('slurm-fake');
     const fake = fakeSlurm(2);
     const env = { PATH: `${fake.bin}:${process.env.PATH}` };
-    const file = sweepFile(root, 'six', [], '[0, 1, 2]'); // 2 methods × 3 seeds = 6 runs
+    const file = sweepFile(root, 'six', [], [0, 1, 2]); // 2 methods × 3 seeds = 6 runs
     const first = vds(['sweep', '--config', file, '--results-dir', root, '--launcher', 'slurm', '--partition', 'p1'], env);
     assert.equal(first.code, 0, first.stderr);
     const sweepDir = path.join(root, 'six');

@@ -5,23 +5,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { REPO, vds, vdsAsync } from './helpers/cli.ts';
+import { vds, vdsAsync } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
+import { writeSpiralsSweep } from './helpers/spirals-sweep.ts';
 
-function sweepFile(dir: string, name: string, epochs: number, methods = '[learnt, fixed]'): string {
-  const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      `base: ${JSON.stringify(path.join(REPO, 'configs/spirals.yaml'))}`,
-      `set: { train.epochs: ${epochs}, train.patience: ${epochs}, model.width: 8, backend: wasm }`,
-      `grid: { method: ${methods}, maxDepth: [1], seeds: [0] }`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+const sweepFile = (dir: string, name: string, epochs: number, methods = ['learnt', 'fixed']): string => writeSpiralsSweep(dir, name, name, { epochs, methods });
 
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 /** eval.json without its two wall-clock fields. */

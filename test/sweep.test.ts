@@ -4,32 +4,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, statSync, existsSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { REPO, vds, vdsAsync } from './helpers/cli.ts';
+import { vds, vdsAsync } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
+import { writeSpiralsSweep } from './helpers/spirals-sweep.ts';
 
-function sweepFile(dir: string, name: string, epochs: number): string {
-  const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      `base: ${JSON.stringify(path.join(REPO, 'configs/spirals.yaml'))}`,
-      'set:',
-      `  train.epochs: ${epochs}`,
-      `  train.patience: ${epochs}`,
-      '  model.width: 8',
-      '  backend: wasm',
-      'grid:',
-      '  method: [learnt, fixed]',
-      '  maxDepth: [1, 3]',
-      '  seeds: [0, 1]',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+/** 2 methods × depths 1, 3 × seeds 0, 1: eight tiny spirals runs of `epochs` epochs. */
+const sweepFile = (dir: string, name: string, epochs: number): string => writeSpiralsSweep(dir, name, name, { epochs, depths: [1, 3], seeds: [0, 1] });
 
 const manifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
 

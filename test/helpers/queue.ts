@@ -2,10 +2,11 @@
 // processes that are always stopped, tiny spirals sweeps, waiting for a condition, and a run's numbers
 // without its timings (what "the same result" means between two runs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { REPO, VDS_BIN, type CliResult } from './cli.ts';
+import { VDS_BIN, type CliResult } from './cli.ts';
+import { writeSpiralsSweep, type SpiralsSweep } from './spirals-sweep.ts';
 
 /** Where the queue tests find Redis (.ci/run sets it). Unset, they are skipped on a developer's machine,
  * and fail where Redis is required (CI=1 or VDS_TEST_REQUIRE_REDIS=1). */
@@ -23,25 +24,8 @@ let queues = 0;
 /** A queue no other test (or earlier test run) uses. */
 export const freshQueue = (what: string): string => `t-${what}-${process.pid}-${Date.now().toString(36)}-${queues++}`;
 
-export function sweepFile(dir: string, name: string, o: { epochs: number; methods?: string[]; depths?: number[]; set?: Record<string, unknown>; base?: string }): string {
-  const file = path.join(dir, `${name}.yaml`);
-  const set = { 'train.epochs': o.epochs, 'train.patience': o.epochs, 'model.width': 8, backend: 'wasm', ...o.set };
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      `base: ${JSON.stringify(o.base ?? path.join(REPO, 'configs/spirals.yaml'))}`,
-      'set:',
-      ...Object.entries(set).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
-      'grid:',
-      `  method: [${(o.methods ?? ['learnt', 'fixed']).join(', ')}]`,
-      `  maxDepth: [${(o.depths ?? [1, 3]).join(', ')}]`,
-      '  seeds: [0]',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+/** A tiny spirals sweep (one seed; depths 1 and 3 unless given). */
+export const sweepFile = (dir: string, name: string, o: Omit<SpiralsSweep, 'seeds'>): string => writeSpiralsSweep(dir, name, name, { depths: [1, 3], ...o });
 
 export interface WorkerProcess {
   child: ChildProcess;

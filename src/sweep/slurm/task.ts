@@ -179,12 +179,13 @@ async function requeueUnlessCancelled(slurmJobId: string, stop: 'USR1' | 'SIGTER
     log(`the job is ending (${atTerm !== 'RUNNING' ? atTerm : now}: cancelled, or past its time limit): not requeued; the checkpoint stays and \`vds sweep\` submits the run again`);
     return 130;
   }
+  // said before asking: once Slurm takes the requeue it ends this task, and a line written after may be lost
+  log(`checkpoint written; requeueing job ${slurmJobId}: the next start resumes from it`);
   try {
     await requeue(slurmJobId);
   } catch (e) {
     log(`could not requeue: ${(e as Error).message}`);
     return 130;
   }
-  log('checkpoint written; requeued: the next start resumes from it');
   return 0;
 }
