@@ -6,7 +6,7 @@ import { affineRelu, bnAffine, type Affine, type BatchStats } from '../tf/batchn
 import { recomputed } from '../tf/recompute.ts';
 import type { Rng } from '../util/rng.ts';
 import { addBatchNorm, countUpToDepth, ParamStore } from './params.ts';
-import { batchNorm, evalStats, type NormContext } from './layers.ts';
+import { batchNorm, batchNormRelu, evalStats, type NormContext } from './layers.ts';
 import type { PreciseStats } from './norm-stats.ts';
 import type { BatchStatsRecord, ForwardOptions, ForwardResult, Network } from './network.ts';
 
@@ -67,11 +67,11 @@ export class ConvResNet implements Network {
   /** Pre-activation bottleneck: h + conv1x1(relu(bn(conv3x3(relu(bn(conv1x1(relu(bn(h))))))))). */
   private block(k: number, h: tf.Tensor4D, ctx: NormContext): tf.Tensor4D {
     const p = `blocks.${k}`;
-    let t = relu(batchNorm(this.store, `${p}.bn1`, h, ctx) as tf.Tensor4D);
+    let t = batchNormRelu(this.store, `${p}.bn1`, h, ctx) as tf.Tensor4D;
     t = conv2d(t, this.w4(`${p}.conv1.w`), this.b(`${p}.conv1.b`), 'valid');
-    t = relu(batchNorm(this.store, `${p}.bn2`, t, ctx) as tf.Tensor4D);
+    t = batchNormRelu(this.store, `${p}.bn2`, t, ctx) as tf.Tensor4D;
     t = conv2d(t, this.w4(`${p}.conv2.w`), this.b(`${p}.conv2.b`), 'same');
-    t = relu(batchNorm(this.store, `${p}.bn3`, t, ctx) as tf.Tensor4D);
+    t = batchNormRelu(this.store, `${p}.bn3`, t, ctx) as tf.Tensor4D;
     t = conv2d(t, this.w4(`${p}.conv3.w`), this.b(`${p}.conv3.b`), 'valid');
     return tf.add(h, t);
   }

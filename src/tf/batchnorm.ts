@@ -25,8 +25,9 @@ export function batchNormTrain(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   replay?: BatchStats,
+  relu = false,
 ): { y: tf.Tensor; stats: BatchStats } {
-  return tf.tidy(() => batchNormTrainImpl(x, gamma, beta, replay) as never) as { y: tf.Tensor; stats: BatchStats };
+  return tf.tidy(() => batchNormTrainImpl(x, gamma, beta, replay, relu) as never) as { y: tf.Tensor; stats: BatchStats };
 }
 
 /**
@@ -36,14 +37,15 @@ export function batchNormTrain(
  * tf.moments (no fast gradients) needs them as functions of x, so that path ignores `replay` and measures
  * them again (the same kernels on the same input: the same values).
  */
-function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, replay?: BatchStats): { y: tf.Tensor; stats: BatchStats } {
+function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, replay: BatchStats | undefined, relu: boolean): { y: tf.Tensor; stats: BatchStats } {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const count = x.size / x.shape[x.shape.length - 1];
   if (!fastGradientsActive()) {
     if (activeCollective()) throw new Error('data-parallel training needs the wasm backend (its BatchNorm gradient)');
     const { mean, variance } = tf.moments(x, axes);
     const stats = { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count };
-    return { y: tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS), stats };
+    const y = tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS);
+    return { y: relu ? tf.relu(y) : y, stats };
   }
   const group = activeCollective();
   // data-parallel: the statistics (and below, the backward sums) are those of the whole batch, summed over
@@ -57,11 +59,20 @@ function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D,
   // Same forward; closed-form backward (the statistics are constants here, their dependence on x is in
   // the formula): x̂ = (x − μ)/√(σ² + ε), dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/√(σ² + ε) · (dy − (dβ + x̂·dγ)/N).
   // Tensors made in the forward pass are disposed before the backward pass unless saved.
+  // With `relu` the op is relu(BatchNorm(x)): the forward is one kernel (the depthwise convolution's own
+  // clamp, equal to a separate ReLU), and the backward first masks dy where the output is 0.
   const f = custom((xx: tf.Tensor, g: tf.Tensor, bt: tf.Tensor, save: SaveFn) => {
-    save([xx, g, mean, variance]);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+    const value = normalise(xx, mean, variance, g as tf.Tensor1D, bt as tf.Tensor1D, relu);
+    save(relu ? [xx, g, mean, variance, value] : [xx, g, mean, variance]);
+    const gradFunc = (dyOut: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
-        const [x0, g0, m0, v0] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const [x0, g0, m0, v0, y0] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
+        let dy = dyOut;
+        if (y0) {
+          dy = tf.mul(dyOut, tf.step(y0)); // ReLU's gradient, as ops.ts's relu computes it
+          dyOut.dispose();
+          y0.dispose();
+        }
         // broadcasting sub/mul/add: on wasm each is ~4× cheaper than a FusedBatchNorm pass
         const r = tf.rsqrt(tf.add(v0, BN_EPS)) as tf.Tensor1D; // 1/√(σ² + ε)
         const onePass = fusedAffine(x0);
@@ -82,27 +93,38 @@ function batchNormTrainImpl(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D,
         x0.dispose();
         return [dx, dGamma, dBeta];
       });
-    return { value: normalise(xx, mean, variance, g as tf.Tensor1D, bt as tf.Tensor1D), gradFunc };
+    return { value, gradFunc };
   });
   return { y: f(x, gamma, beta), stats };
 }
 
 /**
- * (x − μ)/√(σ² + ε)·γ + β. NHWC: as x·scale + shift in one 1×1 depthwise convolution with bias (on wasm ~5×
- * faster than the FusedBatchNorm kernel; equal to float rounding).
+ * (x − μ)/√(σ² + ε)·γ + β, then ReLU if asked. NHWC: as x·scale + shift in one 1×1 depthwise convolution
+ * with bias and its clamp (on wasm ~5× faster than the FusedBatchNorm kernel; equal to float rounding).
  */
-function normalise(x: tf.Tensor, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor {
-  if (!fusedAffine(x)) return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS);
-  return tf.tidy(() => channelAffine(x as tf.Tensor4D, bnAffine(gamma, beta, mean, variance), false));
+function normalise(x: tf.Tensor, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: boolean): tf.Tensor {
+  if (!fusedAffine(x)) {
+    return tf.tidy(() => {
+      const y = tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS);
+      return relu ? tf.relu(y) : y;
+    });
+  }
+  return tf.tidy(() => channelAffine(x as tf.Tensor4D, bnAffine(gamma, beta, mean, variance), relu));
 }
 
 /** Whether per-channel affine maps of x go through channelAffine (NHWC on wasm, where it is fastest). */
 const fusedAffine = (x: tf.Tensor): boolean => x.rank === 4 && tf.getBackend() === 'wasm';
 
-/** x·scale + shift per channel of an NHWC tensor (then ReLU), as one 1×1 depthwise conv with bias. */
+/**
+ * x·scale + shift per channel of an NHWC tensor (then ReLU), as one 1×1 depthwise conv with bias, run as the
+ * bare kernel: inside the custom ops here nothing differentiates it, and tf.fused.depthwiseConv2d would
+ * wrap a gradient of its own around it and, while a gradient is being recorded (the train-mode forward),
+ * split a ReLU off into a depthwise conv, an Add and a Relu — three passes instead of one.
+ */
 function channelAffine(x: tf.Tensor4D, a: Affine, relu: boolean): tf.Tensor4D {
-  const filter = tf.reshape(a.scale, [1, 1, a.scale.size, 1]) as tf.Tensor4D;
-  return tf.fused.depthwiseConv2d({ x, filter, strides: 1, pad: 'valid', bias: a.shift, activation: relu ? 'relu' : 'linear' });
+  const filter = tf.reshape(a.scale, [1, 1, a.scale.size, 1]);
+  const attrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], activation: relu ? 'relu' : 'linear' };
+  return tf.engine().runKernel('FusedDepthwiseConv2D', { x, filter, bias: a.shift }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /**
@@ -197,5 +219,6 @@ export function bnAffine(gamma: tf.Tensor1D, beta: tf.Tensor1D, runningMean: tf.
 
 /** relu(x·scale + shift) per channel, as one 1×1 depthwise convolution with bias and ReLU (one pass). */
 export function affineRelu(x: tf.Tensor4D, a: Affine): tf.Tensor4D {
-  return channelAffine(x, a, true);
+  const filter = tf.reshape(a.scale, [1, 1, a.scale.size, 1]) as tf.Tensor4D;
+  return tf.fused.depthwiseConv2d({ x, filter, strides: 1, pad: 'valid', bias: a.shift, activation: 'relu' });
 }
