@@ -13,6 +13,7 @@ import { tempDir } from './helpers/tiny-run.ts';
 import {
   REDIS_URL, ENV, assertRedisGiven, dropConnections, freshQueue, readJson, redis, runNumbers, skipWithoutRedis, startWorker, statusOf, stopAllWorkers, sweepFile, waitFor,
 } from './helpers/queue.ts';
+import { readLockOwner } from '../src/runs/lock.ts';
 
 Object.assign(process.env, ENV); // also for vdsAsync's children
 
@@ -136,13 +137,7 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     const [crash] = runsOf(path.join(root, 'crash'));
     const [bad] = runsOf(path.join(root, 'bad'));
     // the child holds its run's lock file, with its pid: kill it as a machine's OOM killer would
-    const pid = await waitFor('the crash run to start', () => {
-      try {
-        return Number(readFileSync(path.join(crash.dir, 'run.lock'), 'utf8')) || null;
-      } catch {
-        return null;
-      }
-    }, { context: () => logs(w) });
+    const pid = await waitFor('the crash run to start', () => readLockOwner(crash.dir)?.pid ?? null, { context: () => logs(w) });
     process.kill(pid, 'SIGKILL');
     await waitFor('the crashed run to finish on its second attempt', () => finished(crash.dir), { context: () => logs(w) });
     assert.match(w.stderr(), new RegExp(`crashed\\s+${crash.id}: vds train was killed by SIGKILL \\(attempt 1 of 3`));

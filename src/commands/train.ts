@@ -11,7 +11,7 @@ import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath, executeRun, failureReason } from '../runs/execute.ts';
 import { RUN_FILES, type EnvRecord, type EvalRecord } from '../runs/layout.ts';
-import { acquireRunLock } from '../runs/lock.ts';
+import { acquireRunLock, HEARTBEAT_MS } from '../runs/lock.ts';
 import { assertFreshRunDir, defaultRunId, envRecord, runDirFor, writeJson } from '../runs/run-dir.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { VdsError } from '../util/errors.ts';
@@ -149,7 +149,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}${recomputeNote}`);
   if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance }); // a resumed run's at its end
   reporter.log(`run: ${runDir}`);
-  const releaseLock = acquireRunLock(runDir);
+  const lock = acquireRunLock(runDir);
 
   // Ctrl-C (or a sweep's SIGTERM): finish the current step, checkpoint, and leave a resumable run
   let stopRequested = false;
@@ -163,9 +163,16 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   // under `vds sweep`, a child whose sweep died (even by SIGKILL) checkpoints and stops rather than run on
   const parent = process.env.VDS_SWEEP_PARENT ? Number(process.env.VDS_SWEEP_PARENT) : null;
   const orphanWatch = parent ? setInterval(() => process.ppid !== parent && (stopRequested = true), 500) : null;
+  // the lock's heartbeat for other machines: on every step (a synchronous epoch never lets a timer run) and
+  // from a timer between them (evaluation, calibration); throttled inside
+  const heartbeat = setInterval(() => lock.heartbeat(), HEARTBEAT_MS / 2);
+  heartbeat.unref();
   try {
     const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), { replicas, recompute: memory.recompute }, {
-      onStep: (e, s, n, st) => reporter.onStep(e, s, n, st),
+      onStep: (e, s, n, st) => {
+        lock.heartbeat();
+        reporter.onStep(e, s, n, st);
+      },
       onEpoch: (r) => reporter.onEpoch(r),
       interrupted: () => stopRequested,
     }).catch((e: unknown) => {
@@ -196,7 +203,8 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     process.stdout.write(runDir + '\n');
   } finally {
     if (orphanWatch) clearInterval(orphanWatch);
-    releaseLock();
+    clearInterval(heartbeat);
+    lock.release();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

@@ -1,10 +1,17 @@
-// One process per run directory: a lock file holding the owner's pid, created exclusively. A lock left by
-// a process that no longer exists (killed with SIGKILL) is taken over.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+// One process per run directory: a lock file holding the owner's pid and host, created exclusively. On the
+// owner's machine, a lock whose process no longer exists (killed with SIGKILL) is taken over at once. A run
+// directory on a shared filesystem can also be locked from another machine (queue workers on several
+// hosts), whose processes this one cannot see: such a lock counts as held while its owner keeps touching
+// it (a heartbeat, at least every HEARTBEAT_MS while it trains), and is taken over once it has not been
+// touched for STALE_MS — longer than any training step, so a live owner is never mistaken for a dead one.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { EXIT_BUSY, VdsError } from '../util/errors.ts';
 
 const LOCK = 'run.lock';
+export const HEARTBEAT_MS = 30_000;
+export const STALE_MS = 10 * 60_000;
 
 export function alive(pid: number): boolean {
   try {
@@ -15,20 +22,68 @@ export function alive(pid: number): boolean {
   }
 }
 
-export function acquireRunLock(runDir: string): () => void {
+export interface LockOwner {
+  pid: number;
+  host: string;
+  touchedMs: number; // the lock file's modification time: its owner's last heartbeat
+}
+
+/** The lock's owner as written ("<pid> <host>"; a lock written before hosts were recorded holds the pid alone). */
+export function readLockOwner(runDir: string): LockOwner | null {
+  const file = path.join(runDir, LOCK);
+  let text: string;
+  let touchedMs: number;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+    touchedMs = statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+  const [pidText, ...host] = text.split(/\s+/);
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return { pid, host: host.join(' ') || os.hostname(), touchedMs };
+}
+
+/** Whether `o` still holds its lock: its process is alive (this machine) or its heartbeat is recent (another). */
+function holds(o: LockOwner, now = Date.now()): boolean {
+  return o.host === os.hostname() ? alive(o.pid) : now - o.touchedMs < STALE_MS;
+}
+
+export interface RunLock {
+  /** Marks the lock as still held (for other machines); cheap, and at most once per HEARTBEAT_MS. */
+  heartbeat(): void;
+  release(): void;
+}
+
+export function acquireRunLock(runDir: string): RunLock {
   mkdirSync(runDir, { recursive: true });
   const file = path.join(runDir, LOCK);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${process.pid} ${os.hostname()}\n`);
       closeSync(fd);
-      return () => rmSync(file, { force: true });
+      let last = Date.now();
+      return {
+        heartbeat: () => {
+          const now = Date.now();
+          if (now - last < HEARTBEAT_MS) return;
+          last = now;
+          try {
+            utimesSync(file, now / 1000, now / 1000);
+          } catch {
+            // the lock is gone (removed by hand): nothing to keep fresh
+          }
+        },
+        release: () => rmSync(file, { force: true }),
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(file, 'utf8'));
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new VdsError(`the run is in use by process ${pid}`, { file: runDir, hint: 'wait for it to finish, or stop it first', exitCode: EXIT_BUSY });
+      const owner = readLockOwner(runDir);
+      if (owner && !(owner.host === os.hostname() && owner.pid === process.pid) && holds(owner)) {
+        const where = owner.host === os.hostname() ? '' : ` on ${owner.host} (its lock was refreshed ${Math.round((Date.now() - owner.touchedMs) / 1000)} s ago; one not refreshed for ${STALE_MS / 60_000} min is taken over)`;
+        throw new VdsError(`the run is in use by process ${owner.pid}${where}`, { file: runDir, hint: 'wait for it to finish, or stop it first', exitCode: EXIT_BUSY });
       }
       rmSync(file, { force: true }); // stale: its owner is gone
     }
@@ -36,13 +91,8 @@ export function acquireRunLock(runDir: string): () => void {
   throw new VdsError('could not take the run lock', { file });
 }
 
-/** The pid of the live process holding the run's lock on this machine, or null (free, or left by a dead one). */
-export function lockHolder(runDir: string): number | null {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(path.join(runDir, LOCK), 'utf8'));
-  } catch {
-    return null;
-  }
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
+/** The live holder of the run's lock, on this machine or another, or null (free, or left by a dead one). */
+export function lockHolder(runDir: string): LockOwner | null {
+  const owner = readLockOwner(runDir);
+  return owner && holds(owner) ? owner : null;
 }

@@ -62,8 +62,11 @@ export class LocalLauncher implements Launcher {
     const jobs = new Map<string, LauncherJob>();
     const sweepPid = liveSweepPid(manifest);
     for (const r of manifest.runs) {
-      const pid = lockHolder(r.dir);
-      if (pid !== null) jobs.set(r.id, { id: `pid ${pid}`, state: 'RUNNING', active: true, running: true });
+      const holder = lockHolder(r.dir);
+      if (holder !== null) {
+        const id = holder.host === os.hostname() ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
+        jobs.set(r.id, { id, state: 'RUNNING', active: true, running: true });
+      }
       else if (sweepPid !== null && r.state === 'pending') jobs.set(r.id, { id: `sweep pid ${sweepPid}`, state: 'QUEUED', active: true, running: false });
     }
     return jobs;
