@@ -9,6 +9,12 @@ import path from 'node:path';
 import { acquireRunLock, HEARTBEAT_MS, lockHolder, readLockOwner, STALE_MS } from '../src/runs/lock.ts';
 import { EXIT_BUSY, VdsError } from '../src/util/errors.ts';
 import { tempDir } from './helpers/tiny-run.ts';
+import { tf } from '../src/tf/tf.ts';
+import { selectBackend } from '../src/tf/backend.ts';
+import { ConvResNet } from '../src/model/index.ts';
+import { statisticsOfBatches } from '../src/train/calibrate.ts';
+import { onPulse } from '../src/util/pulse.ts';
+import { Rng } from '../src/util/rng.ts';
 
 const lockFile = (dir: string) => path.join(dir, 'run.lock');
 
@@ -96,5 +102,19 @@ describe('the run lock', () => {
     }
     assert.ok(Math.abs(statSync(lockFile(dir)).mtimeMs - later) < 1000, 'touched at the heartbeat');
     lock.release();
+  });
+
+  it('a synchronous pass over batches (calibration here) pulses once per batch, which drives the heartbeat', async () => {
+    await selectBackend('cpu');
+    const net = new ConvResNet({ inputChannels: 1, classes: 3, maxDepth: 1, outerWidth: 4, innerWidth: 2 }, Rng.derive(0, 'init'));
+    let beats = 0;
+    const stop = onPulse(() => beats++);
+    try {
+      statisticsOfBatches(net, 'all', 1, 3, () => tf.randomNormal([4, 28, 28, 1]));
+    } finally {
+      stop();
+      net.store.dispose();
+    }
+    assert.equal(beats, 3);
   });
 });

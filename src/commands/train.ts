@@ -12,6 +12,7 @@ import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath, executeRun, failureReason } from '../runs/execute.ts';
 import { RUN_FILES, type EnvRecord, type EvalRecord } from '../runs/layout.ts';
 import { acquireRunLock, HEARTBEAT_MS } from '../runs/lock.ts';
+import { onPulse } from '../util/pulse.ts';
 import { assertFreshRunDir, defaultRunId, envRecord, runDirFor, writeJson } from '../runs/run-dir.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { VdsError } from '../util/errors.ts';
@@ -163,16 +164,14 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   // under `vds sweep`, a child whose sweep died (even by SIGKILL) checkpoints and stops rather than run on
   const parent = process.env.VDS_SWEEP_PARENT ? Number(process.env.VDS_SWEEP_PARENT) : null;
   const orphanWatch = parent ? setInterval(() => process.ppid !== parent && (stopRequested = true), 500) : null;
-  // the lock's heartbeat for other machines: on every step (a synchronous epoch never lets a timer run) and
-  // from a timer between them (evaluation, calibration); throttled inside
+  // the lock's heartbeat for other machines: from a timer (training yields after every step) and on every
+  // batch of the synchronous evaluation and calibration passes; throttled inside
   const heartbeat = setInterval(() => lock.heartbeat(), HEARTBEAT_MS / 2);
   heartbeat.unref();
+  const stopPulse = onPulse(() => lock.heartbeat());
   try {
     const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), { replicas, recompute: memory.recompute }, {
-      onStep: (e, s, n, st) => {
-        lock.heartbeat();
-        reporter.onStep(e, s, n, st);
-      },
+      onStep: (e, s, n, st) => reporter.onStep(e, s, n, st),
       onEpoch: (r) => reporter.onEpoch(r),
       interrupted: () => stopRequested,
     }).catch((e: unknown) => {
@@ -204,6 +203,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   } finally {
     if (orphanWatch) clearInterval(orphanWatch);
     clearInterval(heartbeat);
+    stopPulse();
     lock.release();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

@@ -11,6 +11,7 @@ import { PreciseStats, type Network, type NormStats } from '../model/index.ts';
 import { Rng } from '../util/rng.ts';
 import { tensorBatch } from './batches.ts';
 import { headsOf, type Learner } from './step.ts';
+import { pulse } from '../util/pulse.ts';
 
 /**
  * Row indices into the training split for K calibration batches: consecutive slices of seeded permutations
@@ -94,6 +95,7 @@ export function averageStatistics(perBatch: BatchStatistics[]): PreciseStats {
 export function statisticsOfBatches(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): BatchStatistics[] {
   const perBatch: BatchStatistics[] = [];
   for (let k = 0; k < batches; k++) {
+    pulse();
     const x = nextBatch(k);
     try {
       perBatch.push(batchStatistics(net, heads, upTo, x));

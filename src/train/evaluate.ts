@@ -10,6 +10,7 @@ import { batchRanges, range } from './batches.ts';
 import { makeBatch } from '../data/batch.ts';
 import { headsOf, type Learner } from './step.ts';
 import type { Network, PreciseStats } from '../model/index.ts';
+import { pulse } from '../util/pulse.ts';
 
 export interface ValidationStats {
   elbo: number; // per sample: −(E_q[NLL] + KL/N_train)
@@ -66,6 +67,7 @@ async function forEachBatchLogits(l: Learner, ds: Dataset, split: Split, batchSi
     }
   };
   const forward = (k: number): Float32Array => {
+    pulse();
     const [s, e] = ranges[k];
     const b = makeBatch(ds, split, range(s, e));
     const x = tf.tensor(b.x, b.shape, 'float32');
