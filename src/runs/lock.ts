@@ -45,9 +45,12 @@ export function readLockOwner(runDir: string): LockOwner | null {
   return { pid, host: host.join(' ') || os.hostname(), touchedMs };
 }
 
+/** Whether the lock was taken on this machine (whose processes `alive` can see). */
+export const onThisHost = (o: LockOwner): boolean => o.host === os.hostname();
+
 /** Whether `o` still holds its lock: its process is alive (this machine) or its heartbeat is recent (another). */
-function holds(o: LockOwner, now = Date.now()): boolean {
-  return o.host === os.hostname() ? alive(o.pid) : now - o.touchedMs < STALE_MS;
+function holds(o: LockOwner): boolean {
+  return onThisHost(o) ? alive(o.pid) : Date.now() - o.touchedMs < STALE_MS;
 }
 
 export interface RunLock {
@@ -80,9 +83,11 @@ export function acquireRunLock(runDir: string): RunLock {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = readLockOwner(runDir);
-      if (owner && !(owner.host === os.hostname() && owner.pid === process.pid) && holds(owner)) {
-        const where = owner.host === os.hostname() ? '' : ` on ${owner.host} (its lock was refreshed ${Math.round((Date.now() - owner.touchedMs) / 1000)} s ago; one not refreshed for ${STALE_MS / 60_000} min is taken over)`;
+      const owner = lockHolder(runDir);
+      // this process's own pid on this machine: left by an earlier process that had the same pid (a container
+      // restarted), not a holder
+      if (owner && !(onThisHost(owner) && owner.pid === process.pid)) {
+        const where = onThisHost(owner) ? '' : ` on ${owner.host} (its lock was refreshed ${Math.round((Date.now() - owner.touchedMs) / 1000)} s ago; one not refreshed for ${STALE_MS / 60_000} min is taken over)`;
         throw new VdsError(`the run is in use by process ${owner.pid}${where}`, { file: runDir, hint: 'wait for it to finish, or stop it first', exitCode: EXIT_BUSY });
       }
       rmSync(file, { force: true }); // stale: its owner is gone

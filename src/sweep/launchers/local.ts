@@ -3,7 +3,7 @@
 // and which runs a live sweep process still has in its queue.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { alive, lockHolder } from '../../runs/lock.ts';
+import { alive, lockHolder, onThisHost } from '../../runs/lock.ts';
 import type { Launcher, LaunchOptions, LaunchOutcome, LauncherJob, SweepPlan } from '../launcher.ts';
 import { writeManifest, type SweepManifest } from '../manifest.ts';
 import { actionFor, runSweep } from '../runner.ts';
@@ -64,7 +64,7 @@ export class LocalLauncher implements Launcher {
     for (const r of manifest.runs) {
       const holder = lockHolder(r.dir);
       if (holder !== null) {
-        const id = holder.host === os.hostname() ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
+        const id = onThisHost(holder) ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
         jobs.set(r.id, { id, state: 'RUNNING', active: true, running: true });
       }
       else if (sweepPid !== null && r.state === 'pending') jobs.set(r.id, { id: `sweep pid ${sweepPid}`, state: 'QUEUED', active: true, running: false });
