@@ -117,9 +117,10 @@ const fusedAffine = (x: tf.Tensor): boolean => x.rank === 4 && tf.getBackend() =
 
 /**
  * x·scale + shift per channel of an NHWC tensor (then ReLU), as one 1×1 depthwise conv with bias, run as the
- * bare kernel: inside the custom ops here nothing differentiates it, and tf.fused.depthwiseConv2d would
- * wrap a gradient of its own around it and, while a gradient is being recorded (the train-mode forward),
- * split a ReLU off into a depthwise conv, an Add and a Relu — three passes instead of one.
+ * bare kernel: nothing differentiates it (the custom ops here have their own gradients; eval mode has none),
+ * and tf.fused.depthwiseConv2d would wrap a gradient of its own around it and, while a gradient is being
+ * recorded (the train-mode forward), split a ReLU off into a depthwise conv, an Add and a Relu — three passes
+ * instead of one.
  */
 function channelAffine(x: tf.Tensor4D, a: Affine, relu: boolean): tf.Tensor4D {
   const filter = tf.reshape(a.scale, [1, 1, a.scale.size, 1]);
@@ -219,6 +220,5 @@ export function bnAffine(gamma: tf.Tensor1D, beta: tf.Tensor1D, runningMean: tf.
 
 /** relu(x·scale + shift) per channel, as one 1×1 depthwise convolution with bias and ReLU (one pass). */
 export function affineRelu(x: tf.Tensor4D, a: Affine): tf.Tensor4D {
-  const filter = tf.reshape(a.scale, [1, 1, a.scale.size, 1]) as tf.Tensor4D;
-  return tf.fused.depthwiseConv2d({ x, filter, strides: 1, pad: 'valid', bias: a.shift, activation: 'relu' });
+  return channelAffine(x, a, true);
 }
