@@ -13,7 +13,7 @@ import { tf } from '../src/tf/tf.ts';
 import { selectBackend } from '../src/tf/backend.ts';
 import { createLearner, disposeLearner } from '../src/train/learner.ts';
 import { trainStep } from '../src/train/step.ts';
-import { evalBatch, referenceBatch, referenceConfig, REFERENCE_DATA } from '../src/commands/bench.ts';
+import { evalBatch, median, referenceBatch, referenceConfig, REFERENCE_DATA } from '../src/commands/bench.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,8 +61,6 @@ interface Split {
   instrumented_ms: number; // wall time of the instrumented pass
   top: { kernel: string; calls: number; ms: number }[];
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function measure(run: () => void): Split {
   const plain: number[] = [];

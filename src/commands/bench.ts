@@ -62,7 +62,7 @@ function sampleRss(): void {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
