@@ -12,6 +12,7 @@ import { readCheckpoint } from '../src/runs/checkpoint.ts';
 import { vds, vdsAsync } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
 import { writeSpiralsSweep } from './helpers/spirals-sweep.ts';
+import { waitFor as waitUntil } from './helpers/wait.ts';
 
 const conf = process.env.VDS_TEST_SLURM_CONF;
 const required = Boolean(process.env.CI) || process.env.VDS_TEST_REQUIRE_SLURM === '1';
@@ -26,15 +27,7 @@ function slurm(cmd: string, args: string[]): string {
 }
 
 /** Polls until `cond` holds; the limit only keeps a broken cluster from hanging the suite. */
-async function waitFor<T>(what: string, cond: () => T | null | undefined | false, limitMs = 120_000): Promise<T> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    const v = cond();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = <T>(what: string, cond: () => T) => waitUntil(what, cond, { seconds: 120 });
 
 /** A tiny spirals sweep named `<tag>-<name>` (so its jobs are this test run's). */
 function sweepFile(dir: string, name: string, grid: { methods?: string[]; depths?: number[]; seeds?: number[]; epochs: number }): { file: string; name: string } {

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { vds, vdsAsync } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
 import { writeSpiralsSweep } from './helpers/spirals-sweep.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const sweepFile = (dir: string, name: string, epochs: number, methods = ['learnt', 'fixed']): string => writeSpiralsSweep(dir, name, name, { epochs, methods });
 
@@ -70,11 +71,11 @@ describe('the local launcher: failed runs, status, cancel', () => {
     const file = sweepFile(root, 'long', 5000);
     const sweepDir = path.join(root, 'long');
     const sweep = vdsAsync(['sweep', '--config', file, '--results-dir', root, '--jobs', '1']);
-    let s = null;
-    for (let i = 0; i < 600 && !(s && s.runs[0].state === 'running' && (s.runs[0].epoch ?? 0) >= 10); i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      if (existsSync(path.join(sweepDir, 'sweep.json'))) s = status(sweepDir);
-    }
+    const s = await waitFor('the first run to be 10 epochs in', () => {
+      if (!existsSync(path.join(sweepDir, 'sweep.json'))) return null;
+      const st = status(sweepDir);
+      return st.runs[0].state === 'running' && (st.runs[0].epoch ?? 0) >= 10 ? st : null;
+    }, { seconds: 120 });
     assert.ok(s, 'the sweep started');
     assert.equal(s.runs[0].state, 'running');
     assert.match(s.runs[0].job!.id, /^pid \d+$/);
