@@ -68,8 +68,15 @@ export function memoryLimit(backend: string): MemoryLimit {
   return { bytes: os.totalmem(), what: `this machine's ${gib(os.totalmem())} of memory` };
 }
 
+let gpuRead: { name: string; bytes: number } | null | undefined; // asked once per process
+
 /** The first visible GPU's memory, from nvidia-smi (honouring CUDA_VISIBLE_DEVICES), or null. */
 function gpuMemory(): { name: string; bytes: number } | null {
+  if (gpuRead === undefined) gpuRead = readGpuMemory();
+  return gpuRead;
+}
+
+function readGpuMemory(): { name: string; bytes: number } | null {
   try {
     const visible = process.env.CUDA_VISIBLE_DEVICES?.split(',')[0]?.trim();
     const args = ['--query-gpu=index,memory.total', '--format=csv,noheader,nounits', ...(visible ? ['-i', visible] : [])];
