@@ -8,16 +8,9 @@ if [ -s "$T/run/slurmctld.bgpid" ] && kill -0 "$(cat "$T/run/slurmctld.bgpid")" 
   scancel --user="$(id -un)" 2>/dev/null || true
   for _ in $(seq 1 100); do [ -z "$(squeue --noheader 2>/dev/null)" ] && break; sleep 0.2; done
 fi
-stop() { # pid file, name
-  [ -s "$1" ] || return 0
-  local pid
-  pid=$(cat "$1")
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  echo "slurm-down: $2 ($pid) ignored SIGTERM; killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
-}
-stop "$T/run/slurmd.bgpid" slurmd
-stop "$T/run/slurmctld.bgpid" slurmctld
-stop "$T/munge/munged.pid" munged
+# shellcheck source=scripts/ci/stop-pid.sh
+source "$(dirname "$0")/stop-pid.sh"
+stop_pid "$T/run/slurmd.bgpid" slurmd slurm-down
+stop_pid "$T/run/slurmctld.bgpid" slurmctld slurm-down
+stop_pid "$T/munge/munged.pid" munged slurm-down
 exit 0
