@@ -40,7 +40,7 @@ line('running', await test(), '-');
 for (const K of (ks.length ? ks : ['1', '2', '5', '10', '20', '50']).map(Number)) {
   const plan = calibrationPlan({ ...config, eval: { ...config.eval, calibrationBatches: K } }, ds);
   const t0 = performance.now();
-  const stats = calibrate(l, ds, plan);
+  const stats = await calibrate(l, ds, plan);
   const seconds = (performance.now() - t0) / 1000;
   line(String(K), await test(stats), seconds.toFixed(2));
   stats.dispose();

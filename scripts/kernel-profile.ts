@@ -62,17 +62,17 @@ interface Split {
   top: { kernel: string; calls: number; ms: number }[];
 }
 
-function measure(run: () => void): Split {
+async function measure(run: () => Promise<unknown>): Promise<Split> {
   const plain: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    run();
+    await run();
     plain.push(performance.now() - t0);
   }
   byKernel.clear();
   timing = true;
   const t0 = performance.now();
-  for (let r = 0; r < reps; r++) run();
+  for (let r = 0; r < reps; r++) await run();
   const instrumented = (performance.now() - t0) / reps;
   timing = false;
   let kernels = 0;
@@ -95,11 +95,11 @@ const round = (v: number): number => Math.round(v * 10) / 10;
 for (const depth of depths) {
   const l = createLearner(referenceConfig(depth), REFERENCE_DATA.inputShape, REFERENCE_DATA.classes, REFERENCE_DATA.nTrain);
   const { x, y } = referenceBatch(batch);
-  trainStep(l, x, y);
-  trainStep(l, x, y);
-  evalBatch(l, x);
-  const train = measure(() => trainStep(l, x, y));
-  const evaluation = measure(() => evalBatch(l, x));
+  await trainStep(l, x, y);
+  await trainStep(l, x, y);
+  await evalBatch(l, x);
+  const train = await measure(() => trainStep(l, x, y));
+  const evaluation = await measure(() => evalBatch(l, x));
   disposeLearner(l);
   x.dispose();
   y.dispose();

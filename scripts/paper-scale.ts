@@ -85,7 +85,7 @@ async function oneStep(row: Row): Promise<Row['step']> {
   const y = tf.tensor1d(Int32Array.from({ length: row.batch }, (_, i) => i % 10), 'int32');
   try {
     const t0 = performance.now();
-    const s = trainStep(l, x, y);
+    const s = await trainStep(l, x, y);
     const ms = performance.now() - t0;
     const heaps = parallel ? (await parallel.replicaStates()).map((r) => r.heapBytes ?? 0) : [wasmHeapBytes(tf.backend()) ?? 0];
     return { ms: Math.round(ms), loss: s.loss, heapMiB: heaps.some((h) => h > 0) ? Math.round(Math.max(...heaps) / 2 ** 20) : null };

@@ -64,11 +64,11 @@ describe('data-parallel training on wasm', () => {
     const x = imagesToTf(c.x);
     const y = tf.tensor1d(c.y, 'int32');
     try {
-      c.steps.forEach((ref, s) => {
-        const stats = trainStep(l, x, y);
+      for (const [s, ref] of c.steps.entries()) {
+        const stats = await trainStep(l, x, y);
         const miss = closeTo([stats.loss, stats.expectedNll, stats.kl], [ref.loss, ref.expected_nll, ref.kl]);
         assert.equal(miss, null, `step ${s + 1} loss, NLL, KL: ${miss}`);
-      });
+      }
       for (const [key, value] of Object.entries(c.after_two_steps_state_dict)) {
         const name = vdsName(key, net.kind);
         const v = name === 'q.alpha' ? posterior.alpha! : net.store.get(name);
@@ -77,7 +77,7 @@ describe('data-parallel training on wasm', () => {
         expected.dispose();
         assert.equal(miss, null, `after two steps ${key}: ${miss}`);
       }
-      const mine = learnerTensors(l);
+      const mine = await learnerTensors(l);
       const [replica] = await dp.replicaStates();
       assert.deepEqual([...replica.tensors.keys()].sort(), [...mine.keys()].sort());
       for (const [k, t] of mine) assert.deepEqual(replica.tensors.get(k)!.values, t.values, `replica's ${k}`);

@@ -23,15 +23,15 @@ for (const method of ['learnt', 'fixed'] as const) {
       const config = tinyConfig(root, [`model.method=${method}`]);
       const ds = await loadDataset(config.data, config.seed, { dataDir: root });
       const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
-      const step = (i: number) => {
+      const step = async (i: number) => {
         const b = tensorBatch(ds, ds.train, range(i * 32, (i + 1) * 32));
-        trainStep(l, b.x, b.y);
+        await trainStep(l, b.x, b.y);
         b.x.dispose();
         b.y.dispose();
       };
       const plan = calibrationPlan(config, ds);
       const evaluate = async () => {
-        setPreciseStats(l, calibrate(l, ds, plan)); // replaces (and frees) the previous epoch's statistics
+        setPreciseStats(l, await calibrate(l, ds, plan)); // replaces (and frees) the previous epoch's statistics
         for (const stats of [undefined, l.precise]) {
           await validate(l, ds, ds.validation, 50, stats);
           await predictSplit(l, ds, ds.test, 50, config.model.maxDepth, true, stats);
@@ -39,10 +39,10 @@ for (const method of ['learnt', 'fixed'] as const) {
           if (method === 'learnt' || !stats) await predictSplit(l, ds, ds.test, 50, 1, false, stats);
         }
       };
-      step(0); // warm-up: momentum buffers are created here
+      await step(0); // warm-up: momentum buffers are created here
       await evaluate();
       const before = tf.memory().numTensors;
-      for (let i = 1; i < 4; i++) step(i);
+      for (let i = 1; i < 4; i++) await step(i);
       await evaluate();
       assert.equal(tf.memory().numTensors, before);
       disposeLearner(l);

@@ -42,13 +42,13 @@ describe('precise statistics in runs', () => {
     assert.notDeepEqual(calibrationPlan({ ...config, seed: 1 }, ds), plan, 'another seed, other batches');
 
     const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
-    const a = calibrate(l, ds, plan);
+    const a = await calibrate(l, ds, plan);
     // wreck the validation and test images: statistics that read them would change
     const wrecked: Dataset = { ...ds, validation: { ...ds.validation, x: new Uint8Array(ds.validation.x.length).fill(255) }, test: { ...ds.test, x: new Uint8Array(ds.test.x.length).fill(255) } };
-    const b = calibrate(l, wrecked, plan);
+    const b = await calibrate(l, wrecked, plan);
     assert.deepEqual(flat(b), flat(a));
     // …whereas other training images do change them
-    const c = calibrate(l, { ...ds, train: { ...ds.train, x: new Uint8Array(ds.train.x.length).fill(7) } }, plan);
+    const c = await calibrate(l, { ...ds, train: { ...ds.train, x: new Uint8Array(ds.train.x.length).fill(7) } }, plan);
     assert.notDeepEqual(flat(c), flat(a));
     for (const s of [a, b, c]) s.dispose();
     disposeLearner(l);
@@ -60,7 +60,7 @@ describe('precise statistics in runs', () => {
     const ds = await loadDataset(config.data, config.seed, { dataDir: root });
     const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
     const plan = calibrationPlan(config, ds);
-    const one = calibrate(l, ds, plan);
+    const one = await calibrate(l, ds, plan);
     const trainer = await DataParallelTrainer.start(l, config, ds, tf.getBackend(), 2);
     try {
       const before = tf.memory().numTensors;
@@ -82,7 +82,7 @@ describe('precise statistics in runs', () => {
     const config = tinyConfig(root, ['eval.calibrationBatches=3']);
     const ds = await loadDataset(config.data, config.seed, { dataDir: root });
     const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
-    const precise = calibrate(l, ds, calibrationPlan(config, ds));
+    const precise = await calibrate(l, ds, calibrationPlan(config, ds));
     const D = config.model.maxDepth;
     const passes = async () => ({
       valPrecise: await validate(l, ds, ds.validation, 40, precise),

@@ -36,7 +36,7 @@ describe('pruning', () => {
     assert.equal(pruneDepth([0.5, 0, 0, 0.5], { rule: 'expected', threshold: 0.95 }), 2); // round(1.5)
   });
 
-  it('the pruned checkpoint reproduces the reference truncated predictions', () => {
+  it('the pruned checkpoint reproduces the reference truncated predictions', async () => {
     const c = loadReferenceCases().find((k) => k.architecture.kind === 'conv')!;
     const full = buildReferenceModel(c);
     // load the reference's parameters after two steps (eval mode uses their running statistics)
@@ -51,7 +51,7 @@ describe('pruning', () => {
     for (const [n, v] of full.net.store.buffers) tensors.set(`buffer:${n}`, { shape: v.shape, values: v.dataSync() as Float32Array });
     tensors.set('alpha', { shape: [4], values: full.posterior.alpha!.dataSync() as Float32Array });
     const depth = c.eval_after_two_steps.prune_depth_095;
-    assert.equal(pruneDepth(full.posterior.probs(), { rule: 'threshold', threshold: 0.95 }), depth);
+    assert.equal(pruneDepth(await full.posterior.probs(), { rule: 'threshold', threshold: 0.95 }), depth);
 
     const bytes = encodeCheckpoint({ vdsVersion: 'test', kind: 'pruned', config: {}, state: {} }, pruneTensors(tensors, depth));
     const ckpt = decodeCheckpoint(Buffer.from(bytes), 'pruned.ckpt');

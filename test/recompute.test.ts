@@ -14,7 +14,7 @@ import type { VdsConfig } from '../src/config/types.ts';
 import { createLearner, disposeLearner, learnerTensors } from '../src/train/learner.ts';
 import { disposeKept, lossAndGrads, trainStep, type Learner } from '../src/train/step.ts';
 import { DataParallelTrainer } from '../src/train/data-parallel.ts';
-import { estimateStepMemory, planMemory, replicasToFit, resolveRecompute } from '../src/train/memory.ts';
+import { estimateStepMemory, planMemory, replicasToFit, resolveRecompute, tryPlanMemory } from '../src/train/memory.ts';
 import { Rng } from '../src/util/rng.ts';
 import { vds, REPO } from './helpers/cli.ts';
 import { tinyConfig } from './helpers/tiny-run.ts';
@@ -93,10 +93,10 @@ describe('recomputation with two data-parallel replicas (wasm)', () => {
       try {
         for (let s = 0; s < 3; s++) {
           const { x, y } = batch(12, 10 + s);
-          trainStep(l, x, y);
+          await trainStep(l, x, y);
           tf.dispose([x, y]);
         }
-        const mine = learnerTensors(l);
+        const mine = await learnerTensors(l);
         const [replica] = await dp.replicaStates();
         for (const [k, t] of mine) assert.deepEqual(replica.tensors.get(k)!.values, t.values, `replica's ${k}`);
         finalTensors.push(mine);
@@ -156,8 +156,16 @@ describe('the memory plan', () => {
     assert.ok(err, 'refused');
     assert.match(err.message, /needs about [\d.]+ GiB per replica \(2048 rows, depth 400, blocks recomputed\), more than 3\.4 GiB usable of a wasm instance's 4 GiB heap/);
     assert.match(err.hint!, /--threads N/);
-    assert.match(err.hint!, /train\.batchSize=2048/);
+    // the batch advice is the largest batch the plan says fits (not merely half of it, which still would not)
+    const advised = Number(/train\.batchSize=(\d+)/.exec(err.hint!)?.[1]);
+    const at = (batchSize: number) => tryPlanMemory({ model: { ...paper, maxDepth: 400 }, inputShape: [32, 32, 3], batchSize, replicas: 2, backend: 'wasm', mode: 'auto' });
+    assert.ok(advised >= 2 && advised < 2048, `advised batch ${advised}`);
+    assert.ok(!(at(advised) instanceof Error), `batch ${advised} fits`);
+    assert.ok(at(advised + 2) instanceof Error, `batch ${advised + 2} does not`);
     assert.match(err.hint!, /GPU backend/);
+    // no batch advice when not even one row per replica fits
+    const hopeless = tryPlanMemory({ model: { ...paper, maxDepth: 200000 }, inputShape: [32, 32, 3], batchSize: 64, replicas: 1, backend: 'wasm', mode: 'auto' });
+    assert.ok(hopeless instanceof Error && !/batchSize=/.test(String((hopeless as Error & { hint?: string }).hint)), String((hopeless as Error & { hint?: string }).hint));
   });
 
   it('reads --recompute, else $VDS_RECOMPUTE, and rejects anything else by name', () => {

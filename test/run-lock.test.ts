@@ -110,7 +110,7 @@ describe('the run lock', () => {
     let beats = 0;
     const stop = onPulse(() => beats++);
     try {
-      statisticsOfBatches(net, 'all', 1, 3, () => tf.randomNormal([4, 28, 28, 1]));
+      await statisticsOfBatches(net, 'all', 1, 3, () => tf.randomNormal([4, 28, 28, 1]));
     } finally {
       stop();
       net.store.dispose();

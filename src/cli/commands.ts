@@ -141,7 +141,7 @@ const recompute: Flag = {
   arg: 'MODE',
   describe: 'recompute residual blocks in the backward pass to save memory (activation checkpointing; same numbers). auto (default, or $VDS_RECOMPUTE): only when the step would not fit',
 };
-const backend: Flag = { type: 'string', choices: BACKENDS, arg: 'B', describe: 'tfjs backend (default: the config\'s, else auto: tensorflow-gpu → tensorflow → wasm → cpu)' };
+const backend: Flag = { type: 'string', choices: BACKENDS, arg: 'B', describe: 'tfjs backend (default: the config\'s, else auto: tensorflow-gpu → webgpu (hardware adapter) → tensorflow → wasm → cpu)' };
 const set: Flag = { type: 'string', arg: 'k=v', repeat: true, default: [], coerce: list, describe: 'override a config key by its dotted path, value as YAML: --set train.lr=0.05, --set train.lrMilestones=[100,200]' };
 const resultsDir: Flag = { type: 'string', arg: 'DIR', describe: 'where runs are written (overrides the config\'s resultsDir)' };
 const dataDir: Flag = { type: 'string', arg: 'DIR', describe: 'where datasets live (default: $VDS_DATA_DIR, else ./datasets)' };

@@ -3,7 +3,7 @@
 // train mode, ELBO, backward, SGD momentum update, running statistics); evaluation = the marginal
 // predictive over all depths in eval mode; calibration = one batch of precise BatchNorm statistics. Warm-up, then the median of timed reps; tensors alive before and
 // after (must not grow) and peak RSS.
-import { tf } from '../tf/tf.ts';
+import { tf, readFloats, takeFloats } from '../tf/tf.ts';
 import { selectBackend } from '../tf/backend.ts';
 import { ConvResNet } from '../model/index.ts';
 import { marginalLogProbs } from '../vds/predict.ts';
@@ -90,15 +90,13 @@ export function referenceBatch(batch: number, seed = 1): { x: tf.Tensor4D; y: tf
   return { x: tf.tensor4d(xs, [batch, 28, 28, 1]), y: tf.tensor1d(ys, 'int32') };
 }
 
-/** One evaluation batch: marginal log predictive over all depths, read back to JS. */
-export function evalBatch(l: Learner, x: tf.Tensor): Float32Array {
+/** One evaluation batch: marginal log predictive over all depths, read back to JS (so a GPU has finished it). */
+export function evalBatch(l: Learner, x: tf.Tensor): Promise<Float32Array> {
   const lp = tf.tidy(() => {
     const { logits } = l.net.forward(x, { training: false, upTo: l.net.maxDepth, heads: 'all' });
     return marginalLogProbs(logits, l.posterior.logQ());
   });
-  const out = lp.dataSync() as Float32Array;
-  lp.dispose();
-  return out;
+  return takeFloats(lp);
 }
 
 /** One depth: warm-up, then `reps` timed train steps and evaluations (medians). */
@@ -122,22 +120,22 @@ export async function benchDepth(
   if (parallel) l.parallel = parallel;
   const replicaTensors = async (): Promise<number> => (parallel ? (await parallel.replicaStates()).reduce((s, r) => s + r.numTensors, 0) : 0);
   // warm-up: two steps (first step also creates the momentum buffers) and one evaluation
-  trainStep(l, x, y);
-  trainStep(l, x, y);
-  evalBatch(l, x);
+  await trainStep(l, x, y);
+  await trainStep(l, x, y);
+  await evalBatch(l, x);
   sampleRss();
   const before = tf.memory().numTensors + (await replicaTensors());
   const train: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    trainStep(l, x, y);
+    await trainStep(l, x, y);
     train.push(performance.now() - t0);
     sampleRss();
   }
   const evals: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    evalBatch(l, x);
+    await evalBatch(l, x);
     evals.push(performance.now() - t0);
     sampleRss();
   }
@@ -145,7 +143,7 @@ export async function benchDepth(
   const calib: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    batchStatistics(l.net, 'all', depth, x);
+    await batchStatistics(l.net, 'all', depth, x);
     calib.push(performance.now() - t0);
     sampleRss();
   }
@@ -155,7 +153,7 @@ export async function benchDepth(
     const ev = await SplitEvaluator.start((l.net as ConvResNet).shape, backend);
     try {
       await ev.load(l.net, l.posterior);
-      const xs = x.dataSync() as Float32Array;
+      const xs = await readFloats(x);
       await ev.marginal(l.net, l.posterior, xs, x.shape); // warm-up
       const split: number[] = [];
       for (let r = 0; r < reps; r++) {

@@ -1,7 +1,8 @@
 // `vds doctor`: which TF.js backends load here and why the others do not, the TF.js version, the wasm
 // SIMD/threads flags, and a tiny convolution-gradient check against finite differences (float64 in JS).
-import { tf } from '../tf/tf.ts';
+import { tf, takeFloats } from '../tf/tf.ts';
 import { backendAttempts, backendInfo, selectBackend, type BackendAttempt } from '../tf/backend.ts';
+import { ADAPTER_ENV, describeAdapter, driverReport, probedAdapter, type DriverReport, type WebGpuAdapterInfo } from '../tf/webgpu.ts';
 import { VdsError } from '../util/errors.ts';
 import { resolveThreads } from '../train/parallelism.ts';
 
@@ -16,11 +17,12 @@ export interface DoctorReport {
   wasmThreads?: boolean;
   trainingThreads?: number; // data-parallel replicas a conv training run would use here
   gradCheck?: { ok: boolean; maxRelError: number; detail: string };
+  webgpu?: { adapter: WebGpuAdapterInfo | null; driver: DriverReport }; // what the webgpu attempt found, used or not
   error?: string;
 }
 
 /** d/dw of Σ conv2d(x, w, 'same') ⊙ r, by the backend and by central differences in float64. */
-function convGradCheck(): { ok: boolean; maxRelError: number; detail: string } {
+async function convGradCheck(): Promise<{ ok: boolean; maxRelError: number; detail: string }> {
   const [B, H, W, C, O, K] = [2, 5, 4, 3, 2, 3];
   const xs = Array.from({ length: B * H * W * C }, (_, i) => Math.sin(0.7 * i + 0.3));
   const ws = Array.from({ length: K * K * C * O }, (_, i) => Math.cos(1.3 * i) * 0.5);
@@ -44,12 +46,13 @@ function convGradCheck(): { ok: boolean; maxRelError: number; detail: string } {
           }
     return s;
   };
-  const got = tf.tidy(() => {
-    const x = tf.tensor4d(xs, [B, H, W, C]);
-    const r = tf.tensor4d(rs, [B, H, W, O]);
-    const g = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 1, 'same'), r)))(tf.tensor4d(ws, [K, K, C, O]));
-    return Array.from(g.dataSync());
-  });
+  const got = await takeFloats(
+    tf.tidy(() => {
+      const x = tf.tensor4d(xs, [B, H, W, C]);
+      const r = tf.tensor4d(rs, [B, H, W, O]);
+      return tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 1, 'same'), r)))(tf.tensor4d(ws, [K, K, C, O]));
+    }),
+  );
   let worst = 0;
   const h = 1e-6;
   for (let k = 0; k < ws.length; k++) {
@@ -79,12 +82,13 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
     const info = await backendInfo();
     report.wasmSimd = info.wasmSimd;
     report.wasmThreads = info.wasmThreads;
-    report.gradCheck = convGradCheck();
+    report.gradCheck = await convGradCheck();
   } catch (e) {
     if (!(e instanceof VdsError)) throw e;
     report.error = e.message;
   }
   report.attempts = backendAttempts();
+  if (report.attempts.some((a) => a.name === 'webgpu')) report.webgpu = { adapter: probedAdapter(), driver: driverReport() };
   if (report.backend === 'wasm') report.trainingThreads = resolveThreads();
   if (report.wasmSimd === undefined) {
     // the flags are meaningful even when another backend was chosen
@@ -102,6 +106,15 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
     console.log(`vds doctor — node ${report.node} (${report.platform}), @tensorflow/tfjs-core ${report.tfjs}`);
     for (const a of report.attempts) console.log(`  ${a.name.padEnd(15)} ${a.ok ? 'ok' : `skipped: ${a.reason}`}`);
     console.log(`  selected: ${report.backend ?? 'none'}${report.gpu ? ' (GPU)' : ''}`);
+    if (report.webgpu) {
+      const { adapter, driver } = report.webgpu;
+      if (adapter) {
+        const mib = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
+        console.log(`  webgpu adapter: ${describeAdapter(adapter)}; largest buffer ${mib(adapter.maxBufferSize)}, largest binding ${mib(adapter.maxStorageBufferBindingSize)}`);
+        if (adapter.available.length > 1) console.log(`  webgpu adapters (${ADAPTER_ENV}=index or name picks one): ${adapter.available.map((a, i) => `${i} ${a}`).join('; ')}`);
+      }
+      console.log(`  webgpu driver: ${driver.summary}`);
+    }
     if (report.wasmSimd !== undefined) {
       console.log(`  wasm: SIMD ${report.wasmSimd ? 'yes' : 'no'}, threads ${report.wasmThreads ? 'yes' : 'no (TF.js disables wasm threads under Node)'}`);
     }

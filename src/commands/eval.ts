@@ -65,7 +65,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
   }
   const { learner: l, config } = loadTrained(file, ds, ckpt);
   try {
-    ensurePrecise(l, config, ds);
+    await ensurePrecise(l, config, ds);
     const selected: StatisticsKind = config.eval.statistics;
     const prev = previous(runDir);
     const bs = config.train.evalBatchSize;

@@ -78,10 +78,10 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const ds = await loadDataset(runConfig.data, runConfig.seed, { dataDir: resolveDataDir(o.dataDir ?? runConfig.data.dir ?? undefined) });
   const full = loadTrained(file, ds, ckpt);
   const D = full.config.model.maxDepth;
-  const q = full.learner.posterior.probs();
+  const q = await full.learner.posterior.probs();
   const depth = pruneDepth(q, rule);
 
-  ensurePrecise(full.learner, full.config, ds);
+  await ensurePrecise(full.learner, full.config, ds);
 
   // the pruned network is recalibrated for its own depths (SPEC §8), written with those statistics, then
   // loaded back from its own file: what is evaluated is what was saved
@@ -90,8 +90,8 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const cut = createLearner(cfgPruned, ds.inputShape, ds.classes, ds.train.n);
   try {
     restoreLearner(cut, { tensors: pruneTensors(ckpt.tensors, depth) }, file, false);
-    ensurePrecise(cut, cfgPruned, ds);
-    await writeCheckpoint(prunedFile, { vdsVersion: VDS_VERSION, kind: 'pruned', config: cfgPruned, state: { source: file, depth, rule, q } }, learnerTensors(cut, false));
+    await ensurePrecise(cut, cfgPruned, ds);
+    await writeCheckpoint(prunedFile, { vdsVersion: VDS_VERSION, kind: 'pruned', config: cfgPruned, state: { source: file, depth, rule, q } }, await learnerTensors(cut, false));
   } finally {
     disposeLearner(cut);
   }

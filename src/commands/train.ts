@@ -134,20 +134,23 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   // pre-flight: a step that cannot fit is refused here, before the run directory is written
   const memory = planMemory({ ...step, replicas });
   let env: EnvRecord;
+  const info = await backendInfo();
   if (previous) {
     env = previous;
     env.resumedAt.push(new Date().toISOString());
     env.backend = backend.name;
   } else {
-    const info = await backendInfo();
     env = envRecord({ vdsVersion: VDS_VERSION, tfjsVersion: info.tfjs, backend: backend.name, gpu: backend.gpu, backendNotes: backend.notes, seed: config.seed });
     await writeFileAtomic(path.join(runDir, RUN_FILES.config), configToYaml(config));
   }
+  if (info.webgpu) env.webgpu = info.webgpu;
+  else delete env.webgpu;
   env.replicas = replicas;
   env.recompute = memory.recompute;
   env.memory = { rows: memory.rows, plainBytes: Math.round(memory.plainBytes), recomputeBytes: Math.round(memory.recomputeBytes), limit: memory.limit };
   const recomputeNote = memory.recompute ? `, residual blocks recomputed in the backward pass (step ~${gib(memory.recomputeBytes)} per replica; ${gib(memory.plainBytes)} without)` : '';
-  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}${recomputeNote}`);
+  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${info.webgpu ? ` on ${info.webgpu.summary}` : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}${recomputeNote}`);
+  if (memory.limitBytes === null) reporter.log(`note: ${memory.limit}; the step's estimated ~${gib(memory.recompute ? memory.recomputeBytes : memory.plainBytes)} cannot be checked against it`);
   if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance }); // a resumed run's at its end
   reporter.log(`run: ${runDir}`);
   const lock = acquireRunLock(runDir);

@@ -2,6 +2,7 @@
 // the running runs checkpoint and go back to the queue). Start one on every machine that should help.
 import { QUEUE_DEFAULTS, checkQueueName } from '../queue/jobs.ts';
 import { planSlots, visibleGpus } from '../queue/devices.ts';
+import { adaptersForSlots } from '../tf/webgpu.ts';
 import { redisUrl } from '../queue/redis.ts';
 import { runWorker } from '../queue/worker.ts';
 import { resolveThreads } from '../train/parallelism.ts';
@@ -33,5 +34,11 @@ export async function workerCommand(o: WorkerOptions): Promise<void> {
   // on a CPU-only machine, as many at once as `vds sweep` would run here
   const slots = planSlots(visibleGpus(), o.concurrency, defaultJobs('auto'));
   const log = (m: string) => process.stderr.write(`[worker] ${m}\n`);
-  await runWorker({ redis, queue, concurrency: slots.concurrency, devices: slots.devices, lockSeconds, stalledSeconds, maxStalled }, log);
+  let webgpuAdapters: string[] | null = null;
+  if (slots.devices.filter(Boolean).length > 1) {
+    const plan = await adaptersForSlots(slots.concurrency);
+    webgpuAdapters = plan.adapters;
+    log(plan.note);
+  }
+  await runWorker({ redis, queue, concurrency: slots.concurrency, devices: slots.devices, webgpuAdapters, lockSeconds, stalledSeconds, maxStalled }, log);
 }

@@ -2,7 +2,7 @@
 // network's buffers; precise statistics (SPEC §8) are recomputed for fixed weights from calibration batches
 // and kept here, with one (mean, var) pair per depth for a BatchNorm that runs once per depth (the shared
 // head's). γ and β are always the network's own.
-import { tf } from '../tf/tf.ts';
+import { tf, readFloats } from '../tf/tf.ts';
 
 export type { StatisticsKind } from '../config/types.ts';
 
@@ -30,10 +30,10 @@ export class PreciseStats {
     return s;
   }
 
-  toTensorMap(out: Map<string, { shape: number[]; values: Float32Array }> = new Map()) {
+  async toTensorMap(out: Map<string, { shape: number[]; values: Float32Array }> = new Map()) {
     for (const [key, s] of this.entries) {
-      out.set(`${PREFIX}${key}.mean`, { shape: [s.mean.size], values: new Float32Array(s.mean.dataSync() as Float32Array) });
-      out.set(`${PREFIX}${key}.var`, { shape: [s.variance.size], values: new Float32Array(s.variance.dataSync() as Float32Array) });
+      out.set(`${PREFIX}${key}.mean`, { shape: [s.mean.size], values: new Float32Array(await readFloats(s.mean)) });
+      out.set(`${PREFIX}${key}.var`, { shape: [s.variance.size], values: new Float32Array(await readFloats(s.variance)) });
     }
     return out;
   }

@@ -30,7 +30,7 @@ export interface WorkerContext {
   queue: string;
   client: Redis;
   concurrency: number;
-  freeSlots: { index: number; device: string | null }[];
+  freeSlots: { index: number; device: string | null; webgpuAdapter: string | null }[];
   active: Map<string, ActiveRun>; // by job id
   stopping(): boolean;
   refuse(message: string, sweepDir: string): void; // this machine cannot do the sweep's runs: stop the worker
@@ -79,6 +79,8 @@ export async function processJob(ctx: WorkerContext, job: Job<QueuedRun>, token:
       VDS_SWEEP_PARENT: String(process.pid), // a child whose worker is killed checkpoints and stops
       VDS_THREADS: process.env.VDS_THREADS || String(childThreads(ctx.concurrency)),
       ...(slot.device ? { CUDA_VISIBLE_DEVICES: slot.device } : {}),
+      // CUDA_VISIBLE_DEVICES does not reach Vulkan: a webgpu run is given its adapter by index
+      ...(slot.webgpuAdapter !== null ? { VDS_WEBGPU_ADAPTER: slot.webgpuAdapter } : {}),
       [SCHEDULER_ENV]: JSON.stringify(await recordAttempt(run, action, job, slot.device)),
     };
     ctx.log(`${action === 'resume' ? 'resume' : 'start '}      ${run.runId} (attempt ${attempt} of ${attempts}${device})`);

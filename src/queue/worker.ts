@@ -14,6 +14,7 @@ export interface WorkerSettings {
   queue: string;
   concurrency: number;
   devices: (string | null)[]; // one per slot
+  webgpuAdapters?: string[] | null; // VDS_WEBGPU_ADAPTER per slot, for runs on the webgpu backend (tf/webgpu.ts)
   lockSeconds: number;
   stalledSeconds: number;
   maxStalled: number;
@@ -64,7 +65,7 @@ export async function runWorker(s: WorkerSettings, log: (m: string) => void): Pr
     queue: s.queue,
     client,
     concurrency: s.concurrency,
-    freeSlots: s.devices.map((device, index) => ({ index, device })).reverse(),
+    freeSlots: s.devices.map((device, index) => ({ index, device, webgpuAdapter: s.webgpuAdapters?.[index] ?? null })).reverse(),
     active,
     stopping: () => stopping,
     refuse(message, sweepDir) {

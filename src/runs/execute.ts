@@ -30,7 +30,7 @@ export interface RunEvents {
 export type RunOutcome = { state: 'finished'; eval: EvalRecord } | { state: 'interrupted'; epoch: number; step: number };
 
 async function saveTrainCheckpoint(file: string, l: Learner, config: VdsConfig, state: TrainState): Promise<void> {
-  await writeCheckpoint(file, { vdsVersion: VDS_VERSION, kind: 'train', config, state }, learnerTensors(l));
+  await writeCheckpoint(file, { vdsVersion: VDS_VERSION, kind: 'train', config, state }, await learnerTensors(l));
 }
 
 /** The first line of an error's message, for status.json and the short report of a failed run. */
@@ -102,7 +102,7 @@ export async function executeRun(
     const bestFile = checkpointPath(runDir, 'best');
     if (existsSync(bestFile)) restoreLearner(l, readCheckpoint(bestFile), bestFile, false);
     // the best checkpoint carries the precise statistics its validation used; calibrate if it has none
-    ensurePrecise(l, config, ds);
+    await ensurePrecise(l, config, ds);
     // the test pass runs on the training replicas too: they take the best weights first
     if (parallel) await parallel.sync(l);
     const bestEpoch = state.best?.epoch ?? state.epoch;

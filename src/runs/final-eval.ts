@@ -45,7 +45,7 @@ export async function finalEvaluation(
 ): Promise<EvalRecord> {
   const D = l.net.maxDepth;
   const learnt = l.posterior.learnt;
-  const q = l.posterior.probs();
+  const q = await l.posterior.probs();
   const dStar = learnt ? pruneDepth(q, config.prune) : D;
   const selected = config.eval.statistics;
   const byStatistics: EvalRecord['byStatistics'] = {};

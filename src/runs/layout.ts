@@ -1,6 +1,8 @@
 // What a run directory `results/<experiment>/<run-id>/` holds. Training writes it, `vds prune` adds to it,
 // `vds report` only reads it. Every file is written to a temp name and renamed, so none is ever half-written.
 
+import type { WebGpuAdapterInfo } from '../tf/webgpu.ts';
+
 export const RUN_FILES = {
   config: 'config.yaml', // the resolved config (after defaults and --set), as YAML
   env: 'env.json', // EnvRecord
@@ -18,6 +20,7 @@ export interface EnvRecord {
   backend: string; // the backend actually used
   gpu: boolean;
   backendNotes: string[]; // why earlier backends were skipped
+  webgpu?: WebGpuAdapterInfo & { summary: string }; // backend webgpu: the adapter, its limits, how it was chosen (VDS_WEBGPU_ADAPTER)
   replicas?: number; // data-parallel replicas that trained (and evaluated) it (train/parallelism.ts)
   recompute?: boolean; // residual blocks recomputed in the backward pass (train/memory.ts; same numbers)
   memory?: { rows: number; plainBytes: number; recomputeBytes: number; limit: string }; // the step's estimated peak per replica

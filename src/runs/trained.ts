@@ -18,7 +18,7 @@ export function loadTrained(file: string, ds: Dataset, ckpt: Checkpoint = readCh
 }
 
 /** The learner's precise statistics: the ones its checkpoint carries, else calibrated now (none if K = 0). */
-export function ensurePrecise(l: Learner, config: VdsConfig, ds: Dataset): PreciseStats | undefined {
-  if (config.eval.calibrationBatches > 0 && !l.precise) setPreciseStats(l, calibrate(l, ds, calibrationPlan(config, ds)));
+export async function ensurePrecise(l: Learner, config: VdsConfig, ds: Dataset): Promise<PreciseStats | undefined> {
+  if (config.eval.calibrationBatches > 0 && !l.precise) setPreciseStats(l, await calibrate(l, ds, calibrationPlan(config, ds)));
   return l.precise;
 }

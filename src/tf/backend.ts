@@ -1,17 +1,25 @@
-// Backend selection. 'auto' takes the first that works of tfjs-node-gpu → tfjs-node → wasm → cpu and says
-// why each earlier one was skipped; a backend asked for by name must work or it is a VdsError.
+// Backend selection. 'auto' takes the first that works of tfjs-node-gpu → webgpu (a hardware adapter only)
+// → tfjs-node → wasm → cpu and says why each earlier one was skipped; a backend asked for by name must work
+// or it is a VdsError.
 import { tf } from './tf.ts';
 import { VdsError } from '../util/errors.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
-export type BackendPref = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_PREFS: readonly BackendPref[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+import { describeAdapter, driverReport, setupWebGpu, webGpuAdapter, type WebGpuAdapterInfo } from './webgpu.ts';
+import type { BackendName } from '../config/types.ts';
+import { BACKENDS } from '../config/schema.ts';
+
+export type BackendPref = BackendName;
+export const BACKEND_PREFS: readonly BackendPref[] = BACKENDS;
 type Concrete = Exclude<BackendPref, 'auto'>;
-const AUTO_ORDER: readonly Concrete[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly Concrete[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+/** Backends that run on a GPU: one run at a time per device, sizes checked against its memory. */
+export const GPU_BACKENDS: readonly string[] = ['tensorflow-gpu', 'webgpu'];
 
 export interface SelectedBackend {
-  name: string; // 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
+  name: string; // 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'
   gpu: boolean;
+  adapter?: WebGpuAdapterInfo; // webgpu: the adapter it runs on
   notes: string[]; // one line per backend tried before the chosen one: why it was skipped
 }
 
@@ -29,9 +37,22 @@ function message(e: unknown): string {
   return m.split('\n')[0].slice(0, 300);
 }
 
-/** The module that provides a backend, imported dynamically so a missing optional dependency is a skip. */
-async function load(name: Concrete): Promise<void> {
+/**
+ * The module that provides a backend, imported dynamically so a missing optional dependency is a skip.
+ * `explicit`: the backend was named (not tried by 'auto'), so webgpu accepts a software adapter.
+ */
+async function load(name: Concrete, explicit: boolean): Promise<void> {
   switch (name) {
+    case 'webgpu':
+      // navigator.gpu must exist before the backend's module loads: it registers itself only then
+      await setupWebGpu(!explicit);
+      try {
+        // @ts-ignore optional dependency
+        await import('@tensorflow/tfjs-backend-webgpu');
+      } catch (e) {
+        throw new Error(`the optional package @tensorflow/tfjs-backend-webgpu is not installed: ${message(e)}`);
+      }
+      break;
     case 'tensorflow-gpu':
       // @ts-ignore optional dependency, absent where libtensorflow cannot be downloaded
       await import('@tensorflow/tfjs-node-gpu');
@@ -52,8 +73,8 @@ async function load(name: Concrete): Promise<void> {
 
 const tfName = (name: Concrete): string => (name === 'tensorflow-gpu' ? 'tensorflow' : name);
 
-async function tryBackend(name: Concrete): Promise<void> {
-  await load(name);
+async function tryBackend(name: Concrete, explicit: boolean): Promise<void> {
+  await load(name, explicit);
   const b = tfName(name);
   if (!tf.findBackendFactory(b)) {
     // e.g. tfjs-node resolved its own copy of tfjs-core: it registered on an engine vds does not use
@@ -62,8 +83,10 @@ async function tryBackend(name: Concrete): Promise<void> {
   const ok = await tf.setBackend(b);
   if (!ok) throw new Error(`tf.setBackend('${b}') failed to initialise`);
   await tf.ready();
-  // a tiny op proves the backend computes
-  const v = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)).dataSync()[0]);
+  // a tiny op proves the backend computes (read asynchronously: webgpu has no synchronous read in Node)
+  const t = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)));
+  const v = (await t.data())[0];
+  t.dispose();
   if (v !== 12) throw new Error(`sanity op returned ${v}, expected 12`);
 }
 
@@ -76,9 +99,9 @@ export async function selectBackend(pref: BackendPref | string = 'auto'): Promis
   lastAttempts = [];
   for (const name of order) {
     try {
-      await tryBackend(name);
+      await tryBackend(name, pref !== 'auto');
       lastAttempts.push({ name, ok: true });
-      selected = { name, gpu: name === 'tensorflow-gpu', notes };
+      selected = { name, gpu: GPU_BACKENDS.includes(name), notes, ...(name === 'webgpu' ? { adapter: webGpuAdapter()! } : {}) };
       return selected;
     } catch (e) {
       const reason = message(e);
@@ -86,15 +109,19 @@ export async function selectBackend(pref: BackendPref | string = 'auto'): Promis
       if (pref !== 'auto') {
         throw new VdsError(`backend "${name}" is not available: ${reason}`, {
           key: 'backend',
-          hint: name.startsWith('tensorflow')
-            ? `install @tensorflow/${name === 'tensorflow' ? 'tfjs-node' : 'tfjs-node-gpu'} (it downloads libtensorflow), or use --backend wasm`
-            : 'use --backend auto',
+          hint: hintFor(name),
         });
       }
       notes.push(`${name} skipped: ${reason}`);
     }
   }
   throw new VdsError('no TF.js backend could be initialised', { key: 'backend', hint: notes.join('; ') });
+}
+
+function hintFor(name: Concrete): string {
+  if (name.startsWith('tensorflow')) return `install @tensorflow/${name === 'tensorflow' ? 'tfjs-node' : 'tfjs-node-gpu'} (it downloads libtensorflow), or use --backend wasm`;
+  if (name === 'webgpu') return `${driverReport().summary}; \`npx vds doctor\` says more, or use --backend wasm`;
+  return 'use --backend auto';
 }
 
 /** What the last selectBackend call tried, in order (for `vds doctor`). */
@@ -104,10 +131,11 @@ export function backendAttempts(): BackendAttempt[] {
 
 export interface BackendInfo {
   tfjs: string; // @tensorflow/tfjs-core version
-  backend: string; // vds name: tensorflow-gpu | tensorflow | wasm | cpu
+  backend: string; // vds name: tensorflow-gpu | webgpu | tensorflow | wasm | cpu
   tfBackend: string; // TF.js's name for it
   gpu: boolean;
   notes: string[];
+  webgpu?: WebGpuAdapterInfo & { summary: string }; // the adapter, its limits and how it was chosen
   wasmSimd?: boolean;
   wasmThreads?: boolean;
 }
@@ -122,6 +150,7 @@ export async function backendInfo(): Promise<BackendInfo> {
     gpu: selected?.gpu ?? false,
     notes: selected?.notes ?? [],
   };
+  if (selected?.adapter) info.webgpu = { ...selected.adapter, summary: describeAdapter(selected.adapter) };
   if (tfBackend === 'wasm') {
     info.wasmSimd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     info.wasmThreads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));

@@ -8,3 +8,21 @@ import '@tensorflow/tfjs';
 export { tf };
 export type Tensor = tf.Tensor;
 export type Variable = tf.Variable;
+
+/**
+ * A tensor's values, read asynchronously. Every read on the training and evaluation paths goes through
+ * here: the webgpu backend has no synchronous read in Node (its dataSync needs a browser's OffscreenCanvas),
+ * and on wasm and cpu the values are the same ones dataSync gives.
+ */
+export async function readFloats(t: tf.Tensor): Promise<Float32Array> {
+  return (await t.data()) as Float32Array;
+}
+
+/** readFloats, then dispose: for a tensor made only to be read. */
+export async function takeFloats(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return await readFloats(t);
+  } finally {
+    t.dispose();
+  }
+}

@@ -3,14 +3,16 @@
 // own statistics, as in training); each BatchNorm then gets the equal-weight mean over batches of the
 // per-batch mean and of the per-batch unbiased variance (fvcore's PreciseBN rule), and the shared head one
 // pair per depth. Training is untouched: nothing here updates weights, running statistics or RNG streams.
-import { tf } from '../tf/tf.ts';
+import { tf, takeFloats } from '../tf/tf.ts';
 import type { StatisticsKind, VdsConfig } from '../config/types.ts';
 import { STATISTICS } from '../config/schema.ts';
 import type { Dataset } from '../data/types.ts';
 import { PreciseStats, type Network, type NormStats } from '../model/index.ts';
 import { Rng } from '../util/rng.ts';
 import { tensorBatch } from './batches.ts';
-import { headsOf, type Learner } from './step.ts';
+import { headsOf, type BatchStatistics, type Learner } from './types.ts';
+
+export type { BatchStatistics } from './types.ts';
 import { pulse } from '../util/pulse.ts';
 
 /**
@@ -47,25 +49,27 @@ export function calibrationPlan(config: VdsConfig, ds: Dataset): Uint32Array[] {
   return calibrationIndices(ds.train.n, config.eval.calibrationBatches, calibrationBatchRows(config, ds.train.n), config.seed);
 }
 
-/** One calibration batch's statistics: per BatchNorm (and per depth for the head) its mean and unbiased variance. */
-export type BatchStatistics = { key: string; mean: Float32Array; variance: Float32Array }[];
-
 /**
  * The train-mode statistics of one batch through `net` cut at `upTo`, without gradients (no tape:
- * intermediates die with the tidy; only plain numbers leave it). `heads` as in training: 'all' records the
- * head at every depth 0..upTo, 'last' only at upTo (a fixed-depth network).
+ * intermediates die with the tidy; only the statistics leave it, as one flat tensor read in one go). `heads`
+ * as in training: 'all' records the head at every depth 0..upTo, 'last' only at upTo (a fixed-depth network).
  */
-export function batchStatistics(net: Network, heads: 'all' | 'last', upTo: number, x: tf.Tensor): BatchStatistics {
-  return tf.tidy(() => {
+export async function batchStatistics(net: Network, heads: 'all' | 'last', upTo: number, x: tf.Tensor): Promise<BatchStatistics> {
+  const layout: { key: string; C: number; unbiased: number }[] = [];
+  const flat = tf.tidy(() => {
     const { batchStats } = net.forward(x, { training: true, upTo, heads });
-    return batchStats.map((r) => {
-      const unbiased = r.stats.count / Math.max(1, r.stats.count - 1);
-      return {
-        key: PreciseStats.key(r.prefix, r.depth),
-        mean: r.stats.mean.dataSync() as Float32Array,
-        variance: Float32Array.from(r.stats.variance.dataSync(), (v) => v * unbiased),
-      };
-    });
+    for (const r of batchStats) {
+      layout.push({ key: PreciseStats.key(r.prefix, r.depth), C: r.stats.mean.size, unbiased: r.stats.count / Math.max(1, r.stats.count - 1) });
+    }
+    return tf.concat(batchStats.flatMap((r) => [r.stats.mean, r.stats.variance]));
+  });
+  const values = await takeFloats(flat);
+  let at = 0;
+  return layout.map(({ key, C, unbiased }) => {
+    const mean = values.slice(at, at + C);
+    const variance = Float32Array.from(values.subarray(at + C, at + 2 * C), (v) => v * unbiased);
+    at += 2 * C;
+    return { key, mean, variance };
   });
 }
 
@@ -92,13 +96,13 @@ export function averageStatistics(perBatch: BatchStatistics[]): PreciseStats {
 }
 
 /** batchStatistics of each of `batches` batches that `nextBatch(k)` builds (each disposed once measured). */
-export function statisticsOfBatches(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): BatchStatistics[] {
+export async function statisticsOfBatches(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): Promise<BatchStatistics[]> {
   const perBatch: BatchStatistics[] = [];
   for (let k = 0; k < batches; k++) {
     pulse();
     const x = nextBatch(k);
     try {
-      perBatch.push(batchStatistics(net, heads, upTo, x));
+      perBatch.push(await batchStatistics(net, heads, upTo, x));
     } finally {
       x.dispose();
     }
@@ -107,12 +111,12 @@ export function statisticsOfBatches(net: Network, heads: 'all' | 'last', upTo: n
 }
 
 /** Precise statistics of `net` cut at `upTo` from the batches `nextBatch(k)` builds (disposed here). */
-export function calibrateNetwork(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): PreciseStats {
-  return averageStatistics(statisticsOfBatches(net, heads, upTo, batches, nextBatch));
+export async function calibrateNetwork(net: Network, heads: 'all' | 'last', upTo: number, batches: number, nextBatch: (k: number) => tf.Tensor): Promise<PreciseStats> {
+  return averageStatistics(await statisticsOfBatches(net, heads, upTo, batches, nextBatch));
 }
 
 /** Precise statistics of the learner's whole network from the config's calibration batches. */
-export function calibrate(l: Learner, ds: Dataset, plan: Uint32Array[]): PreciseStats {
+export function calibrate(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<PreciseStats> {
   return calibrateNetwork(l.net, headsOf(l.posterior), l.net.maxDepth, plan.length, (k) => calibrationBatch(ds, plan[k]));
 }
 

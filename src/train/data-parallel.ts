@@ -14,7 +14,7 @@ import { learnerTensors } from './learner.ts';
 import { headsOf, replicaStep, trainableVariables, type Learner, type ParallelTrainer, type StepStats } from './step.ts';
 import { calibrationBatch, statisticsOfBatches, type BatchStatistics } from './calibrate.ts';
 import type { Dataset } from '../data/types.ts';
-import type { Batch } from '../data/batch.ts';
+import { makeBatch, type Batch } from '../data/batch.ts';
 import type { EvalPass } from './evaluate.ts';
 import { collectiveBuffer, SharedCollective } from './collective.ts';
 import type { ReplicaMsg } from './replica-worker.ts';
@@ -76,16 +76,16 @@ export class DataParallelTrainer implements ParallelTrainer {
 
   /** Copies l's tensors (weights, BatchNorm statistics, α, momentum) to every replica. */
   async sync(l: Learner): Promise<void> {
-    const tensors = [...learnerTensors(l)];
+    const tensors = [...(await learnerTensors(l))];
     await Promise.all(this.replicas.map((r) => r.call({ kind: 'load', tensors })));
   }
 
-  step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
+  async step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): Promise<StepStats> {
     const B = x.shape[0];
     if (B < this.size) throw new Error(`a batch of ${B} cannot be split over ${this.size} replicas`);
     for (const r of this.replicas) if (r.failure) throw new Error(`training replica failed: ${r.failure}`);
-    const xs = x.dataSync() as Float32Array;
-    const ys = y.dataSync() as Int32Array;
+    const xs = (await x.data()) as Float32Array;
+    const ys = (await y.data()) as Int32Array;
     const per = xs.length / B;
     const rows = shareRows(B, this.size);
     rows.forEach(([s, e], rank) => {
@@ -101,7 +101,7 @@ export class DataParallelTrainer implements ParallelTrainer {
     const xt = tf.tensor(xs.subarray(s0 * per, e0 * per), [e0 - s0, ...x.shape.slice(1)], 'float32');
     const yt = tf.tensor1d(ys.subarray(s0, e0), 'int32');
     try {
-      return replicaStep(l, xt, yt, this.group, { fraction: (e0 - s0) / B, withKl: true });
+      return await replicaStep(l, xt, yt, this.group, { fraction: (e0 - s0) / B, withKl: true });
     } catch (e) {
       this.group.fail(e instanceof Error ? e.message : String(e)); // release replicas waiting in the step
       throw e;
@@ -121,17 +121,13 @@ export class DataParallelTrainer implements ParallelTrainer {
     const pending = this.replicas.map((r, i) => {
       const ks = shareOf(i + 1);
       const batches = ks.map((k) => {
-        const x = calibrationBatch(ds, plan[k]);
-        try {
-          return { x: x.dataSync() as Float32Array, shape: [...x.shape] };
-        } finally {
-          x.dispose();
-        }
+        const b = makeBatch(ds, ds.train, plan[k]);
+        return { x: b.x, shape: b.shape };
       });
       return r.call({ kind: 'calibrate', batches }, batches.map((b) => b.x.buffer as ArrayBuffer)).then((reply) => ks.forEach((k, j) => (out[k] = reply.stats![j])));
     });
     const mine = shareOf(0);
-    statisticsOfBatches(l.net, headsOf(l.posterior), l.net.maxDepth, mine.length, (j) => calibrationBatch(ds, plan[mine[j]])).forEach((s, j) => (out[mine[j]] = s));
+    (await statisticsOfBatches(l.net, headsOf(l.posterior), l.net.maxDepth, mine.length, (j) => calibrationBatch(ds, plan[mine[j]]))).forEach((s, j) => (out[mine[j]] = s));
     await Promise.all(pending);
     return out;
   }
@@ -141,10 +137,10 @@ export class DataParallelTrainer implements ParallelTrainer {
    * which computes its own with `forwardHere` while the workers compute theirs). Each batch is computed whole
    * on one replica with the same weights and statistics, so the numbers are one thread's.
    */
-  async evalLogits(l: Learner, count: number, batch: (k: number) => Batch, forwardHere: (k: number) => Float32Array, o: EvalPass): Promise<Float32Array[]> {
+  async evalLogits(l: Learner, count: number, batch: (k: number) => Batch, forwardHere: (k: number) => Promise<Float32Array>, o: EvalPass): Promise<Float32Array[]> {
     const out: Float32Array[] = new Array(count);
     const shareOf = (rank: number) => roundRobin(count, this.size, rank);
-    const stats = o.stats ? [...o.stats.toTensorMap()] : undefined;
+    const stats = o.stats ? [...(await o.stats.toTensorMap())] : undefined;
     const pending = this.replicas.map((r, i) => {
       const ks = shareOf(i + 1);
       const batches = ks.map((k) => {
@@ -155,7 +151,7 @@ export class DataParallelTrainer implements ParallelTrainer {
         .call({ kind: 'forward', batches, upTo: o.upTo, heads: o.heads, stats }, batches.map((b) => b.x.buffer as ArrayBuffer))
         .then((reply) => ks.forEach((k, j) => (out[k] = reply.logits![j])));
     });
-    for (const k of shareOf(0)) out[k] = forwardHere(k);
+    for (const k of shareOf(0)) out[k] = await forwardHere(k);
     await Promise.all(pending);
     return out;
   }

@@ -2,13 +2,15 @@
 // precise per-depth ones (SPEC §8). Validation gives the numbers early stopping needs; the final
 // evaluation gives log-predictives of every predictor for the metrics (SPEC §6): the marginal over all
 // depths, each single depth, and the network pruned at d*.
-import { tf } from '../tf/tf.ts';
+import { tf, takeFloats } from '../tf/tf.ts';
 import type { Dataset, Split } from '../data/types.ts';
 import { marginalLogProbs, truncatedLogQ } from '../vds/predict.ts';
 import { klDivergence, nllPerDepth } from '../vds/objective.ts';
 import { batchRanges, range } from './batches.ts';
 import { makeBatch } from '../data/batch.ts';
-import { headsOf, type Learner } from './step.ts';
+import { headsOf, type EvalPass, type Learner } from './types.ts';
+
+export type { EvalPass } from './types.ts';
 import type { Network, PreciseStats } from '../model/index.ts';
 import { pulse } from '../util/pulse.ts';
 
@@ -21,21 +23,10 @@ export interface ValidationStats {
   logLikelihood: number; // marginal predictive, per sample
 }
 
-/** One eval-mode pass: blocks up to `upTo`, which heads, and which BatchNorm statistics (precise, else running). */
-export interface EvalPass {
-  upTo: number;
-  heads: 'all' | 'last';
-  stats?: PreciseStats;
-}
-
 /** Eval-mode logits [H, B, C] of one batch, read back: what the main thread and every replica compute. */
-export function evalLogits(net: Network, x: tf.Tensor, o: EvalPass): Float32Array {
+export function evalLogits(net: Network, x: tf.Tensor, o: EvalPass): Promise<Float32Array> {
   const { logits } = net.forward(x, { training: false, upTo: o.upTo, heads: o.heads, stats: o.stats });
-  try {
-    return logits.dataSync() as Float32Array;
-  } finally {
-    logits.dispose();
-  }
+  return takeFloats(logits);
 }
 
 interface BatchLogits {
@@ -51,38 +42,38 @@ interface BatchLogits {
  * several data-parallel replicas the forward passes run on all of them (batch k on replica k mod size),
  * each batch whole, so every number is what one thread computes; the reductions stay on this thread.
  */
-async function forEachBatchLogits(l: Learner, ds: Dataset, split: Split, batchSize: number, o: EvalPass, use: (b: BatchLogits) => void): Promise<void> {
+async function forEachBatchLogits(l: Learner, ds: Dataset, split: Split, batchSize: number, o: EvalPass, use: (b: BatchLogits) => Promise<void>): Promise<void> {
   const ranges = batchRanges(split.n, batchSize);
   const H = o.heads === 'all' ? o.upTo + 1 : 1;
   const C = l.net.classes;
-  const consume = (k: number, values: Float32Array): void => {
+  const consume = async (k: number, values: Float32Array): Promise<void> => {
     const [s, e] = ranges[k];
     const labels = Int32Array.from(split.y.subarray(s, e));
     const logits = tf.tensor3d(values, [H, e - s, C]);
     const y = tf.tensor1d(labels, 'int32');
     try {
-      use({ start: s, size: e - s, logits, y, labels });
+      await use({ start: s, size: e - s, logits, y, labels });
     } finally {
       tf.dispose([logits, y]);
     }
   };
-  const forward = (k: number): Float32Array => {
+  const forward = async (k: number): Promise<Float32Array> => {
     pulse();
     const [s, e] = ranges[k];
     const b = makeBatch(ds, split, range(s, e));
     const x = tf.tensor(b.x, b.shape, 'float32');
     try {
-      return evalLogits(l.net, x, o);
+      return await evalLogits(l.net, x, o);
     } finally {
       x.dispose();
     }
   };
   if (l.parallel?.evalLogits && ranges.length > 1) {
     const all = await l.parallel.evalLogits(l, ranges.length, (k) => makeBatch(ds, split, range(...ranges[k])), forward, o);
-    all.forEach((values, k) => consume(k, values));
+    for (let k = 0; k < all.length; k++) await consume(k, all[k]);
     return;
   }
-  for (let k = 0; k < ranges.length; k++) consume(k, forward(k));
+  for (let k = 0; k < ranges.length; k++) await consume(k, await forward(k));
 }
 
 export async function validate(l: Learner, ds: Dataset, split: Split, batchSize: number, stats?: PreciseStats): Promise<ValidationStats> {
@@ -91,7 +82,7 @@ export async function validate(l: Learner, ds: Dataset, split: Split, batchSize:
   let correct = 0;
   let ll = 0;
   const logQ = l.posterior.logQ();
-  await forEachBatchLogits(l, ds, split, batchSize, { upTo: D, heads: headsOf(l.posterior), stats }, ({ size, logits, y }) => {
+  await forEachBatchLogits(l, ds, split, batchSize, { upTo: D, heads: headsOf(l.posterior), stats }, async ({ size, logits, y }) => {
     const sums = tf.tidy(() => {
       const expected = tf.sum(tf.mul(tf.exp(logQ), nllPerDepth(logits, y)));
       const lp = marginalLogProbs(logits, logQ); // [B, C]
@@ -99,22 +90,21 @@ export async function validate(l: Learner, ds: Dataset, split: Split, batchSize:
       const trueLp = tf.sum(tf.mul(lp, tf.oneHot(y, lp.shape[1])));
       return tf.stack([tf.mul(expected, size), hits, trueLp]);
     });
-    const [n, c, t] = sums.dataSync();
-    sums.dispose();
+    const [n, c, t] = await takeFloats(sums);
     nll += n;
     correct += c;
     ll += t;
   });
   logQ.dispose();
-  const kl = currentKl(l);
+  const kl = await currentKl(l);
   const perSample = nll / split.n;
   const elbo = -(perSample + kl / l.nTrain);
   return { elbo, elboTotal: elbo * l.nTrain, nll: perSample, kl, accuracy: correct / split.n, logLikelihood: ll / split.n };
 }
 
 /** KL(q ‖ p) in nats for the learner's current q. */
-export function currentKl(l: Learner): number {
-  return tf.tidy(() => klDivergence(l.posterior.logQ(), l.logPrior).dataSync()[0]);
+export async function currentKl(l: Learner): Promise<number> {
+  return (await takeFloats(tf.tidy(() => klDivergence(l.posterior.logQ(), l.logPrior))))[0];
 }
 
 export interface PredictorOutputs {
@@ -146,20 +136,18 @@ export async function predictSplit(
   const perDepth = keepPerDepth ? Array.from({ length: nHeads }, () => new Float32Array(split.n * C)) : [];
   const logQ = tf.tidy(() => (heads === 'all' ? truncatedLogQ(l.posterior.logQ(), upTo) : l.posterior.logQ()));
   const t0 = performance.now();
-  await forEachBatchLogits(l, ds, split, batchSize, { upTo, heads, stats }, ({ start: s, size, logits, labels: batchLabels }) => {
+  await forEachBatchLogits(l, ds, split, batchSize, { upTo, heads, stats }, async ({ start: s, size, logits, labels: batchLabels }) => {
     const [lp, per] = tf.tidy((): tf.Tensor[] => {
       const m = marginalLogProbs(logits, logQ); // [B, C]
       return keepPerDepth ? [m, tf.logSoftmax(logits)] : [m]; // [H, B, C]
     });
-    marginal.set(lp.dataSync() as Float32Array, s * C);
+    marginal.set(await takeFloats(lp), s * C);
     labels.set(batchLabels, s);
     if (per) {
-      const all = per.dataSync() as Float32Array; // [H, B, C]
+      const all = await takeFloats(per); // [H, B, C]
       const stride = size * C;
       for (let h = 0; h < nHeads; h++) perDepth[h].set(all.subarray(h * stride, (h + 1) * stride), s * C);
-      per.dispose();
     }
-    lp.dispose();
   });
   const seconds = (performance.now() - t0) / 1000;
   logQ.dispose();

@@ -1,6 +1,6 @@
 // A learner is everything one training run updates: the network, the depth posterior and the optimiser.
 // This file builds one from a config and moves its tensors in and out of checkpoints.
-import { tf } from '../tf/tf.ts';
+import { tf, readFloats } from '../tf/tf.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { createNetwork, PreciseStats } from '../model/index.ts';
 import { DepthPosterior } from '../vds/posterior.ts';
@@ -35,18 +35,18 @@ export function disposeLearner(l: Learner): void {
 
 type TensorMap = Map<string, { shape: number[]; values: Float32Array }>;
 
-function snapshot(v: tf.Tensor): { shape: number[]; values: Float32Array } {
-  return { shape: [...v.shape], values: new Float32Array(v.dataSync() as Float32Array) };
+async function snapshot(v: tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  return { shape: [...v.shape], values: new Float32Array(await readFloats(v)) };
 }
 
 /** Every tensor the learner needs to continue exactly where it was. */
-export function learnerTensors(l: Learner, withOptimizer = true): TensorMap {
+export async function learnerTensors(l: Learner, withOptimizer = true): Promise<TensorMap> {
   const out: TensorMap = new Map();
-  for (const [name, v] of l.net.store.params) out.set(`param:${name}`, snapshot(v));
-  for (const [name, v] of l.net.store.buffers) out.set(`buffer:${name}`, snapshot(v));
-  if (l.posterior.alpha) out.set('alpha', snapshot(l.posterior.alpha));
-  l.precise?.toTensorMap(out); // the precise statistics these weights were evaluated with
-  if (withOptimizer) for (const [name, v] of l.opt.buffers) out.set(`momentum:${name}`, snapshot(v));
+  for (const [name, v] of l.net.store.params) out.set(`param:${name}`, await snapshot(v));
+  for (const [name, v] of l.net.store.buffers) out.set(`buffer:${name}`, await snapshot(v));
+  if (l.posterior.alpha) out.set('alpha', await snapshot(l.posterior.alpha));
+  await l.precise?.toTensorMap(out); // the precise statistics these weights were evaluated with
+  if (withOptimizer) for (const [name, v] of l.opt.buffers) out.set(`momentum:${name}`, await snapshot(v));
   return out;
 }
 

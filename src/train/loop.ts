@@ -100,7 +100,7 @@ export async function trainLoop(
       const b = tensorBatch(ds, ds.train, order.subarray(s, e));
       let stats: StepStats;
       try {
-        stats = trainStep(l, b.x, b.y);
+        stats = await trainStep(l, b.x, b.y);
       } finally {
         b.x.dispose();
         b.y.dispose();
@@ -122,7 +122,7 @@ export async function trainLoop(
     const valBy: EpochRecord['valBy'] = { precise: null, running: null };
     if (hasVal) for (const { kind, stats } of statisticsSets(l)) valBy[kind] = await validate(l, ds, ds.validation, train.evalBatchSize, stats);
     const val = valBy[config.eval.statistics];
-    const q = l.posterior.probs();
+    const q = await l.posterior.probs();
     const { sums } = state;
     const record: EpochRecord = {
       epoch: state.epoch + 1,
@@ -130,7 +130,7 @@ export async function trainLoop(
       trainLoss: sums.loss / sums.seen,
       trainNll: sums.nll / sums.seen,
       trainAcc: sums.correct / sums.seen,
-      kl: val ? val.kl : currentKl(l),
+      kl: val ? val.kl : await currentKl(l),
       val,
       valBy,
       calibrationSeconds,

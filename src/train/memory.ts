@@ -8,6 +8,7 @@ import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { ModelConfig } from '../config/types.ts';
 import { VdsError } from '../util/errors.ts';
+import { webGpuAdapter } from '../tf/webgpu.ts';
 
 export type RecomputeMode = 'auto' | 'on' | 'off';
 export const RECOMPUTE_MODES: readonly RecomputeMode[] = ['auto', 'on', 'off'];
@@ -65,7 +66,37 @@ export function memoryLimit(backend: string): MemoryLimit {
     const gpu = gpuMemory();
     return gpu ? { bytes: gpu.bytes, what: `GPU ${gpu.name} (${gib(gpu.bytes)})` } : { bytes: null, what: 'the GPU (its size could not be read with nvidia-smi)' };
   }
+  if (backend === 'webgpu') {
+    // WebGPU does not report a device's memory; nvidia-smi does for NVIDIA's (the adapter Dawn chose is
+    // assumed to be the first visible one), and a software adapter uses this machine's memory
+    const a = webGpuAdapter();
+    if (a?.software) return { bytes: os.totalmem(), what: `this machine's ${gib(os.totalmem())} of memory (a software adapter)` };
+    const gpu = a && /nvidia/i.test(`${a.vendor} ${a.device} ${a.description}`) ? gpuMemory() : null;
+    if (gpu) return { bytes: gpu.bytes, what: `GPU ${gpu.name} (${gib(gpu.bytes)}, from nvidia-smi)` };
+    return { bytes: null, what: `WebGPU does not report the memory of ${a ? `the adapter (${a.device})` : 'its adapter'}` };
+  }
   return { bytes: os.totalmem(), what: `this machine's ${gib(os.totalmem())} of memory` };
+}
+
+/**
+ * The largest single tensor of a train step, in bytes: on a GPU through WebGPU one tensor is one buffer,
+ * bounded by the adapter's maxBufferSize and, for a kernel to read it, maxStorageBufferBindingSize. In the
+ * conv network it is the stem's output before pooling (or a block activation, if wider); the network with
+ * fully connected blocks has only [rows, width] ones.
+ */
+export function largestTensorBytes(model: ModelConfig, inputShape: number[], rows: number): number {
+  if (model.kind === 'fc') return rows * Math.max(model.width, inputShape.reduce((a, b) => a * b, 1)) * FLOAT;
+  const [H, W, C] = inputShape;
+  const stem = rows * (H - 4) * (W - 4) * model.outerWidth * FLOAT;
+  return Math.max(stem, rows * H * W * (C ?? 1) * FLOAT);
+}
+
+/** The adapter's bound on one tensor (webgpu), or null elsewhere. */
+function bufferBound(backend: string): { bytes: number; what: string } | null {
+  const a = backend === 'webgpu' ? webGpuAdapter() : null;
+  if (!a) return null;
+  const bytes = Math.min(a.maxBufferSize, a.maxStorageBufferBindingSize);
+  return { bytes, what: `the WebGPU adapter's largest ${a.maxStorageBufferBindingSize <= a.maxBufferSize ? 'storage binding' : 'buffer'} (${gib(bytes)})` };
 }
 
 let gpuRead: { name: string; bytes: number } | null | undefined; // asked once per process
@@ -132,12 +163,21 @@ export function tryPlanMemory(o: StepShape): MemoryPlan | VdsError {
   const recompute = o.mode === 'on' || (o.mode === 'auto' && !fits(est.plainBytes) && o.model.kind === 'conv');
   const plan: MemoryPlan = { ...est, recompute, mode: o.mode, rows, limitBytes: limit.bytes, limit: limit.what };
   const need = recompute ? est.recomputeBytes : est.plainBytes;
+  const bound = bufferBound(o.backend);
+  const largest = largestTensorBytes(o.model, o.inputShape, rows);
+  if (bound && largest > bound.bytes) {
+    const rowsFit = Math.floor((bound.bytes / largest) * rows);
+    return new VdsError(`one tensor of a training step (~${gib(largest)}: ${rows} rows through the stem) is larger than ${bound.what}`, {
+      key: 'train.batchSize',
+      hint: rowsFit >= 1 ? `a batch of at most ${rowsFit * o.replicas} (--set train.batchSize=${rowsFit * o.replicas}), or another backend` : 'another backend (--backend wasm)',
+    });
+  }
   if (!fits(need)) {
     const ways = [
       ...(o.mode === 'off' && fits(est.recomputeBytes) ? [`recompute residual blocks (--recompute auto or on: ~${gib(est.recomputeBytes)})`] : []),
       ...(o.backend === 'wasm' ? [`more data-parallel replicas (--threads N splits each batch N ways; now ${o.replicas})`] : []),
-      `a smaller batch (--set train.batchSize=${Math.max(1, Math.floor(o.batchSize / 2))})`,
-      ...(o.backend === 'tensorflow-gpu' ? [] : ['a GPU backend (tfjs-node-gpu; see the README)']),
+      ...largestBatchThatFits(o, est, rows, fits),
+      ...(GPU_NAMES.includes(o.backend) ? [] : ['a GPU backend (tfjs-node-gpu or webgpu; see the README)']),
     ];
     return new VdsError(
       `a training step needs about ${gib(need)} per replica (${rows} rows, depth ${o.model.maxDepth}${recompute ? ', blocks recomputed' : ''}), more than ${gib(HEADROOM * limit.bytes!)} usable of ${limit.what}`,
@@ -145,6 +185,24 @@ export function tryPlanMemory(o: StepShape): MemoryPlan | VdsError {
     );
   }
   return plan;
+}
+
+const GPU_NAMES = ['tensorflow-gpu', 'webgpu'];
+
+/**
+ * The batch-size advice: the largest batch whose step fits (the estimate is linear in the rows), or none
+ * when not even one row per replica fits.
+ */
+function largestBatchThatFits(o: StepShape, est: StepMemory, rows: number, fits: (bytes: number) => boolean): string[] {
+  const perRow = (o.mode === 'off' ? est.plainBytes : est.recomputeBytes) / rows;
+  if (!fits(perRow)) return [];
+  let [lo, hi] = [1, rows]; // fits(lo), and nothing from hi on is known to fit: bisect
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(perRow * mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo < rows ? [`a batch of at most ${lo * o.replicas} (--set train.batchSize=${lo * o.replicas})`] : [];
 }
 
 /**

@@ -42,7 +42,7 @@ serveRequests<ReplicaMsg>(
       const x = tf.tensor(m.x, m.xShape, 'float32');
       const y = tf.tensor1d(m.y, 'int32');
       try {
-        replicaStep(learner!, x, y, group!, { fraction: m.fraction, withKl: false });
+        await replicaStep(learner!, x, y, group!, { fraction: m.fraction, withKl: false });
       } finally {
         x.dispose();
         y.dispose();
@@ -52,27 +52,28 @@ serveRequests<ReplicaMsg>(
     if (m.kind === 'calibrate') {
       // this replica's share of the calibration batches (its weights equal the main thread's)
       const l = learner!;
-      const stats = statisticsOfBatches(l.net, headsOf(l.posterior), l.net.maxDepth, m.batches.length, (j) => tf.tensor(m.batches[j].x, m.batches[j].shape, 'float32'));
+      const stats = await statisticsOfBatches(l.net, headsOf(l.posterior), l.net.maxDepth, m.batches.length, (j) => tf.tensor(m.batches[j].x, m.batches[j].shape, 'float32'));
       return { reply: { stats } };
     }
     if (m.kind === 'forward') {
       // this replica's share of an evaluation's batches: eval-mode logits, with the main thread's statistics
       const stats = m.stats ? (PreciseStats.fromTensorMap(new Map(m.stats)) ?? undefined) : undefined;
       try {
-        const logits = m.batches.map((b) => {
+        const logits: Float32Array[] = [];
+        for (const b of m.batches) {
           const x = tf.tensor(b.x, b.shape, 'float32');
           try {
-            return evalLogits(learner!.net, x, { upTo: m.upTo, heads: m.heads, stats });
+            logits.push(await evalLogits(learner!.net, x, { upTo: m.upTo, heads: m.heads, stats }));
           } finally {
             x.dispose();
           }
-        });
+        }
         return { reply: { logits }, transfer: logits.map((v) => v.buffer as ArrayBuffer) };
       } finally {
         stats?.dispose();
       }
     }
-    return { reply: { tensors: [...learnerTensors(learner!)], numTensors: tf.memory().numTensors, heapBytes: wasmHeapBytes(tf.backend()) } };
+    return { reply: { tensors: [...(await learnerTensors(learner!))], numTensors: tf.memory().numTensors, heapBytes: wasmHeapBytes(tf.backend()) } };
   },
   (message) => group?.fail(message), // wakes the main thread if it waits in a step
 );

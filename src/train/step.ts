@@ -1,46 +1,16 @@
 // One training step: all-depth forward in train mode, the ELBO, gradients of the weights and α, the SGD
-// update, and the BatchNorm running-statistics update. One synchronous tidy; only plain numbers escape.
-import { tf } from '../tf/tf.ts';
+// update, and the BatchNorm running-statistics update. One synchronous tidy; only plain numbers escape, read
+// asynchronously after it (webgpu has no synchronous read).
+import { tf, takeFloats } from '../tf/tf.ts';
 import { BN_MOMENTUM } from '../tf/batchnorm.ts';
-import type { BatchStatsRecord, Network, PreciseStats } from '../model/index.ts';
-import type { DepthPosterior } from '../vds/posterior.ts';
+import type { BatchStatsRecord, Network } from '../model/index.ts';
 import { vdsLoss } from '../vds/objective.ts';
 import { marginalLogProbs } from '../vds/predict.ts';
-import type { Sgd } from './sgd.ts';
-import type { Dataset } from '../data/types.ts';
-import type { BatchStatistics } from './calibrate.ts';
-import type { Batch } from '../data/batch.ts';
-import type { EvalPass } from './evaluate.ts';
+import { headsOf, type Learner, type StepStats } from './types.ts';
 import { withCollective, type Collective } from './collective.ts';
 
-export interface Learner {
-  net: Network;
-  posterior: DepthPosterior;
-  opt: Sgd;
-  logPrior: tf.Tensor1D; // over the heads the forward computes ([D+1] learnt, [1] fixed: [0])
-  nTrain: number; // N in KL/N: the size of the training split
-  parallel?: ParallelTrainer; // set while data-parallel training runs: trainStep hands the batch to it
-  precise?: PreciseStats; // precise BatchNorm statistics of the current weights (SPEC §8), when calibrated
-  recompute?: boolean; // activation checkpointing in the train step (memory.ts decides; same numbers)
-}
-
-export interface ParallelTrainer {
-  readonly size: number; // replicas, this thread included
-  step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats;
-  /** Per-batch train-mode BatchNorm statistics of the calibration batches `plan` (rows of ds.train), in order. */
-  batchStatistics?(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]>;
-  /** Eval-mode logits of `count` batches (`batch(k)`; `forwardHere(k)` computes one on this thread), in order. */
-  evalLogits?(l: Learner, count: number, batch: (k: number) => Batch, forwardHere: (k: number) => Float32Array, o: EvalPass): Promise<Float32Array[]>;
-}
-
-export interface StepStats {
-  loss: number;
-  expectedNll: number;
-  kl: number;
-  correct: number; // marginal-predictive hits in this batch
-}
-
-export const headsOf = (posterior: DepthPosterior): 'all' | 'last' => (posterior.learnt ? 'all' : 'last');
+// the shared shapes, re-exported for the modules that import them from here
+export { headsOf, type Learner, type ParallelTrainer, type StepStats } from './types.ts';
 
 /** The trainable variables under their logical names: the network's weights, then α. */
 export function trainableVariables(l: Learner): Map<string, tf.Variable> {
@@ -123,13 +93,12 @@ function applyUpdate(l: Learner, grads: Map<string, tf.Tensor>, batchStats: Batc
 }
 
 /** [loss, expected NLL, KL, hits] read out of a step's tidy. */
-function readStats(numbers: tf.Tensor): StepStats {
-  const [loss, expectedNll, kl, correct] = numbers.dataSync();
-  numbers.dispose();
+async function readStats(numbers: tf.Tensor): Promise<StepStats> {
+  const [loss, expectedNll, kl, correct] = await takeFloats(numbers);
   return { loss, expectedNll, kl, correct };
 }
 
-export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
+export async function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): Promise<StepStats> {
   if (l.parallel) return l.parallel.step(l, x, y);
   return readStats(
     tf.tidy(() => {
@@ -146,7 +115,7 @@ export function trainStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D): StepStats {
  * statistics and backward sums through `group`; here the weight gradients, loss terms and hit counts are
  * all-reduced in one call, then every replica applies the same update to its identical copy.
  */
-export function replicaStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D, group: Collective, share: Share): StepStats {
+export function replicaStep(l: Learner, x: tf.Tensor, y: tf.Tensor1D, group: Collective, share: Share): Promise<StepStats> {
   return readStats(
     withCollective(group, () =>
       tf.tidy(() => {

@@ -1,6 +1,6 @@
 // The variational posterior over depth, kept apart from the network: q_α(d) = softmax(α), α = 0 at the
 // start (q uniform). A fixed-depth network (DDN) has no α: its q is one-hot on its depth.
-import { tf } from '../tf/tf.ts';
+import { tf, takeFloats } from '../tf/tf.ts';
 
 let posteriorCounter = 0; // TF.js variable names are global to the engine
 
@@ -24,12 +24,9 @@ export class DepthPosterior {
   }
 
   /** q as plain numbers over 0..D (one-hot on D for a fixed-depth network). */
-  probs(): number[] {
+  async probs(): Promise<number[]> {
     if (!this.alpha) return Array.from({ length: this.maxDepth + 1 }, (_, d) => (d === this.maxDepth ? 1 : 0));
-    const q = tf.tidy(() => tf.softmax(this.alpha!));
-    const out = Array.from(q.dataSync());
-    q.dispose();
-    return out;
+    return Array.from(await takeFloats(tf.tidy(() => tf.softmax(this.alpha!))));
   }
 
   dispose(): void {
