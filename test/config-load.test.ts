@@ -92,8 +92,11 @@ test('model.kind follows the data unless stated', () => {
   assert.equal(loadConfig({ sets: ['data.name=svhn'] }).config.model.kind, 'conv');
 });
 
-test('an empty file, or an emptied section, is the defaults', () => {
-  assert.deepEqual(loadConfig({ file: yamlFile('# nothing yet\n') }).config, defaultConfig());
+test('an empty file is refused (it would silently mean every default); an emptied section is the defaults', () => {
+  const file = yamlFile('# nothing yet\n');
+  const e = vdsError(() => loadConfig({ file }));
+  assert.equal(e.file, file);
+  assert.match(e.message, /no settings \(it is empty or only comments\)/);
   assert.deepEqual(loadConfig({ file: yamlFile('train:\n  # lr: 0.2\n') }).config, defaultConfig());
 });
 

@@ -70,7 +70,9 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     assert.match(first.stderr, /4 runs: 4 queued, 0 already in the queue, 0 finished/);
     const again = send(gridFile, qRoot, queue);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /4 runs: 0 queued, 4 already in the queue, 0 finished/);
+    // the workers may already have finished some runs of this tiny sweep: none is queued twice either way
+    const [, inQueue, done] = /4 runs: 0 queued, (\d) already in the queue, (\d) finished/.exec(again.stderr) ?? [];
+    assert.equal(Number(inQueue) + Number(done), 4, again.stderr);
     const counts = await jobsOf(queue).getJobCounts();
     assert.equal(Object.values(counts).reduce((s, n) => s + n, 0), 4, `four jobs in Redis, not eight: ${JSON.stringify(counts)}`);
 

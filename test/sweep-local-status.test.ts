@@ -15,7 +15,7 @@ const sweepFile = (dir: string, name: string, epochs: number, methods = ['learnt
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 /** eval.json without its two wall-clock fields. */
 const numbers = (file: string) => {
-  const { trainSeconds: _t, evalSeconds: _e, ...rest } = json(file);
+  const { trainSeconds: _t, trainTiming: _tt, evalSeconds: _e, ...rest } = json(file);
   return rest;
 };
 type Run = { id: string; dir: string; state: string; attempts: number };

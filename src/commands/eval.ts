@@ -80,10 +80,11 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
     const record: RobustnessRecord = { vdsVersion: VDS_VERSION, statistics: selected, ood: main.ood, rotations: main.rotations, byStatistics, updatedAt: new Date().toISOString() };
     await writeJson(runDir, RUN_FILES.robustness, record);
 
-    const lines = [`backend ${backend.name}; ${config.model.method} depth, D = ${config.model.maxDepth}; full marginal; ${selected} BatchNorm statistics (the other set in ${RUN_FILES.robustness})`];
+    const predictor = config.model.method === 'fixed' ? `fixed depth ${config.model.maxDepth}` : `learnt depth, marginal over depths 0..${config.model.maxDepth}`;
+    const lines = [`backend ${backend.name}; ${predictor}; ${selected === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics (the other set in ${RUN_FILES.robustness})`];
     for (const r of main.ood) lines.push(`OOD ${ds.name} → ${r.target}: AUROC ${r.auroc.toFixed(4)} (entropy ${r.entropyIn.toFixed(3)} in, ${r.entropyOut.toFixed(3)} out; ${r.nIn} / ${r.nOut} images)`);
     if (main.rotations.length) {
-      lines.push('rotation  accuracy       LL   ECE10');
+      lines.push('rotation  accuracy       LL  ECE (10 bins)');
       for (const r of main.rotations) lines.push(`${String(r.degrees).padStart(7)}°  ${r.accuracy.toFixed(4).padStart(8)}  ${r.logLikelihood.toFixed(4).padStart(7)}  ${r.ece10.toFixed(4)}`);
     }
     lines.push(path.join(runDir, RUN_FILES.robustness));

@@ -15,7 +15,7 @@ export interface Reporter {
 
 const fmt = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
-export function epochLine(r: EpochRecord, maxEpochs: number): string {
+export function epochLine(r: EpochRecord, maxEpochs: number, learnt = true): string {
   // the statistics that drive early stopping first; the other set's accuracy beside it, named
   const other = r.valBy?.precise && r.valBy.running ? (r.val === r.valBy.precise ? r.valBy.running : r.valBy.precise) : null;
   const otherName = other === r.valBy?.running ? 'running' : 'precise';
@@ -25,17 +25,19 @@ export function epochLine(r: EpochRecord, maxEpochs: number): string {
     : '';
   return (
     `epoch ${r.epoch}/${maxEpochs} loss ${fmt(r.trainLoss)} acc ${fmt(r.trainAcc)}${val}` +
-    ` E[d] ${fmt(r.expectedDepth, 2)} d* ${r.pruneDepth} ${fmt(r.seconds, 1)}s`
+    // a fixed-depth network has no posterior over depth: no E[d] or d* to show
+    (learnt ? ` E[d] ${fmt(r.expectedDepth, 2)} d* ${r.pruneDepth}` : '') +
+    ` ${fmt(r.seconds, 1)}s`
   );
 }
 
-export function createReporter(mode: ProgressMode, maxEpochs: number): Reporter {
+export function createReporter(mode: ProgressMode, maxEpochs: number, learnt = true): Reporter {
   const resolved = mode === 'auto' ? (process.stderr.isTTY ? 'bar' : 'plain') : mode;
   if (resolved === 'none') return { onStep() {}, onEpoch() {}, log() {}, stop() {} };
   if (resolved === 'plain') {
     return {
       onStep() {},
-      onEpoch: (r) => process.stderr.write(epochLine(r, maxEpochs) + '\n'),
+      onEpoch: (r) => process.stderr.write(epochLine(r, maxEpochs, learnt) + '\n'),
       log: (m) => process.stderr.write(m + '\n'),
       stop() {},
     };
@@ -62,7 +64,7 @@ export function createReporter(mode: ProgressMode, maxEpochs: number): Reporter 
     onEpoch(r) {
       if (started) bar.stop();
       started = false;
-      process.stderr.write(epochLine(r, maxEpochs) + '\n');
+      process.stderr.write(epochLine(r, maxEpochs, learnt) + '\n');
     },
     log(m) {
       if (started) bar.stop();

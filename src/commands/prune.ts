@@ -23,6 +23,7 @@ import type { Learner } from '../train/step.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
+import { ratioSpread, spread, timeInterleaved, type Spread } from '../util/timing.ts';
 
 export interface PruneOptions {
   runDir: string;
@@ -32,11 +33,8 @@ export interface PruneOptions {
   dataDir?: string;
 }
 
-/** Full pass over the test split after one warm-up batch, so timings compare like with like. */
-async function timedPass(l: Learner, ds: Dataset, batch: number, upTo: number, stats?: PreciseStats) {
-  await predictSplit(l, ds, { ...ds.test, n: Math.min(ds.test.n, batch) }, batch, upTo, false, stats);
-  return predictSplit(l, ds, ds.test, batch, upTo, false, stats);
-}
+/** One pass over the test split, for timing. */
+const testPass = (l: Learner, ds: Dataset, batch: number, upTo: number, stats?: PreciseStats) => () => predictSplit(l, ds, ds.test, batch, upTo, false, stats);
 
 /** A finished fixed-depth run of depth D on the same data beside this run (same seed preferred). */
 function findFixedRun(runDir: string, config: VdsConfig): string | null {
@@ -100,8 +98,8 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const bs = full.config.train.evalBatchSize;
   const statistics = full.config.eval.statistics;
   const statsOf = (l: Learner, kind: StatisticsKind) => (kind === 'precise' ? l.precise : undefined);
-  const fullPass = await timedPass(full.learner, ds, bs, D, statsOf(full.learner, statistics));
-  const prunedPass = await timedPass(pruned.learner, ds, bs, depth, statsOf(pruned.learner, statistics));
+  const fullPass = await predictSplit(full.learner, ds, ds.test, bs, D, false, statsOf(full.learner, statistics));
+  const prunedPass = await predictSplit(pruned.learner, ds, ds.test, bs, depth, false, statsOf(pruned.learner, statistics));
   const metricsOf = (p: PredictorOutputs) => predictiveMetrics(p.marginal, p.labels, p.classes);
   const byStatistics: PruneRecord['byStatistics'] = { [statistics]: { full: metricsOf(fullPass), pruned: metricsOf(prunedPass) } };
   for (const { kind, stats } of statisticsSets(full.learner)) {
@@ -111,13 +109,19 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
       pruned: metricsOf(await predictSplit(pruned.learner, ds, ds.test, bs, depth, false, statsOf(pruned.learner, kind))),
     };
   }
-  const fixedRunDir = findFixedRun(runDir, full.config);
-  let fixedSeconds: number | null = null;
-  if (fixedRunDir) {
-    const fixed = loadTrained(checkpointPath(fixedRunDir, 'best'), ds);
-    fixedSeconds = (await timedPass(fixed.learner, ds, bs, D)).seconds;
-    disposeLearner(fixed.learner);
-  }
+  // Evaluation time: repeated passes over the test split, full / pruned / fixed in turn each round, so a
+  // speed-up is a median with its range, not one 10 ms measurement. Nothing pruned (d* = D): nothing to time.
+  const nothingPruned = depth === D;
+  const fixedRunDir = nothingPruned ? null : findFixedRun(runDir, full.config);
+  const fixed = fixedRunDir ? loadTrained(checkpointPath(fixedRunDir, 'best'), ds) : null;
+  const passes = [testPass(full.learner, ds, bs, D, statsOf(full.learner, statistics))];
+  if (!nothingPruned) passes.push(testPass(pruned.learner, ds, bs, depth, statsOf(pruned.learner, statistics)));
+  if (fixed) passes.push(testPass(fixed.learner, ds, bs, D));
+  const [fullTimes, prunedTimes = fullTimes, fixedTimes] = await timeInterleaved(passes);
+  if (fixed) disposeLearner(fixed.learner);
+  const vsFull = nothingPruned ? null : ratioSpread(fullTimes, prunedTimes);
+  const vsFixed = fixedTimes ? ratioSpread(fixedTimes, prunedTimes) : null;
+  const configDepth = pruneDepth(q, full.config.prune);
   const record: PruneRecord = {
     vdsVersion: VDS_VERSION,
     statistics,
@@ -126,10 +130,13 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
     threshold: rule.rule === 'threshold' ? rule.threshold : null,
     depth,
     q,
-    full: { metrics: byStatistics[statistics]!.full, params: learnerParams(full.learner, D), evalSeconds: fullPass.seconds, depth: D },
-    pruned: { metrics: byStatistics[statistics]!.pruned, params: learnerParams(pruned.learner, depth), evalSeconds: prunedPass.seconds, depth },
-    speedupVsFull: fullPass.seconds / prunedPass.seconds,
-    speedupVsFixed: fixedSeconds === null ? null : fixedSeconds / prunedPass.seconds,
+    ...(configDepth !== depth ? { configDepth } : {}),
+    full: { metrics: byStatistics[statistics]!.full, params: learnerParams(full.learner, D), evalSeconds: spread(fullTimes).median, depth: D, timing: spread(fullTimes) },
+    pruned: { metrics: byStatistics[statistics]!.pruned, params: learnerParams(pruned.learner, depth), evalSeconds: spread(prunedTimes).median, depth, timing: spread(prunedTimes) },
+    nothingPruned,
+    speedupVsFull: vsFull?.median ?? null,
+    speedupVsFixed: vsFixed?.median ?? null,
+    speedups: { vsFull, vsFixed },
     fixedRunDir,
     evaluatedExamples: ds.test.n,
   };
@@ -137,20 +144,29 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   disposeLearner(pruned.learner);
   await writeJson(runDir, RUN_FILES.prune, record);
 
+  const seconds = (t: Spread): string => `${t.median.toFixed(3)} (${t.min.toFixed(3)}–${t.max.toFixed(3)})`;
   const row = (name: string, r: PruneRecord['full']): string =>
     `${name.padEnd(8)} ${String(r.depth).padStart(5)} ${r.metrics.accuracy.toFixed(4).padStart(8)} ${r.metrics.logLikelihood.toFixed(4).padStart(8)} ` +
-    `${r.metrics.ece15.toFixed(4).padStart(7)} ${r.metrics.brier.toFixed(4).padStart(7)} ${String(r.params).padStart(9)} ${r.evalSeconds.toFixed(3).padStart(8)}`;
+    `${r.metrics.ece10.toFixed(4).padStart(11)} ${r.metrics.brier.toFixed(4).padStart(7)} ${String(r.params).padStart(9)}  ${seconds(r.timing!)}`;
+  const ruleText = rule.rule === 'threshold' ? `threshold ${rule.threshold}` : 'expected';
+  const speedup = (s: Spread): string => `${s.median.toFixed(2)}x (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
   process.stdout.write(
     [
-      `backend ${backend.name}; rule ${rule.rule}${rule.rule === 'threshold' ? ` ${rule.threshold}` : ''}; d* = ${depth} of D = ${D}; ${statistics === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics`,
-      `network  depth accuracy       LL     ECE   Brier    params  eval(s)`,
+      `backend ${backend.name}; ${depth === configDepth ? `d* = ${depth}` : `pruned at d = ${depth}`} of D = ${D} by rule ${ruleText}` +
+        (depth === configDepth ? '' : ` (the run's own rule, ${full.config.prune.rule}, gives d* = ${configDepth})`) +
+        `; ${statistics === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics`,
+      `network  depth accuracy       LL  ECE 10 bins   Brier    params  eval s: median (min–max) of ${record.full.timing!.repeats} passes`,
       row('full', record.full),
-      row('pruned', record.pruned),
+      ...(nothingPruned ? [`nothing pruned: d = D = ${D}, the pruned network is the full one`] : [row('pruned', record.pruned)]),
       ...Object.entries(byStatistics)
         .filter(([k]) => k !== statistics)
         .map(([k, m]) => `with ${k === 'precise' ? 'precise per-depth' : "the reference's running"} statistics: accuracy full ${m!.full.accuracy.toFixed(4)} → pruned ${m!.pruned.accuracy.toFixed(4)}; LL ${m!.full.logLikelihood.toFixed(4)} → ${m!.pruned.logLikelihood.toFixed(4)}`),
-      `speed-up vs full ${record.speedupVsFull.toFixed(2)}x` +
-        (record.speedupVsFixed === null ? '; no fixed-depth run of depth D beside this run' : `; vs fixed depth ${D} ${record.speedupVsFixed.toFixed(2)}x (${fixedRunDir})`),
+      nothingPruned
+        ? 'no speed-up to measure (nothing pruned)'
+        : `speed-up vs full ${speedup(vsFull!)}` +
+          (vsFixed === null ? '; no fixed-depth run of depth D beside this run' : `; vs fixed depth ${D} ${speedup(vsFixed)} (${fixedRunDir})`) +
+          ` — median and range over ${vsFull!.repeats} paired passes` +
+          (vsFull!.min < 1 && vsFull!.max > 1 ? '; the range spans 1x: no speed-up that this machine measures reliably' : ''),
       path.join(runDir, RUN_FILES.prune),
     ].join('\n') + '\n',
   );

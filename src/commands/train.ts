@@ -9,11 +9,12 @@ import { resolveThreads, smallestTrainBatch, trainingReplicas } from '../train/p
 import { gib, planMemory, replicasToFit, resolveRecompute } from '../train/memory.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
+import { reopen, upgradeTrainState, type TrainState } from '../train/loop.ts';
 import { checkpointPath, executeRun, failureReason } from '../runs/execute.ts';
 import { RUN_FILES, type EnvRecord, type EvalRecord } from '../runs/layout.ts';
 import { acquireRunLock, HEARTBEAT_MS } from '../runs/lock.ts';
 import { onPulse } from '../util/pulse.ts';
-import { assertFreshRunDir, defaultRunId, envRecord, runDirFor, writeJson } from '../runs/run-dir.ts';
+import { assertFreshRunDir, defaultRunId, envRecord, readStatus, runDirFor, writeJson } from '../runs/run-dir.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
@@ -34,20 +35,31 @@ export interface TrainOptions {
   recompute?: string; // auto | on | off: activation checkpointing (see train/memory.ts)
 }
 
-/** The closing lines: the marginal, the pruned network, and what the other set of statistics gives. */
+/**
+ * The closing lines: the marginal over depths (a fixed-depth run: the network itself), the network pruned at
+ * d* (learnt only), and the same under the other set of BatchNorm statistics, named for what it is. ECE is
+ * top-label with 10 equal-width bins, as in the report.
+ */
 export function closingSummary(ev: EvalRecord): string[] {
-  const m = (x: { accuracy: number; logLikelihood: number; ece15: number }) =>
-    `accuracy ${x.accuracy.toFixed(4)}  LL ${x.logLikelihood.toFixed(4)}  ECE ${x.ece15.toFixed(4)}`;
+  const m = (x: { accuracy: number; logLikelihood: number; ece10: number }) =>
+    `accuracy ${x.accuracy.toFixed(4)}  LL ${x.logLikelihood.toFixed(4)}  ECE (10 bins) ${x.ece10.toFixed(4)}`;
   const sel = ev.statistics ?? 'running';
   const otherKind = sel === 'precise' ? 'running' : 'precise';
   const other = ev.byStatistics?.[otherKind];
-  const label = (s: string) => s.padEnd(28);
+  const learnt = ev.method !== 'fixed';
+  const label = (s: string) => s.padEnd(30);
+  const otherName =
+    otherKind === 'running'
+      ? "reference's running statistics (the running BatchNorm averages the PyTorch code evaluates with)"
+      : 'precise per-depth BatchNorm statistics';
   return [
     `test split, ${sel === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics (eval.statistics):`,
-    `  ${label(`marginal over depths 0..${ev.maxDepth}`)}${m(ev.marginal)}  E_q[d] ${ev.expectedDepth.toFixed(2)}`,
-    `  ${label(`pruned at d* = ${ev.pruneDepth}`)}${m(ev.pruned)}`,
+    learnt
+      ? `  ${label(`marginal over depths 0..${ev.maxDepth}`)}${m(ev.marginal)}  E_q[d] ${ev.expectedDepth.toFixed(2)}`
+      : `  ${label(`fixed depth ${ev.maxDepth}`)}${m(ev.marginal)}`,
+    ...(learnt ? [`  ${label(ev.pruneDepth === ev.maxDepth ? `pruned at d* = ${ev.pruneDepth} (= D)` : `pruned at d* = ${ev.pruneDepth}`)}${m(ev.pruned)}`] : []),
     ...(other
-      ? [`  ${label(otherKind === 'running' ? "reference's running stats" : 'precise statistics')}${m(other.marginal)}  (marginal; pruned accuracy ${other.pruned.accuracy.toFixed(4)})`]
+      ? [`  with the ${otherName}: ${learnt ? 'marginal ' : ''}${m(other.marginal)}${learnt ? `; pruned accuracy ${other.pruned.accuracy.toFixed(4)}` : ''}`]
       : []),
   ];
 }
@@ -85,11 +97,34 @@ function resumeConfig(o: TrainOptions): VdsConfig {
   return o.set.length ? loadConfig({ base, sets: o.set }).config : base;
 }
 
+/** The keys a resume changed, old → new (what env.json records, since the run id describes the old config). */
+function changedKeys(before: VdsConfig, after: VdsConfig): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {};
+  for (const key of RESUMABLE_KEYS) {
+    const [section, name] = key.split('.') as ['train', keyof VdsConfig['train']];
+    if (before[section][name] !== after[section][name]) out[key] = [before[section][name], after[section][name]];
+  }
+  return out;
+}
+
 export async function trainCommand(o: TrainOptions): Promise<void> {
   let config: VdsConfig;
   const overrides: Partial<VdsConfig> = {};
+  let changes: Record<string, [unknown, unknown]> = {};
   if (o.resume) {
     config = resumeConfig(o);
+    const ckpt = readCheckpoint<TrainState>(checkpointPath(o.resume, 'last')).header;
+    changes = changedKeys(ckpt.config as VdsConfig, config);
+    const state = upgradeTrainState(ckpt.state);
+    if (readStatus(o.resume)?.state === 'finished' && !reopen(state, config.train)) {
+      // nothing to train: leave every file as it is (re-evaluating would only rewrite eval.json)
+      process.stderr.write(
+        `already finished (${state.epoch} epochs, ${state.stopReason === 'early-stopping' ? 'stopped early' : 'all epochs run'}); nothing to do` +
+          ` — to train on, raise train.epochs (now ${config.train.epochs})${state.stopReason === 'early-stopping' ? ` or train.patience (now ${config.train.patience})` : ''} with --set\n`,
+      );
+      process.stdout.write(o.resume + '\n');
+      return;
+    }
   } else {
     if (!o.config) throw new VdsError('--config is required (or --resume RUN_DIR)', { key: '--config' });
     if (o.backend) overrides.backend = o.backend;
@@ -106,7 +141,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   const available = resolveThreads(o.threads); // checked before anything is written
   const recompute = resolveRecompute(o.recompute);
   const backend = await selectBackend(o.backend ?? config.backend);
-  const reporter = createReporter(o.progress, config.train.epochs);
+  const reporter = createReporter(o.progress, config.train.epochs, config.model.method === 'learnt');
   if (o.verbose) for (const n of backend.notes) reporter.log(`backend: ${n}`);
 
   const dataDir = resolveDataDir(o.dataDir ?? config.data.dir ?? undefined);
@@ -139,6 +174,13 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     env = previous;
     env.resumedAt.push(new Date().toISOString());
     env.backend = backend.name;
+    if (Object.keys(changes).length) {
+      // the run goes on under a changed config: config.yaml says what it now trains under, env.json what changed
+      env.configChanges = [...(env.configChanges ?? []), { at: new Date().toISOString(), changed: changes }];
+      await writeFileAtomic(path.join(runDir, RUN_FILES.config), configToYaml(config));
+      await writeJson(runDir, RUN_FILES.env, env);
+      reporter.log(`config changed on resume: ${Object.entries(changes).map(([k, [a, b]]) => `${k} ${a} → ${b}`).join(', ')} (recorded in env.json; the run id keeps the old config's hash)`);
+    }
   } else {
     env = envRecord({ vdsVersion: VDS_VERSION, tfjsVersion: info.tfjs, backend: backend.name, gpu: backend.gpu, backendNotes: backend.notes, seed: config.seed });
     await writeFileAtomic(path.join(runDir, RUN_FILES.config), configToYaml(config));

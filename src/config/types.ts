@@ -35,6 +35,7 @@ export interface DataConfig {
   validationFraction: number; // 0.1: seeded hold-out from the training split for early stopping (reference used test)
   limit: number | null; // seeded subset of the training split (before the validation hold-out); null = all
   testLimit: number | null; // seeded subset of the test split; null = all
+  classes: number | null; // idx: how many classes the labels have (null: the largest label + 1, no gaps allowed)
   paths: DataPaths; // for name: idx | mat
   extra: boolean; // SVHN: add the `extra` split to training (paper: unused)
   spirals: SpiralsConfig;

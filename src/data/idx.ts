@@ -13,12 +13,13 @@ export interface IdxArray {
 
 export interface IdxReadOptions {
   hint?: string; // how to fix a bad file, e.g. "run `vds data fetch mnist`"
+  key?: string; // the config key a bad value relates to (data.classes for labels out of range)
 }
 
 export const DEFAULT_HINT = 'replace it with a good copy (official datasets: `vds data fetch <name>`)';
 
 function fail(file: string, what: string, o: IdxReadOptions): never {
-  throw new VdsError(what, { file, hint: o.hint ?? DEFAULT_HINT });
+  throw new VdsError(what, { file, key: o.key, hint: o.hint ?? DEFAULT_HINT });
 }
 
 /** Parse IDX bytes (already inflated). Only unsigned-byte data (type 0x08) is accepted: MNIST's kind. */
@@ -87,7 +88,7 @@ export async function readIdxPair(imagesFile: string, labelsFile: string, classe
   }
   const y = lab.data;
   for (let i = 0; i < n; i++) {
-    if (y[i] >= classes) fail(labelsFile, `label ${y[i]} at index ${i} is outside 0..${classes - 1}`, o);
+    if (y[i] >= classes) fail(labelsFile, `label ${y[i]} at index ${i} is outside the classes 0..${classes - 1}`, o);
   }
   const shape: [number, number, number] = [img.dims[1], img.dims[2], img.dims[3] ?? 1];
   return { n, shape, x: img.data, y };

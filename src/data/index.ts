@@ -78,18 +78,22 @@ function need(cfg: DataConfig, key: keyof DataConfig['paths']): string {
 
 /** User files by path: format checks apply, checksums do not. Normalisation: per-channel mean/std of the
  * training split (after the validation hold-out), since no published constants exist for arbitrary data. */
-async function byPath(cfg: DataConfig): Promise<Source> {
+async function byPath(cfg: DataConfig, log?: (msg: string) => void): Promise<Source> {
   const hint = 'check data.paths in the config';
   let train: PreparedSplit;
   let test: PreparedSplit;
   let classes: number;
   if (cfg.name === 'idx') {
     const [ti, tl, si, sl] = [need(cfg, 'trainImages'), need(cfg, 'trainLabels'), need(cfg, 'testImages'), need(cfg, 'testLabels')];
-    train = await readIdxPair(ti, tl, 256, { hint });
-    test = await readIdxPair(si, sl, 256, { hint });
+    const given = cfg.classes ?? null;
+    const labelHint = given === null ? 'labels must be 0..K-1 for K classes; if some class really has no training example, set data.classes to K' : 'check data.classes and data.paths in the config';
+    train = await readIdxPair(ti, tl, given ?? 256, { hint: labelHint, key: given === null ? undefined : 'data.classes' });
+    test = await readIdxPair(si, sl, given ?? 256, { hint: labelHint, key: given === null ? undefined : 'data.classes' });
     if (train.shape.join() !== test.shape.join()) throw new VdsError(`test images are [${test.shape}] but training images are [${train.shape}]`, { file: si, hint });
-    classes = maxLabel(train.y, test.y) + 1;
+    classes = given ?? checkedClassCount(train.y, test.y, tl, sl, labelHint);
     if (classes < 2) throw new VdsError('the labels hold a single class; classification needs at least 2', { file: tl, hint });
+    const empty = classesWithout(train.y, classes);
+    if (empty.length) log?.(`warning: ${tl}: class${empty.length > 1 ? 'es' : ''} ${listClasses(empty)} of 0..${classes - 1} (data.classes) ha${empty.length > 1 ? 've' : 's'} no training example`);
   } else {
     train = await readSvhnMat(need(cfg, 'train'), { hint });
     test = await readSvhnMat(need(cfg, 'test'), { hint });
@@ -107,10 +111,44 @@ async function byPath(cfg: DataConfig): Promise<Source> {
   };
 }
 
-function maxLabel(...ys: Uint8Array[]): number {
-  let m = 0;
-  for (const y of ys) for (let i = 0; i < y.length; i++) if (y[i] > m) m = y[i];
-  return m;
+/** Classes 0..k-1 with no example among `y`. */
+function classesWithout(y: Uint8Array, k: number): number[] {
+  const seen = new Uint8Array(k);
+  for (let i = 0; i < y.length; i++) if (y[i] < k) seen[y[i]] = 1;
+  return [...seen.keys()].filter((c) => !seen[c]);
+}
+
+const listClasses = (cs: number[]): string => {
+  // runs of consecutive classes as a..b
+  const parts: string[] = [];
+  for (let i = 0; i < cs.length; ) {
+    let j = i;
+    while (j + 1 < cs.length && cs[j + 1] === cs[j] + 1) j++;
+    parts.push(i === j ? String(cs[i]) : `${cs[i]}..${cs[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+};
+
+/**
+ * With no data.classes, the class count is the largest label + 1, but only when every class below it has
+ * training examples: a stray label (42 among digits 0–9) would otherwise silently add 33 empty outputs.
+ */
+function checkedClassCount(trainY: Uint8Array, testY: Uint8Array, trainFile: string, testFile: string, hint: string): number {
+  let max = 0;
+  for (const y of [trainY, testY]) for (let i = 0; i < y.length; i++) if (y[i] > max) max = y[i];
+  const empty = classesWithout(trainY, max + 1);
+  if (empty.length === 0) return max + 1;
+  const below = empty[0]; // the labels are expected to end here
+  for (const [file, y] of [[trainFile, trainY], [testFile, testY]] as const) {
+    for (let i = 0; i < y.length; i++) {
+      if (y[i] > below) {
+        const which = `class${empty.length > 1 ? 'es' : ''} ${listClasses(empty)}`;
+        throw new VdsError(`label ${y[i]} at index ${i} lies above ${which}, which no training label uses: expected labels 0..${below - 1}`, { file, key: 'data.classes', hint });
+      }
+    }
+  }
+  return max + 1; // unreachable: some label exceeds the first empty class
 }
 
 async function fixed(load: () => Promise<{ train: PreparedSplit; test: PreparedSplit; provenance: Record<string, unknown> }>, norm: { mean: number[]; std: number[] }): Promise<Source> {
@@ -132,7 +170,7 @@ async function source(cfg: DataConfig, o: LoadOptions): Promise<Source> {
       return fixed(loadMnistFixture, MNIST_NORM);
     case 'idx':
     case 'mat':
-      return byPath(cfg);
+      return byPath(cfg, o.log);
     case 'spirals': {
       const s = makeSpirals(cfg.spirals);
       return { classes: cfg.spirals.arms, inputShape: [2], mean: [], std: [], train: s.train, test: s.test, provenance: { source: 'generated', generator: 'spirals', config: cfg.spirals, dataSeed: 1234, standardisation: { mean: s.mean, std: s.std } } };
@@ -144,6 +182,9 @@ async function source(cfg: DataConfig, o: LoadOptions): Promise<Source> {
 
 export async function loadDataset(cfg: DataConfig, seed: number, opts: LoadOptions): Promise<Dataset> {
   const src = await source(cfg, opts);
+  if (cfg.classes != null && cfg.classes !== src.classes) {
+    throw new VdsError(`data.classes is ${cfg.classes}, but ${cfg.name} has ${src.classes} classes`, { key: 'data.classes', hint: cfg.name === 'spirals' ? 'the spirals have one class per arm: set data.spirals.arms' : 'leave data.classes out (null) for a built-in dataset' });
+  }
   const per = src.inputShape.reduce((a, b) => a * b, 1);
   let train = src.train;
   const sourceCounts = { train: src.train.n, test: src.test.n };

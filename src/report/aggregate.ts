@@ -136,6 +136,10 @@ export interface HeadlineRow {
   evalSeconds: Stat;
 }
 
+/** A prune rule as the tables name it. */
+export const ruleName = (p: PriorPruneRule): string => (p.rule === 'threshold' ? `threshold ${p.threshold}` : 'round(E_q[d])');
+type PriorPruneRule = { rule: 'threshold' | 'expected'; threshold: number };
+
 export function headline(groups: Group[]): HeadlineRow[] {
   const rows: HeadlineRow[] = [];
   const none: Stat = { mean: NaN, std: null, n: 0 };
@@ -144,7 +148,7 @@ export function headline(groups: Group[]): HeadlineRow[] {
     const full = { precise: g.by.precise.test, running: g.by.running.test };
     const cut = { precise: g.by.precise.pruned, running: g.by.running.pruned };
     rows.push({ ...base, predictor: 'learnt (full marginal)', depth: g.expectedDepth, selectedBy: 'E_q[d]', metrics: g.test, by: full, params: g.params, evalSeconds: g.evalSecondsFull });
-    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${g.runs[0].config.prune.rule})`, metrics: g.pruned, by: cut, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
+    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${ruleName(g.runs[0].config.prune)})`, metrics: g.pruned, by: cut, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
     const f = bestFixed(groups, g.dataset, g.maxDepth);
     rows.push(
       f
@@ -159,8 +163,10 @@ export interface PruningRow {
   dataset: string;
   maxDepth: number;
   runs: number; // runs with prune.json
-  rule: string;
-  depth: Stat;
+  rule: string; // the rule `vds prune` used
+  depth: Stat; // the depth it pruned at, by that rule
+  runDStar: Stat; // d* under the runs' own prune rule (eval.json): the same unless `vds prune --rule` chose another
+  nothingPruned: number; // runs pruned at d* = D: nothing cut, so no speed-up (left out of the speed-up statistics)
   speedupVsFull: Stat;
   speedupVsFixed: Stat;
   fullParams: Stat;
@@ -176,21 +182,26 @@ export function pruning(groups: Group[]): PruningRow[] {
     .filter((g) => g.method === 'learnt')
     .map((g) => ({ g, ps: g.runs.flatMap((r) => (r.prune ? [r.prune] : [])) }))
     .filter(({ ps }) => ps.length > 0)
-    .map(({ g, ps }) => ({
+    .map(({ g, ps }) => {
+      const cut = ps.filter((p) => p.depth < p.full.depth); // d* = D cuts nothing: no speed-up to speak of
+      return {
       dataset: g.dataset,
       maxDepth: g.maxDepth,
       runs: ps.length,
       rule: [...new Set(ps.map((p) => (p.rule === 'threshold' ? `threshold ${p.threshold}` : p.rule)))].join(' / '),
       depth: stat(ps.map((p) => p.depth)),
-      speedupVsFull: stat(ps.map((p) => p.speedupVsFull)),
-      speedupVsFixed: stat(ps.map((p) => p.speedupVsFixed ?? NaN)),
+      runDStar: stat(g.runs.filter((r) => r.prune).map((r) => r.eval.pruneDepth)),
+      nothingPruned: ps.length - cut.length,
+      speedupVsFull: stat(cut.map((p) => p.speedupVsFull ?? NaN)),
+      speedupVsFixed: stat(cut.map((p) => p.speedupVsFixed ?? NaN)),
       fullParams: stat(ps.map((p) => p.full.params)),
       prunedParams: stat(ps.map((p) => p.pruned.params)),
       fullAccuracy: stat(ps.map((p) => p.full.metrics.accuracy)),
       prunedAccuracy: stat(ps.map((p) => p.pruned.metrics.accuracy)),
       fullLogLikelihood: stat(ps.map((p) => p.full.metrics.logLikelihood)),
       prunedLogLikelihood: stat(ps.map((p) => p.pruned.metrics.logLikelihood)),
-    }));
+      };
+    });
 }
 
 /** p(d) for d = 0..D under the configured prior, normalised (in log space). */

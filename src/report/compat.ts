@@ -1,9 +1,10 @@
 // What may be combined in one report. Runs from different vds versions never are; within a dataset, runs
 // must agree on every config key that changes their numbers, except the ones the tables vary over (method,
-// depth, seed) and the ones a fixed-depth run ignores (prior, prune rule). A refusal names the key and runs.
+// depth, seed) and the ones a fixed-depth run ignores (prior, prune rule). A results directory holding several
+// such groups is split into sections, each naming what it groups; the same config and seed twice is one run.
 import type { VdsConfig } from '../config/types.ts';
 import { VdsError } from '../util/errors.ts';
-import type { Run } from './load.ts';
+import type { Run, SkippedRun } from './load.ts';
 
 /** Keys that do not change a run's numbers or that the report compares over. */
 const IGNORED = [/^experiment$/, /^seed$/, /^backend$/, /^resultsDir$/, /^data\.dir$/, /^data\.paths\./, /^model\.method$/, /^model\.maxDepth$/, /^train\.evalBatchSize$/];
@@ -63,4 +64,87 @@ export function assertComparable(runs: Run[]): void {
       }
     }
   }
+}
+
+/**
+ * Runs of the same config and seed (every key that decides the numbers, not where, on which backend or in
+ * which batches they were evaluated) are one sample, not two: the first (by run id) is kept, the others are left out as
+ * duplicates, naming the run they repeat.
+ */
+export function dropDuplicates(runs: Run[]): { runs: Run[]; duplicates: SkippedRun[] } {
+  const seen = new Map<string, Run>();
+  const duplicates: SkippedRun[] = [];
+  for (const r of [...runs].sort((a, b) => a.id.localeCompare(b.id))) {
+    const c = r.config;
+    const key = JSON.stringify([Object.entries(comparableKeys(c)).sort(), c.seed, c.model.method, c.model.maxDepth]);
+    const first = seen.get(key);
+    if (first) duplicates.push({ dir: r.dir, id: r.id, state: 'duplicate', reason: `same config and seed as ${first.id} (counted once)` });
+    else seen.set(key, r);
+  }
+  const kept = new Set(seen.values());
+  return { runs: runs.filter((r) => kept.has(r)), duplicates };
+}
+
+/** One comparable group of runs, reported together: one dataset, one vds version, one setting of every key. */
+export interface Section {
+  slug: string; // a folder name under report/
+  dataset: string;
+  describes: string[]; // what sets it apart from the other sections of its dataset ("data.limit=2000", …)
+  experiments: string[];
+  runs: Run[];
+}
+
+/**
+ * Splits runs into comparable sections: per dataset, by vds version and by every key that changes the numbers.
+ * Learnt runs that differ only in a key fixed-depth runs ignore (prior, prune rule) get a section each, and the
+ * fixed-depth runs that match them serve as the baseline of each.
+ */
+export function comparableSections(runs: Run[]): Section[] {
+  const shared = (r: Run) => {
+    const keys = comparableKeys(r.config);
+    for (const k of Object.keys(keys)) if (FIXED_IGNORES.some((x) => x.test(k))) delete keys[k];
+    return { ...keys, 'vds version': JSON.stringify(r.env.vdsVersion) };
+  };
+  const learntOnly = (r: Run) => Object.fromEntries(Object.entries(comparableKeys(r.config)).filter(([k]) => FIXED_IGNORES.some((x) => x.test(k))));
+  const byShared = new Map<string, { keys: Record<string, string>; runs: Run[] }>();
+  for (const r of runs) {
+    const keys = shared(r);
+    const id = JSON.stringify(Object.entries(keys).sort());
+    const g = byShared.get(id) ?? { keys, runs: [] as Run[] };
+    g.runs.push(r);
+    byShared.set(id, g);
+  }
+  const raw: { keys: Record<string, string>; runs: Run[] }[] = [];
+  for (const g of byShared.values()) {
+    const learnt = g.runs.filter((r) => r.config.model.method === 'learnt');
+    const fixed = g.runs.filter((r) => r.config.model.method !== 'learnt');
+    const variants = new Map<string, { keys: Record<string, string>; runs: Run[] }>();
+    for (const r of learnt) {
+      const keys = learntOnly(r);
+      const id = JSON.stringify(Object.entries(keys).sort());
+      const v = variants.get(id) ?? { keys, runs: [] as Run[] };
+      v.runs.push(r);
+      variants.set(id, v);
+    }
+    if (variants.size === 0) raw.push(g);
+    for (const v of variants.values()) raw.push({ keys: { ...g.keys, ...v.keys }, runs: [...v.runs, ...fixed] });
+  }
+  // what tells a section apart: its values of the keys on which the sections of its dataset disagree
+  const dataset = (x: { keys: Record<string, string> }) => JSON.parse(x.keys['data.name'] ?? '""') as string;
+  const sections: Section[] = raw.map((x) => {
+    const siblings = raw.filter((y) => dataset(y) === dataset(x));
+    const differing = Object.keys(x.keys).filter((k) => siblings.some((y) => y.keys[k] !== x.keys[k])).sort();
+    const experiments = [...new Set(x.runs.map((r) => r.config.experiment))].sort();
+    return { slug: '', dataset: dataset(x), describes: differing.map((k) => `${k}=${x.keys[k] ?? '(unset)'}`), experiments, runs: x.runs };
+  });
+  sections.sort((a, b) => a.dataset.localeCompare(b.dataset) || a.experiments.join().localeCompare(b.experiments.join()) || a.describes.join().localeCompare(b.describes.join()));
+  const used = new Set<string>();
+  for (const sec of sections) {
+    const base = `${sec.dataset}-${sec.experiments.join('+')}`.replace(/[^A-Za-z0-9._+-]+/g, '-').slice(0, 80);
+    let slug = base;
+    for (let i = 2; used.has(slug); i++) slug = `${base}-${i}`;
+    used.add(slug);
+    sec.slug = slug;
+  }
+  return sections;
 }

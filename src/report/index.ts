@@ -1,22 +1,25 @@
-// `vds report`: read run directories, refuse what cannot be combined, write CSV tables, a markdown summary
-// and figures (SVG, and PNG rendered from the same SVG). Never trains, never writes into a run directory.
+// `vds report`: read run directories, count a repeated config and seed once, split what cannot be compared
+// into sections, and write CSV tables, a markdown summary and figures (SVG, and PNG rendered from the same
+// SVG) for each. Never trains, never writes into a run directory.
 import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { VDS_VERSION } from '../util/version.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { datasets, deepestLearnt, groupRuns, headline, posteriors, pruning } from './aggregate.ts';
-import { assertComparable, assertOneVersion } from './compat.ts';
+import { assertComparable, assertOneVersion, comparableSections, dropDuplicates, type Section } from './compat.ts';
 import { depthCurveFigures } from './figures/depth-curves.ts';
 import { learntDepthFigure } from './figures/learnt-depth.ts';
 import { posteriorFigure } from './figures/posterior.ts';
 import { reliabilityFigure, reliabilitySeries } from './figures/reliability.ts';
 import { speedupFigure } from './figures/speedup.ts';
+import { runCurveFigures } from './figures/run-curves.ts';
 import type { Figure } from './figures/types.ts';
-import { loadResults } from './load.ts';
+import { loadResults, type Run, type SkippedRun } from './load.ts';
 import { robustnessRows, robustnessTable, rotationFigure } from './robustness.ts';
-import { summaryMarkdown } from './markdown.ts';
+import { sectionsIndexMarkdown, summaryMarkdown } from './markdown.ts';
 import { renderChart } from './plot/chart.ts';
 import { svgToPng } from './plot/png.ts';
-import { headlineTable, posteriorTable, pruningTable, reliabilityTable, runsTable, skippedTable, summaryTable, toCsv, type Table } from './tables.ts';
+import { headlineTable, posteriorTable, pruningTable, reliabilityTable, runsTable, sectionsTable, skippedTable, summaryTable, toCsv, type Table } from './tables.ts';
 
 export interface ReportOptions {
   resultsDir: string;
@@ -27,14 +30,49 @@ export interface ReportOptions {
 export interface ReportOutput {
   files: string[]; // paths written, relative to out
   runs: number;
-  skipped: number;
+  skipped: number; // left out: failed, unfinished, corrupt, duplicates
+  sections: number; // comparable groups, each with its own tables and figures when more than one per dataset
 }
 
 export async function buildReport(o: ReportOptions): Promise<ReportOutput> {
-  const { runs, skipped } = loadResults(o.resultsDir);
+  const loaded = loadResults(o.resultsDir);
+  const { runs, duplicates } = dropDuplicates(loaded.runs);
+  const skipped = [...loaded.skipped, ...duplicates];
+  const sections = comparableSections(runs);
+  // one comparable group per dataset: one report over them all, as a single experiment gives
+  if (new Set(sections.map((s) => s.dataset)).size === sections.length) {
+    const files = await writeSection(o, runs, skipped, o.out, null);
+    return { files, runs: runs.length, skipped: skipped.length, sections: 1 };
+  }
+  // several: a report per section in its own folder, and an index of them with everything left out
+  await removeStaleSingleReport(o.out);
+  const files: string[] = [];
+  for (const sec of sections) {
+    const dir = path.join(o.out, sec.slug);
+    for (const f of await writeSection(o, sec.runs, [], dir, sec)) files.push(path.join(sec.slug, f));
+  }
+  const write = async (rel: string, data: string) => {
+    await writeFileAtomic(path.join(o.out, rel), data);
+    files.push(rel);
+  };
+  await write('sections.csv', toCsv(sectionsTable(sections)));
+  await write('skipped.csv', toCsv(skippedTable(skipped)));
+  await write('summary.md', sectionsIndexMarkdown({ resultsDir: o.resultsDir, reporterVersion: VDS_VERSION, sections, skipped }));
+  return { files, runs: runs.length, skipped: skipped.length, sections: sections.length };
+}
+
+/** A single report written here earlier would sit beside the sections and contradict them: remove its files. */
+async function removeStaleSingleReport(out: string): Promise<void> {
+  for (const name of [...TABLE_FILES, 'summary.md']) await rm(path.join(out, name), { force: true });
+  await rm(path.join(out, 'figures'), { recursive: true, force: true });
+}
+
+const TABLE_FILES = ['summary.csv', 'headline.csv', 'runs.csv', 'pruning.csv', 'posterior.csv', 'reliability.csv', 'robustness.csv', 'skipped.csv'];
+
+/** Tables, figures and summary.md of one comparable set of runs, into `out`; the paths written, relative to it. */
+async function writeSection(o: ReportOptions, runs: Run[], skipped: SkippedRun[], out: string, section: Section | null): Promise<string[]> {
   const version = assertOneVersion(runs);
   assertComparable(runs);
-
   const groups = groupRuns(runs);
   const head = headline(groups);
   const prune = pruning(groups);
@@ -60,6 +98,8 @@ export async function buildReport(o: ReportOptions): Promise<ReportOutput> {
   }
   const sp = speedupFigure(prune);
   if (sp) figures.push(sp);
+  // per learnt run: its training curves and q(d) over the epochs (figures/runs/)
+  for (const r of [...runs].sort((a, b) => a.id.localeCompare(b.id))) figures.push(...runCurveFigures(r));
 
   const tables: [string, Table][] = [
     ['summary.csv', summaryTable(groups)],
@@ -73,7 +113,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportOutput> {
   ];
   const files: string[] = [];
   const write = async (rel: string, data: string | Uint8Array) => {
-    await writeFileAtomic(path.join(o.out, rel), data);
+    await writeFileAtomic(path.join(out, rel), data);
     files.push(rel);
   };
   for (const [name, t] of tables) await write(name, toCsv(t));
@@ -85,9 +125,9 @@ export async function buildReport(o: ReportOptions): Promise<ReportOutput> {
   await write(
     'summary.md',
     summaryMarkdown({
-      resultsDir: o.resultsDir, vdsVersion: version, reporterVersion: VDS_VERSION, runs, skipped, groups,
+      resultsDir: o.resultsDir, section, vdsVersion: version, reporterVersion: VDS_VERSION, runs, skipped, groups,
       headline: head, pruning: prune, robustness: robust, figures, formats: o.formats, tables: tables.map(([n]) => n),
     }),
   );
-  return { files, runs: runs.length, skipped: skipped.length };
+  return files;
 }

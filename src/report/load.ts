@@ -23,7 +23,7 @@ export interface Run {
 export interface SkippedRun {
   dir: string;
   id: string;
-  state: 'failed' | 'running' | 'interrupted' | 'incomplete' | 'corrupt';
+  state: 'failed' | 'running' | 'interrupted' | 'incomplete' | 'corrupt' | 'duplicate';
   reason: string;
 }
 
@@ -135,7 +135,7 @@ export function loadRun(dir: string, root: string): Run | SkippedRun {
     let prune: PruneRecord | null = null;
     try {
       prune = readJson<PruneRecord>(dir, RUN_FILES.prune, false);
-      if (prune && !(isNum(prune.speedupVsFull) && prune.full && prune.pruned)) throw new Unusable('corrupt', `${RUN_FILES.prune} lacks speed-ups or metrics`);
+      if (prune && !((isNum(prune.speedupVsFull) || (prune.speedupVsFull === null && prune.nothingPruned)) && prune.full && prune.pruned)) throw new Unusable('corrupt', `${RUN_FILES.prune} lacks speed-ups or metrics`);
     } catch (e) {
       if (!(e instanceof Unusable)) throw e;
       notes.push(`${e.message}; its pruning results are left out`);

@@ -4,6 +4,7 @@ import { bestFixed, deepestLearnt, type Group, type HeadlineRow, type MetricStat
 import type { RobustnessRow } from './robustness.ts';
 import type { Figure } from './figures/types.ts';
 import type { Run, SkippedRun } from './load.ts';
+import type { Section } from './compat.ts';
 import { fmt, type Stat } from './stats.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -18,6 +19,7 @@ const secs = (s: Stat) => fmt(s, 1);
 
 export interface SummaryInput {
   resultsDir: string;
+  section: Section | null; // one of several comparable groups of the results directory, or the whole of it
   vdsVersion: string | null;
   reporterVersion: string;
   runs: Run[];
@@ -33,8 +35,16 @@ export interface SummaryInput {
 
 export function summaryMarkdown(o: SummaryInput): string {
   const out: string[] = [];
-  out.push(`# vds report`, '');
-  out.push(`Results: \`${o.resultsDir}\` — ${o.runs.length} usable run(s), ${o.skipped.length} skipped. Produced by vds ${o.vdsVersion ?? '(unknown)'}; report by vds ${o.reporterVersion}.`);
+  out.push(o.section ? `# vds report — ${o.section.dataset}, ${o.section.experiments.join(', ')}` : `# vds report`, '');
+  if (o.section) {
+    out.push(
+      `One of several comparable groups in \`${o.resultsDir}\` (see ../summary.md): ${o.runs.length} run(s) of dataset ${o.section.dataset}, experiment(s) ${o.section.experiments.join(', ')}` +
+        (o.section.describes.length ? `; set apart from the others by ${o.section.describes.map((d) => `\`${d}\``).join(', ')}` : '') +
+        `. Produced by vds ${o.vdsVersion ?? '(unknown)'}; report by vds ${o.reporterVersion}.`,
+    );
+  } else {
+    out.push(`Results: \`${o.resultsDir}\` — ${o.runs.length} usable run(s), ${o.skipped.length} left out. Produced by vds ${o.vdsVersion ?? '(unknown)'}; report by vds ${o.reporterVersion}.`);
+  }
   out.push('', 'Test-split numbers, mean ± std over seeds (sample std; none shown for a single seed). Accuracy and ECE in %, log-likelihood in nats per example; ECE is top-label with 10 equal-width bins.', '');
 
   if (o.skipped.length) {
@@ -43,8 +53,8 @@ export function summaryMarkdown(o: SummaryInput): string {
   }
   const notes = o.runs.flatMap((r) => r.notes.map((n) => [r.id, n]));
   if (notes.length) out.push('## Notes', '', ...notes.map(([id, n]) => `- \`${id}\`: ${n}`), '');
-  const dup = o.groups.filter((g) => new Set(g.seeds).size < g.seeds.length);
-  for (const g of dup) out.push(`- warning: ${g.dataset} ${g.method} D=${g.maxDepth} has repeated seeds (${g.seeds.join(', ')}); each run counts once in the statistics`, '');
+  const dup = o.skipped.filter((s) => s.state === 'duplicate').length;
+  if (dup) out.push(`- ${dup} run(s) repeat the config and seed of another and are counted once (listed under "Runs left out").`, '');
 
   const sels = [...new Set(o.groups.map((g) => g.statistics))];
   out.push(
@@ -89,12 +99,19 @@ export function summaryMarkdown(o: SummaryInput): string {
 
   if (o.pruning.length) {
     out.push('## Pruning (from prune.json)', '');
-    out.push(`Accuracy and log-likelihood here use the statistics that selected each run (${sels.join(' / ')}); prune.json holds both.`, '');
+    out.push(
+      `Accuracy and log-likelihood here use the statistics that selected each run (${sels.join(' / ')}); prune.json holds both. ` +
+        'Speed-ups are medians of repeated, interleaved passes over the test split (prune.json has their range); a run pruned at d* = D cut nothing and has none.',
+      '',
+    );
     out.push(
       mdTable(
-        ['dataset', 'D', 'rule', 'd*', 'speed-up vs full', 'speed-up vs fixed D', 'params full → pruned', 'accuracy % full → pruned', 'log-lik full → pruned'],
+        ['dataset', 'D', 'pruned by', 'pruned at', 'speed-up vs full', 'speed-up vs fixed D', 'params full → pruned', 'accuracy % full → pruned', 'log-lik full → pruned'],
         o.pruning.map((p) => [
-          p.dataset, String(p.maxDepth), p.rule, fmt(p.depth, 1), fmt(p.speedupVsFull, 2), fmt(p.speedupVsFixed, 2),
+          p.dataset, String(p.maxDepth), p.rule,
+          fmt(p.depth, 1) + (p.runDStar.mean !== p.depth.mean ? ` (d* by the runs' own rule: ${fmt(p.runDStar, 1)})` : ''),
+          p.nothingPruned === p.runs ? 'nothing pruned (d* = D)' : fmt(p.speedupVsFull, 2) + (p.nothingPruned ? ` (${p.nothingPruned} run(s) with d* = D left out)` : ''),
+          p.nothingPruned === p.runs ? '—' : fmt(p.speedupVsFixed, 2),
           `${fmt(p.fullParams, 0)} → ${fmt(p.prunedParams, 0)}`, `${pct(p.fullAccuracy)} → ${pct(p.prunedAccuracy)}`,
           `${fmt(p.fullLogLikelihood)} → ${fmt(p.prunedLogLikelihood)}`,
         ]),
@@ -126,8 +143,33 @@ export function summaryMarkdown(o: SummaryInput): string {
   if (o.figures.length) {
     out.push('## Figures', '');
     const ext = o.formats.includes('png') ? 'png' : 'svg';
-    for (const f of o.figures) out.push(`![${f.caption}](figures/${f.name}.${ext})`, '', `*${f.caption}*`, '');
+    const perRun = o.figures.filter((f) => f.name.startsWith('runs/'));
+    for (const f of o.figures.filter((x) => !perRun.includes(x))) out.push(`![${f.caption}](figures/${f.name}.${ext})`, '', `*${f.caption}*`, '');
+    if (perRun.length) {
+      out.push('### Each learnt run: training curves and q(d) over the epochs', '');
+      for (const f of perRun) out.push(`- [${f.name.slice('runs/'.length)}](figures/${f.name}.${ext}): ${f.caption}`);
+      out.push('');
+    }
   }
   out.push('## Tables', '', ...o.tables.map((t) => `- [${t}](${t})`), '');
+  return out.join('\n');
+}
+
+/** The index of a results directory split into sections: each with what it groups, then what was left out. */
+export function sectionsIndexMarkdown(o: { resultsDir: string; reporterVersion: string; sections: Section[]; skipped: SkippedRun[] }): string {
+  const out: string[] = [`# vds report`, ''];
+  const runs = o.sections.reduce((n, s) => n + s.runs.length, 0);
+  out.push(
+    `Results: \`${o.resultsDir}\` holds runs that cannot all be compared with each other (different settings on one dataset, or different vds versions), so each comparable group has a report of its own. Report by vds ${o.reporterVersion}.`,
+    '',
+    mdTable(
+      ['section', 'dataset', 'experiments', 'runs', 'set apart by'],
+      o.sections.map((s) => [`[${s.slug}](${s.slug}/summary.md)`, s.dataset, s.experiments.join(', '), String(s.runs.length), s.describes.join(', ') || '—']),
+    ),
+    '',
+    `${runs} run(s) in sections (a fixed-depth run can be the baseline of more than one).`,
+    '',
+  );
+  if (o.skipped.length) out.push('## Runs left out', '', mdTable(['run', 'state', 'reason'], o.skipped.map((s) => [s.id, s.state, s.reason])), '');
   return out.join('\n');
 }

@@ -1,6 +1,7 @@
 // The DUN protocol's robustness checks in the report (robustness.json from `vds eval`): OOD detection AUROC
 // and rotated-image accuracy / LL / ECE, per dataset × method × depth over seeds, under both sets of
 // BatchNorm statistics; a group counts only the runs that have the check.
+import { datasetName } from './names.ts';
 import { STATISTICS } from '../config/schema.ts';
 import type { StatisticsKind } from '../runs/layout.ts';
 import { deepestLearnt, bestFixed, type Group } from './aggregate.ts';
@@ -78,16 +79,19 @@ export function rotationFigure(groups: Group[], rows: RobustnessRow[], dataset: 
     if (pts.length) series.push({ label, kind: 'line', dashed, color, marker: g.method === 'learnt' ? 'circle' : 'square', points: pts.map((r) => ({ x: r.degrees!, y: 100 * r.by[kind].accuracy.mean, err: r.by[kind].accuracy.std === null ? undefined : 100 * r.by[kind].accuracy.std! })) });
   };
   const sel = l?.statistics ?? f?.statistics ?? 'precise';
-  add(l, `learnt D=${l?.maxDepth} (full marginal)`, sel, false, '#009E73');
+  add(l, `learnt D=${l?.maxDepth}, marginal over depths`, sel, false, '#009E73');
   add(f, `best fixed depth d=${f?.maxDepth}`, sel, false, '#0072B2');
   if (sel === 'precise') add(l, `learnt D=${l?.maxDepth}, running BN statistics`, 'running', true, '#E69F00');
   if (!series.length) return null;
   return {
     name: `rotations-${dataset}`,
-    caption: `Accuracy on the ${dataset} test split rotated by 15°…180° (bilinear), learnt depth against the best fixed depth (${sel} BatchNorm statistics).`,
+    caption: `Accuracy on the ${datasetName(dataset)} test split rotated by 0°…180° (bilinear), learnt depth against the best fixed depth (${sel} BatchNorm statistics).`,
     spec: {
-      title: `Rotated test images — ${dataset}`,
+      title: `Rotated test images — ${datasetName(dataset)}`,
       xLabel: 'rotation (degrees, counter-clockwise)',
+      // ticks every 30° from the unrotated split to upside down, with room at both ends for the markers
+      xDomain: { min: -6, max: 186 },
+      xTickLabels: [0, 30, 60, 90, 120, 150, 180].map((x) => ({ x, label: String(x) })),
       yLabel: 'test accuracy (%)',
       yMin: 0,
       series,

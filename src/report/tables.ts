@@ -1,6 +1,7 @@
 // The CSV tables: each a list of records with fixed columns; mean/std pairs become `<name>_mean, <name>_std`
 // (std empty for a single seed), NaN and missing become empty cells. `test_*` columns use the statistics
 // named in `statistics` (what selected the epoch); `precise_*` and `running_*` give both sets side by side.
+import type { Section } from './compat.ts';
 import { STATISTICS } from '../config/schema.ts';
 import { stringify } from 'csv-stringify/sync';
 import type { ReliabilityBin } from '../runs/layout.ts';
@@ -134,6 +135,8 @@ export function pruningTable(rows: PruningRow[]): Table {
       runs: p.runs,
       rule: p.rule,
       ...ms('depth', p.depth),
+      ...ms('run_d_star', p.runDStar),
+      nothing_pruned: p.nothingPruned,
       ...ms('speedup_vs_full', p.speedupVsFull),
       ...ms('speedup_vs_fixed', p.speedupVsFixed),
       ...ms('full_params', p.fullParams),
@@ -164,6 +167,13 @@ export function reliabilityTable(series: ReliabilitySeries[]): Table {
   return table(
     series.flatMap((s) => s.bins.map((b) => ({ dataset: s.dataset, predictor: s.predictor, depth: s.depth, lower: b.lower, upper: b.upper, count: b.count, confidence: b.confidence, accuracy: b.accuracy }))),
     ['dataset', 'predictor', 'depth', 'lower', 'upper', 'count', 'confidence', 'accuracy'],
+  );
+}
+
+export function sectionsTable(sections: Section[]): Table {
+  return table(
+    sections.map((s) => ({ section: s.slug, dataset: s.dataset, experiments: s.experiments.join(' '), runs: String(s.runs.length), distinguished_by: s.describes.join('; ') })),
+    ['section', 'dataset', 'experiments', 'runs', 'distinguished_by'],
   );
 }
 

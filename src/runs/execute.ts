@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { VdsConfig } from '../config/types.ts';
 import type { Dataset } from '../data/types.ts';
 import { createLearner, disposeLearner, learnerTensors, restoreLearner } from '../train/learner.ts';
-import { initialTrainState, trainLoop, type EpochRecord, type LoopHooks, type TrainState } from '../train/loop.ts';
+import { initialTrainState, reopen, trainLoop, upgradeTrainState, type EpochRecord, type LoopHooks, type TrainState } from '../train/loop.ts';
 import type { Learner, StepStats } from '../train/step.ts';
 import { DataParallelTrainer } from '../train/data-parallel.ts';
 import { tf } from '../tf/tf.ts';
@@ -16,7 +16,7 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { finalEvaluation } from './final-eval.ts';
 import { ensurePrecise } from './trained.ts';
 import { RUN_FILES, type EvalRecord } from './layout.ts';
-import { writeJson, writeMetricsCsv, writeStatus } from './run-dir.ts';
+import { appendMetricsRow, keepMetricsRows, writeJson, writeStatus } from './run-dir.ts';
 
 export const checkpointPath = (runDir: string, which: 'last' | 'best' | 'pruned'): string =>
   path.join(runDir, RUN_FILES.checkpoints, `${which}.ckpt`);
@@ -65,7 +65,10 @@ export async function executeRun(
       const file = checkpointPath(runDir, 'last');
       const ckpt = readCheckpoint<TrainState>(file);
       restoreLearner(l, ckpt, file);
-      state = ckpt.header.state;
+      state = upgradeTrainState(ckpt.header.state);
+      reopen(state, config.train); // a finished run with more epochs (or patience) allowed goes on
+      // rows past the checkpoint (or a half-written last row) are dropped: those epochs run again, identically
+      await keepMetricsRows(runDir, state.epoch);
     }
     await writeStatus(runDir, 'running', state.epoch);
     started = true;
@@ -73,9 +76,10 @@ export async function executeRun(
       onStep: events.onStep,
       interrupted: events.interrupted,
       async onEpochEnd(record, st, improved) {
+        // the row before the checkpoint: a crash between them leaves a row that the resume drops and redoes
+        await appendMetricsRow(runDir, record, config.model.maxDepth);
         if (improved) await saveTrainCheckpoint(checkpointPath(runDir, 'best'), l, config, st);
         await saveTrainCheckpoint(checkpointPath(runDir, 'last'), l, config, st);
-        await writeMetricsCsv(runDir, st.history, config.model.maxDepth);
         await writeStatus(runDir, 'running', st.epoch);
         events.onEpoch?.(record, st);
       },
@@ -106,12 +110,13 @@ export async function executeRun(
     // the test pass runs on the training replicas too: they take the best weights first
     if (parallel) await parallel.sync(l);
     const bestEpoch = state.best?.epoch ?? state.epoch;
-    const best = state.history[bestEpoch - 1];
+    const best = state.bestRecord;
     const record = await finalEvaluation(l, ds, config, {
       bestEpoch,
       validation: best?.valBy ?? { [config.eval.statistics]: best?.val ?? null },
       epochsRun: state.epoch,
       trainSeconds: state.trainSeconds,
+      trainTiming: state.timing,
     });
     await writeJson(runDir, RUN_FILES.eval, record);
     await writeStatus(runDir, 'finished', state.epoch);

@@ -6,6 +6,7 @@ import type { VdsConfig } from '../config/types.ts';
 import type { Dataset } from '../data/types.ts';
 import { predictiveMetrics } from '../metrics/index.ts';
 import type { PreciseStats } from '../model/index.ts';
+import type { TrainTiming } from '../train/loop.ts';
 import { predictSplit, type ValidationStats } from '../train/evaluate.ts';
 import { learnerParams } from '../train/learner.ts';
 import { calibrationBatchRows, calibrationPlan, statisticsSets } from '../train/calibrate.ts';
@@ -41,7 +42,7 @@ export async function finalEvaluation(
   ds: Dataset,
   config: VdsConfig,
   // validation: the best epoch's own validation passes (same weights, so no second pass is needed)
-  run: { bestEpoch: number; epochsRun: number; trainSeconds: number; validation: Partial<Record<StatisticsKind, ValidationStats | null>> },
+  run: { bestEpoch: number; epochsRun: number; trainSeconds: number; trainTiming: TrainTiming; validation: Partial<Record<StatisticsKind, ValidationStats | null>> },
 ): Promise<EvalRecord> {
   const D = l.net.maxDepth;
   const learnt = l.posterior.learnt;
@@ -68,6 +69,7 @@ export async function finalEvaluation(
     bestEpoch: run.bestEpoch,
     epochsRun: run.epochsRun,
     trainSeconds: run.trainSeconds,
+    trainTiming: run.trainTiming,
     params: learnerParams(l, D),
     ...main,
     evalSeconds,

@@ -3,6 +3,7 @@
 
 import type { WebGpuAdapterInfo } from '../tf/webgpu.ts';
 
+import type { Spread } from '../util/timing.ts';
 export const RUN_FILES = {
   config: 'config.yaml', // the resolved config (after defaults and --set), as YAML
   env: 'env.json', // EnvRecord
@@ -32,6 +33,7 @@ export interface EnvRecord {
   startedAt: string; // ISO 8601
   endedAt: string | null;
   resumedAt: string[]; // ISO times of each resume
+  configChanges?: { at: string; changed: Record<string, [unknown, unknown]> }[]; // resumes that changed train.epochs/patience (old, new)
   argv: string[];
   scheduler?: SchedulerRecord; // when a scheduler (vds sweep --launcher slurm) ran it
 }
@@ -129,7 +131,8 @@ export interface EvalRecord {
   pruneDepth: number; // d* under config.prune
   bestEpoch: number; // epoch whose weights are evaluated (best validation ELBO)
   epochsRun: number;
-  trainSeconds: number;
+  trainSeconds: number; // wall clock of training, the per-epoch writes included (vds ≥ 0.3; before: steps and validation only)
+  trainTiming?: { steps: number; calibration: number; validation: number; io: number }; // where trainSeconds went
   params: number; // weights + α of the full network
   marginal: PredictiveMetrics; // LDN-full (for fixed: the DDN itself), with `statistics`
   pruned: PredictiveMetrics & { depth: number; params: number }; // LDN at d* (for fixed: same as marginal)
@@ -148,10 +151,15 @@ export interface PruneRecord {
   threshold: number | null; // null for rule 'expected'
   depth: number; // d*
   q: number[]; // the learnt posterior over 0..D
-  full: { metrics: PredictiveMetrics; params: number; evalSeconds: number; depth: number };
-  pruned: { metrics: PredictiveMetrics; params: number; evalSeconds: number; depth: number };
-  speedupVsFull: number; // full eval time / pruned eval time, measured in the same process
+  configDepth?: number; // d* under the run's own prune rule (eval.json's), when `rule` is another one
+  full: { metrics: PredictiveMetrics; params: number; evalSeconds: number; depth: number; timing?: Spread };
+  pruned: { metrics: PredictiveMetrics; params: number; evalSeconds: number; depth: number; timing?: Spread };
+  nothingPruned?: boolean; // d* = D: the pruned network is the full one, and there is no speed-up to measure
+  // full / pruned evaluation time over the test split: the median of repeated, interleaved passes (vds ≥ 0.3;
+  // before: one pass each), null when nothing was pruned
+  speedupVsFull: number | null;
   speedupVsFixed: number | null; // fixed-depth network of depth D (when the results hold one) / pruned
+  speedups?: { vsFull: Spread | null; vsFixed: Spread | null }; // the per-round ratios' median and range
   fixedRunDir: string | null;
   evaluatedExamples: number;
 }

@@ -1,6 +1,6 @@
 // The DUN protocol's robustness checks on a trained network (SPEC §6, beyond the paper): out-of-distribution
 // detection AUROC with predictive entropy (OOD = positive class), and accuracy / LL / calibration on the test
-// split rotated by 15°, 30°, … 180°. Plain functions of a learner and datasets; `vds eval` writes the record.
+// split rotated by 0°, 15°, … 180°. Plain functions of a learner and datasets; `vds eval` writes the record.
 import type { Dataset } from '../data/types.ts';
 import { rotateSplit } from '../data/rotate.ts';
 import { auroc, predictiveEntropy, predictiveMetrics } from '../metrics/index.ts';
@@ -9,7 +9,8 @@ import { predictSplit } from '../train/evaluate.ts';
 import type { Learner } from '../train/step.ts';
 import type { OodResult, RotationResult } from './layout.ts';
 
-export const DEFAULT_ANGLES = Array.from({ length: 12 }, (_, i) => 15 * (i + 1)); // 15°, 30°, … 180°
+// 0° (the test split itself, the curve's starting point), 15°, 30°, … 180°
+export const DEFAULT_ANGLES = Array.from({ length: 13 }, (_, i) => 15 * i);
 
 const mean = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / v.length;
 
@@ -35,7 +36,7 @@ export async function oodDetection(l: Learner, ds: Dataset, target: Dataset, bat
 export async function rotationSweep(l: Learner, ds: Dataset, angles: number[], batch: number, stats?: PreciseStats): Promise<RotationResult[]> {
   const out: RotationResult[] = [];
   for (const degrees of angles) {
-    const rotated = rotateSplit(ds.test, ds.inputShape, degrees);
+    const rotated = degrees === 0 ? ds.test : rotateSplit(ds.test, ds.inputShape, degrees);
     const p = await predictSplit(l, ds, rotated, batch, l.net.maxDepth, false, stats);
     const m = predictiveMetrics(p.marginal, p.labels, p.classes);
     out.push({ degrees, accuracy: m.accuracy, logLikelihood: m.logLikelihood, ece10: m.ece10, ece15: m.ece15, brier: m.brier });

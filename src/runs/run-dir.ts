@@ -9,13 +9,15 @@ import { stringify } from 'csv-stringify/sync';
 import type { VdsConfig } from '../config/types.ts';
 import type { EpochRecord } from '../train/loop.ts';
 import { VdsError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/fsx.ts';
+import { appendFileChecked, writeFileAtomic } from '../util/fsx.ts';
 import { EPOCH_COLUMNS, RUN_FILES, type EnvRecord, type RunState, type RunStatus, type SchedulerRecord } from './layout.ts';
 
 /** The part of a config that decides a run's numbers (not where files go, nor which backend runs it). */
 export function configIdentity(config: VdsConfig): string {
   const { resultsDir: _r, backend: _b, experiment: _e, ...rest } = config;
-  const data = { ...rest.data, dir: null };
+  // data.classes (vds ≥ 0.3) left out while null, so runs of earlier configs keep their ids
+  const { classes, ...dataRest } = rest.data;
+  const data = classes == null ? { ...dataRest, dir: null } : { ...dataRest, classes, dir: null };
   return createHash('sha256').update(JSON.stringify({ ...rest, data })).digest('hex').slice(0, 10);
 }
 
@@ -103,10 +105,37 @@ export function envRecord(o: {
   };
 }
 
-/** metrics.csv, regenerated from the full history (kept in checkpoints) so it always matches them. */
-export async function writeMetricsCsv(dir: string, history: EpochRecord[], maxDepth: number): Promise<void> {
-  const qCols = Array.from({ length: maxDepth + 1 }, (_, d) => `q_${d}`);
-  const rows = history.map((r) => [
+/**
+ * metrics.csv gets one row per epoch, appended (O(1) per epoch): the first epoch writes the header with it,
+ * atomically. A resumed run first keeps only the rows its checkpoint covers (keepMetricsRows).
+ */
+export async function appendMetricsRow(dir: string, r: EpochRecord, maxDepth: number): Promise<void> {
+  const file = path.join(dir, RUN_FILES.metrics);
+  const row = stringify([metricsRow(r)]);
+  if (r.epoch === 1 || !existsSync(file)) {
+    const qCols = Array.from({ length: maxDepth + 1 }, (_, d) => `q_${d}`);
+    await writeFileAtomic(file, stringify([[...EPOCH_COLUMNS, ...qCols]]) + row);
+  } else {
+    await appendFileChecked(file, row);
+  }
+}
+
+/**
+ * Cuts metrics.csv to its header and first `epochs` complete rows: a row written after the checkpoint, or
+ * one half-written when the process died, is dropped (its epoch runs again and writes it anew).
+ */
+export async function keepMetricsRows(dir: string, epochs: number): Promise<void> {
+  const file = path.join(dir, RUN_FILES.metrics);
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').slice(0, -1); // lines ended by a newline
+  const kept = complete.slice(0, 1 + epochs);
+  const out = kept.length ? kept.join('\n') + '\n' : '';
+  if (out !== text) await writeFileAtomic(file, out);
+}
+
+function metricsRow(r: EpochRecord): (string | number)[] {
+  return [
     r.epoch,
     r.lr,
     r.trainLoss,
@@ -127,6 +156,5 @@ export async function writeMetricsCsv(dir: string, history: EpochRecord[], maxDe
     }),
     r.calibrationSeconds ?? '',
     ...r.q,
-  ]);
-  await writeFileAtomic(path.join(dir, RUN_FILES.metrics), stringify([[...EPOCH_COLUMNS, ...qCols], ...rows]));
+  ];
 }

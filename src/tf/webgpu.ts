@@ -129,6 +129,11 @@ export interface WebGpuSetup {
  * with the reason when there is none, or when `requireHardware` and the adapter is a software one.
  */
 export async function setupWebGpu(requireHardware: boolean, env: NodeJS.ProcessEnv = process.env): Promise<WebGpuSetup> {
+  if (process.platform === 'linux') {
+    // no Vulkan loader or driver at all: say so without starting Dawn (and its drivers' own messages)
+    const d = driverReport(env);
+    if (!d.loader || !d.drivers.length) throw new Error(`no WebGPU adapter: ${d.summary}`);
+  }
   const mod = await loadDawn();
   const available = await listAdapters(mod);
   const choice = env[ADAPTER_ENV];
@@ -143,7 +148,7 @@ export async function setupWebGpu(requireHardware: boolean, env: NodeJS.ProcessE
   }
   if (!adapter) {
     const d = driverReport();
-    const why = d.drivers.length && d.loader ? `the Vulkan driver(s) found (${d.drivers.map((f) => f.replace(/^.*\//, '')).join(', ')}) offer no device Dawn accepts — install the GPU vendor's Vulkan driver (NVIDIA's comes with its driver), and note that Mesa's lavapipe lacks features Dawn requires` : d.summary;
+    const why = d.drivers.length && d.loader ? `the Vulkan driver(s) found (${d.drivers.map((f) => f.replace(/^.*\//, '')).join(', ')}) offer no device Dawn accepts: install the GPU vendor's Vulkan driver (Mesa's lavapipe is not enough)` : d.summary;
     throw new Error(`no WebGPU adapter: ${why}`);
   }
   const i = adapter.info;

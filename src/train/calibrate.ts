@@ -61,7 +61,8 @@ export async function batchStatistics(net: Network, heads: 'all' | 'last', upTo:
     for (const r of batchStats) {
       layout.push({ key: PreciseStats.key(r.prefix, r.depth), C: r.stats.mean.size, unbiased: r.stats.count / Math.max(1, r.stats.count - 1) });
     }
-    return tf.concat(batchStats.flatMap((r) => [r.stats.mean, r.stats.variance]));
+    // a network without BatchNorm (an fc network of depth 0) has no statistics to calibrate
+    return batchStats.length ? tf.concat(batchStats.flatMap((r) => [r.stats.mean, r.stats.variance])) : tf.zeros([0]);
   });
   const values = await takeFloats(flat);
   let at = 0;

@@ -1,6 +1,6 @@
 // A learner is everything one training run updates: the network, the depth posterior and the optimiser.
 // This file builds one from a config and moves its tensors in and out of checkpoints.
-import { tf, readFloats } from '../tf/tf.ts';
+import { tf, readFloats, takeFloats } from '../tf/tf.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { createNetwork, PreciseStats } from '../model/index.ts';
 import { DepthPosterior } from '../vds/posterior.ts';
@@ -48,6 +48,20 @@ export async function learnerTensors(l: Learner, withOptimizer = true): Promise<
   await l.precise?.toTensorMap(out); // the precise statistics these weights were evaluated with
   if (withOptimizer) for (const [name, v] of l.opt.buffers) out.set(`momentum:${name}`, await snapshot(v));
   return out;
+}
+
+/**
+ * The name of the first weight, BatchNorm buffer or α that holds a NaN or an infinity, or null. One read of
+ * one value per tensor: x − x is 0 for every finite x and NaN for NaN and ±∞, so each sum is 0 or NaN.
+ */
+export async function firstNonFinite(l: Learner): Promise<string | null> {
+  const named: [string, tf.Tensor][] = [...l.net.store.params].map(([n, v]) => [`weight ${n}`, v]);
+  for (const [n, v] of l.net.store.buffers) named.push([`BatchNorm buffer ${n}`, v]);
+  if (l.posterior.alpha) named.push(['α (the depth posterior logits)', l.posterior.alpha]);
+  if (!named.length) return null;
+  const sums = await takeFloats(tf.tidy(() => tf.stack(named.map(([, v]) => tf.sum(tf.sub(v, v))))));
+  const at = sums.findIndex((s) => !Number.isFinite(s));
+  return at < 0 ? null : named[at][0];
 }
 
 /** Loads a checkpoint's tensors into a learner built from the same config; every tensor must match. */

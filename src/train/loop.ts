@@ -10,6 +10,7 @@ import { tensorBatch, trainBatchRanges } from './batches.ts';
 import { currentKl, validate, type ValidationStats } from './evaluate.ts';
 import { calibrateLearner, calibrationPlan, setPreciseStats, statisticsSets } from './calibrate.ts';
 import { trainStep, type Learner, type StepStats } from './step.ts';
+import { firstNonFinite } from './learner.ts';
 
 export interface EpochRecord {
   epoch: number; // 1-based
@@ -35,16 +36,36 @@ interface EpochSums {
   seconds: number;
 }
 
+/** Where a run's wall-clock training time went, in seconds (they add up to trainSeconds). */
+export interface TrainTiming {
+  steps: number; // training steps, with the progress output and yields between them
+  calibration: number; // precise BatchNorm statistics of each epoch's weights
+  validation: number; // validation passes
+  io: number; // the per-epoch writes: metrics.csv row, checkpoints, status.json
+}
+
 export interface TrainState {
   epoch: number; // epochs completed
   step: number; // batches done in the current epoch (0 at an epoch boundary)
   epochRng: RngState; // the shuffle stream as it was when the current epoch drew its permutation
   sums: EpochSums; // of the current, unfinished epoch
   best: { score: number; epoch: number } | null; // best validation ELBO so far
+  bestRecord: EpochRecord | null; // that epoch's record (its validation numbers go into eval.json)
   sinceBest: number; // epochs since it improved
   stopReason: 'early-stopping' | 'max-epochs' | null;
-  trainSeconds: number;
-  history: EpochRecord[];
+  trainSeconds: number; // wall clock of the training loop, the per-epoch writes included
+  timing: TrainTiming;
+  // the per-epoch records live in metrics.csv (appended), not here: a checkpoint stays the same size all run
+}
+
+/** A checkpoint's state as this version keeps it (older ones carried the whole history and no timing). */
+export function upgradeTrainState(s: TrainState & { history?: EpochRecord[] }): TrainState {
+  const { history, ...rest } = s;
+  return {
+    ...rest,
+    bestRecord: rest.bestRecord ?? (history && rest.best ? (history[rest.best.epoch - 1] ?? null) : null),
+    timing: rest.timing ?? { steps: rest.trainSeconds, calibration: 0, validation: 0, io: 0 },
+  };
 }
 
 export function initialTrainState(seed: number): TrainState {
@@ -54,17 +75,40 @@ export function initialTrainState(seed: number): TrainState {
     epochRng: Rng.derive(seed, 'shuffle').state(),
     sums: { loss: 0, nll: 0, correct: 0, seen: 0, seconds: 0 },
     best: null,
+    bestRecord: null,
     sinceBest: 0,
     stopReason: null,
     trainSeconds: 0,
-    history: [],
+    timing: { steps: 0, calibration: 0, validation: 0, io: 0 },
   };
+}
+
+/**
+ * Whether a stopped run has more to do under `train` (a resume that raised train.epochs or train.patience):
+ * if so its stop is lifted, and training continues exactly where it stopped.
+ */
+export function reopen(state: TrainState, train: VdsConfig['train']): boolean {
+  if (state.epoch >= train.epochs) return false;
+  if (state.stopReason === 'early-stopping' && state.sinceBest >= train.patience) return false;
+  state.stopReason = null;
+  return true;
 }
 
 /** Step decay: lr · gamma^(number of milestones ≤ epoch index), identical for learnt and fixed depth. */
 export function learningRate(train: VdsConfig['train'], epochIndex: number): number {
   return train.lr * train.lrGamma ** train.lrMilestones.filter((m) => m <= epochIndex).length;
 }
+
+/** Training produced a NaN or an infinity: the run fails here, naming where; its last checkpoint stays. */
+export class TrainingDiverged extends Error {
+  constructor(epoch: number, step: number, steps: number, what: string) {
+    const kept = epoch > 1 ? `checkpoints/last.ckpt (epoch ${epoch - 1}) is kept` : 'no epoch had finished, so there is no checkpoint';
+    super(`training diverged at epoch ${epoch}, step ${step} of ${steps}: ${what}; ${kept} (a smaller train.lr may help)`);
+    this.name = 'TrainingDiverged';
+  }
+}
+
+const fmtNum = (x: number): string => (Number.isFinite(x) ? x.toPrecision(4) : String(x));
 
 export interface LoopHooks {
   onStep?(epoch: number, step: number, steps: number, stats: StepStats): void;
@@ -84,6 +128,15 @@ export async function trainLoop(
   const { train } = config;
   const ranges = trainBatchRanges(ds.train.n, train.batchSize);
   const plan = calibrationPlan(config, ds); // the same training rows every epoch (none: reference statistics only)
+  // wall clock, in parts: each tick adds the time since the last one to trainSeconds and to one part
+  let mark = performance.now();
+  const tick = (part: keyof TrainTiming): void => {
+    const now = performance.now();
+    const s = (now - mark) / 1000;
+    state.timing[part] += s;
+    state.trainSeconds += s;
+    mark = now;
+  };
   while (state.stopReason === null) {
     if (state.epoch >= train.epochs) {
       state.stopReason = 'max-epochs';
@@ -105,6 +158,10 @@ export async function trainLoop(
         b.x.dispose();
         b.y.dispose();
       }
+      if (!(Number.isFinite(stats.loss) && Number.isFinite(stats.expectedNll) && Number.isFinite(stats.kl))) {
+        const what = !Number.isFinite(stats.expectedNll) ? 'the expected NLL' : !Number.isFinite(stats.kl) ? 'the KL term' : 'the loss';
+        throw new TrainingDiverged(state.epoch + 1, state.step + 1, ranges.length, `${what} is ${fmtNum(!Number.isFinite(stats.expectedNll) ? stats.expectedNll : !Number.isFinite(stats.kl) ? stats.kl : stats.loss)} (loss ${fmtNum(stats.loss)}, expected NLL ${fmtNum(stats.expectedNll)}, KL ${fmtNum(stats.kl)})`);
+      }
       const sums = state.sums;
       sums.loss += stats.loss * b.size;
       sums.nll += stats.expectedNll * b.size;
@@ -113,11 +170,17 @@ export async function trainLoop(
       sums.seconds += (performance.now() - t0) / 1000;
       hooks.onStep?.(state.epoch + 1, state.step + 1, ranges.length, stats);
       await new Promise((r) => setImmediate(r)); // let signals and progress output through
+      tick('steps');
     }
+    // a step can leave the weights non-finite with a finite loss (the update comes after it): checked once
+    // an epoch, before anything is computed or saved from them
+    const bad = await firstNonFinite(l);
+    if (bad) throw new TrainingDiverged(state.epoch + 1, ranges.length, ranges.length, `${bad} is no longer finite after the update`);
     const t1 = performance.now();
     // precise statistics for this epoch's weights (kept on the learner, so checkpoints carry them)
     if (plan.length) setPreciseStats(l, await calibrateLearner(l, ds, plan));
     const calibrationSeconds = (performance.now() - t1) / 1000;
+    tick('calibration');
     const hasVal = ds.validation.n > 0;
     const valBy: EpochRecord['valBy'] = { precise: null, running: null };
     if (hasVal) for (const { kind, stats } of statisticsSets(l)) valBy[kind] = await validate(l, ds, ds.validation, train.evalBatchSize, stats);
@@ -142,16 +205,19 @@ export async function trainLoop(
     // early stopping maximises the validation ELBO (the negative training loss without a validation split)
     const score = val ? val.elbo : -record.trainLoss;
     const improved = state.best === null || score > state.best.score;
-    if (improved) state.best = { score, epoch: record.epoch };
+    if (improved) {
+      state.best = { score, epoch: record.epoch };
+      state.bestRecord = record;
+    }
     state.sinceBest = improved ? 0 : state.sinceBest + 1;
     state.epoch += 1;
     state.step = 0;
     state.epochRng = rng.state();
     state.sums = { loss: 0, nll: 0, correct: 0, seen: 0, seconds: 0 };
-    state.trainSeconds += record.seconds;
-    state.history.push(record);
     if (state.sinceBest >= train.patience) state.stopReason = 'early-stopping';
+    tick('validation');
     await hooks.onEpochEnd(record, state, improved);
+    tick('io');
   }
   return 'finished';
 }

@@ -1,5 +1,5 @@
 // Files are never half-written: write to a temp file beside the target, fsync, then rename over it.
-import { promises as fs, writeFileSync, renameSync, openSync, fsyncSync, closeSync, mkdirSync } from 'node:fs';
+import { promises as fs, writeFileSync, renameSync, openSync, fsyncSync, closeSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 let tempCounter = 0;
@@ -9,29 +9,64 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${tempCounter++}.tmp`);
 }
 
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const tmp = tempName(target);
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+/** A full disk (or quota): the write was abandoned and the file it would have replaced is untouched. */
+export class NoSpaceError extends Error {
+  readonly file: string;
+  constructor(file: string, code: string) {
+    super(`no space left on the device to write ${file} (${code}); the file it would replace is intact — free some space, then run the command again (a training run: vds train --resume)`);
+    this.name = 'NoSpace';
+    this.file = file;
   }
-  await fs.rename(tmp, target);
+}
+
+/** A write's error as the user should read it: ENOSPC and EDQUOT become NoSpaceError naming the file. */
+export function writeError(e: unknown, file: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? new NoSpaceError(file, code) : e;
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempName(target);
+  try {
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, target);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined); // a half-written temp file is never left behind
+    throw writeError(e, target);
+  }
+}
+
+/** Appends to a file (a full disk may leave a partial last line, which its readers drop). */
+export async function appendFileChecked(target: string, data: string): Promise<void> {
+  try {
+    await fs.appendFile(target, data);
+  } catch (e) {
+    throw writeError(e, target);
+  }
 }
 
 /** Synchronous variant, for signal handlers and exit paths where awaiting is not possible. */
 export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(target), { recursive: true });
   const tmp = tempName(target);
-  writeFileSync(tmp, data);
-  const fd = openSync(tmp, 'r');
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(tmp, data);
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw writeError(e, target);
   }
-  renameSync(tmp, target);
 }

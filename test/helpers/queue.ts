@@ -81,7 +81,7 @@ export function statusOf(runDir: string): { state: string; epoch: number } | nul
 
 /** eval.json and metrics.csv without wall-clock times: bit-for-bit what training computed. */
 export function runNumbers(runDir: string): { eval: unknown; metrics: string[][] } {
-  const { trainSeconds: _t, evalSeconds: _e, ...ev } = readJson(path.join(runDir, 'eval.json'));
+  const { trainSeconds: _t, trainTiming: _tt, evalSeconds: _e, ...ev } = readJson(path.join(runDir, 'eval.json'));
   const rows = readFileSync(path.join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
   const timeCols = new Set(['epoch_seconds', 'calibration_seconds'].map((c) => rows[0].indexOf(c)));
   return { eval: ev, metrics: rows.map((r) => r.filter((_, i) => !timeCols.has(i))) };

@@ -1,6 +1,7 @@
 // Test log-likelihood and test error against depth for fixed-depth networks, with the band (mean ± std) of
 // the learnt network with the largest D, full marginal and pruned — with the statistics that selected the runs
 // (precise by default); the reference's running statistics as dashed second series where they were computed.
+import { datasetName } from '../names.ts';
 import { deepestLearnt, type Group, type MetricStats } from '../aggregate.ts';
 import type { Band } from '../plot/chart.ts';
 import type { Stat } from '../stats.ts';
@@ -23,17 +24,19 @@ function curve(groups: Group[], dataset: string, which: 'll' | 'error'): Figure 
   const ref = sel === 'precise' && fixed.every((g) => g.by.running.test) ? fixed : [];
   const refLearnt = sel === 'precise' && learnt?.by.running.test ? learnt.by.running.test : null;
   if (learnt) {
-    bands.push(band(`learnt D=${learnt.maxDepth}, full marginal`, pick(learnt.test), k, '#009E73'));
-    bands.push(band(`learnt D=${learnt.maxDepth}, pruned to d*`, pick(learnt.pruned), k, '#CC79A7'));
+    // pruned at d* = D is the full network: one band that says so, not a second one hiding the first
+    const same = pick(learnt.pruned).mean === pick(learnt.test).mean && pick(learnt.pruned).std === pick(learnt.test).std;
+    bands.push(band(`learnt D=${learnt.maxDepth}, full marginal${same ? ' (= pruned: d* = D)' : ''}`, pick(learnt.test), k, '#009E73'));
+    if (!same) bands.push(band(`learnt D=${learnt.maxDepth}, pruned to d*`, pick(learnt.pruned), k, '#CC79A7'));
     if (refLearnt) bands.push(band(`learnt D=${learnt.maxDepth}, full marginal, running BN statistics`, pick(refLearnt), k, '#E69F00'));
   }
   const what = which === 'll' ? 'test log-likelihood' : 'test error';
   const statsLabel = sel === 'precise' ? 'precise BN statistics' : 'running BN statistics';
   return {
     name: `depth-${which === 'll' ? 'loglik' : 'error'}-${dataset}`,
-    caption: `${what[0].toUpperCase()}${what.slice(1)} of fixed-depth networks against their depth, ${dataset}${learnt ? `, with the learnt network (D = ${learnt.maxDepth}) as a band` : ''}.`,
+    caption: `${what[0].toUpperCase()}${what.slice(1)} of fixed-depth networks against their depth, ${datasetName(dataset)}${learnt ? `, with the learnt network (D = ${learnt.maxDepth}) as a band` : ''}.`,
     spec: {
-      title: `${what[0].toUpperCase()}${what.slice(1)} vs depth — ${dataset}`,
+      title: `${what[0].toUpperCase()}${what.slice(1)} vs depth — ${datasetName(dataset)}`,
       xLabel: 'depth d of the fixed-depth network (residual blocks)',
       yLabel: which === 'll' ? 'test log-likelihood (nats per example)' : 'test error (%)',
       xInteger: true,

@@ -1,4 +1,5 @@
 // Learnt depth (E_q[d] and the pruning depth d*) against the maximum depth D, one figure per dataset.
+import { datasetName } from '../names.ts';
 import type { Group } from '../aggregate.ts';
 import type { Figure } from './types.ts';
 import { seedsNote } from './types.ts';
@@ -9,13 +10,13 @@ export function learntDepthFigure(groups: Group[], dataset: string): Figure | nu
   const maxD = Math.max(...ls.map((g) => g.maxDepth));
   return {
     name: `learnt-depth-${dataset}`,
-    caption: `Learnt depth (E_q[d] and d*) against the maximum depth D, ${dataset}; dashed grey: d = D.`,
+    caption: `Learnt depth (E_q[d] and d*) against the maximum depth D, ${datasetName(dataset)}; dashed grey: d = D.`,
     spec: {
-      title: `Learnt depth vs max depth — ${dataset}`,
+      title: `Learnt depth vs max depth — ${datasetName(dataset)}`,
       xLabel: 'max depth D (residual blocks)',
       yLabel: 'learnt depth (residual blocks)',
       xInteger: true,
-      xDomain: { min: 0, max: Math.max(1, maxD) },
+      xDomain: { min: 0, max: Math.max(1, maxD) + 0.5 }, // room for the last marker
       yMin: 0,
       diagonal: true,
       series: [

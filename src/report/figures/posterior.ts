@@ -1,4 +1,5 @@
 // q(d) against the prior, for the learnt network with the largest D of a dataset.
+import { datasetName } from '../names.ts';
 import type { PosteriorSummary } from '../aggregate.ts';
 import type { Figure } from './types.ts';
 import { seedsNote } from './types.ts';
@@ -9,7 +10,7 @@ export function posteriorFigure(p: PosteriorSummary): Figure {
     name: `posterior-${p.dataset}-D${p.maxDepth}`,
     caption: `Learnt posterior q(d) over depth against the prior, ${p.dataset}, max depth D = ${p.maxDepth}.`,
     spec: {
-      title: `Posterior over depth vs prior — ${p.dataset}, D = ${p.maxDepth}`,
+      title: `Posterior over depth vs prior — ${datasetName(p.dataset)}, D = ${p.maxDepth}`,
       xLabel: 'depth d (number of residual blocks)',
       yLabel: 'probability',
       xInteger: true,

@@ -1,6 +1,7 @@
 // Reliability diagram: accuracy against confidence (10 bins, pooled over seeds) of the learnt network's full
 // marginal (largest D) and of the best fixed-depth network chosen on validation, with the statistics that
 // selected the runs; plus the learnt marginal under the reference's running statistics when it was computed.
+import { datasetName } from '../names.ts';
 import { bestFixed, deepestLearnt, poolBins, predictorsUnder, type Group } from '../aggregate.ts';
 import type { Series } from '../plot/chart.ts';
 import type { ReliabilitySeries } from '../tables.ts';
@@ -24,16 +25,16 @@ export function reliabilityFigure(series: ReliabilitySeries[], dataset: string):
   const markers: Series['marker'][] = ['circle', 'triangle', 'square'];
   return {
     name: `reliability-${dataset}`,
-    caption: `Reliability diagram, ${dataset}: accuracy against top-label confidence in 10 equal-width bins (empty bins omitted); dashed grey: perfect calibration.`,
+    caption: `Reliability diagram, ${datasetName(dataset)}: accuracy against top-label confidence in 10 equal-width bins (empty bins omitted); dashed grey: perfect calibration.`,
     spec: {
-      title: `Reliability — ${dataset}`,
+      title: `Reliability — ${datasetName(dataset)}`,
       xLabel: 'confidence (top-label probability)',
       yLabel: 'accuracy in bin',
       xDomain: { min: 0, max: 1 },
       yDomain: { min: 0, max: 1 },
       diagonal: true,
       series: series.map((s, i) => ({
-        label: `${s.predictor} (n = ${s.bins.reduce((a, b) => a + b.count, 0)})`,
+        label: `${s.predictor}, ${s.bins.reduce((a, b) => a + b.count, 0)} test examples`,
         kind: 'line' as const,
         marker: markers[i % markers.length],
         dashed: i > 0,

@@ -1,12 +1,14 @@
 // Pruning speed-ups from prune.json: evaluation time of the full learnt network and of the fixed-depth
 // network of depth D, each divided by the pruned network's.
+import { datasetName } from '../names.ts';
 import type { PruningRow } from '../aggregate.ts';
 import type { Figure } from './types.ts';
 import { seedsNote } from './types.ts';
 
-export function speedupFigure(rows: PruningRow[]): Figure | null {
+export function speedupFigure(all: PruningRow[]): Figure | null {
+  const rows = all.filter((r) => Number.isFinite(r.speedupVsFull.mean)); // nothing pruned anywhere: no bar to draw
   if (rows.length === 0) return null;
-  const labels = rows.map((r, i) => ({ x: i, label: `${r.dataset} D=${r.maxDepth}` }));
+  const labels = rows.map((r, i) => ({ x: i, label: `${datasetName(r.dataset)} D=${r.maxDepth}` }));
   const anyFixed = rows.some((r) => Number.isFinite(r.speedupVsFixed.mean));
   return {
     name: 'pruning-speedup',

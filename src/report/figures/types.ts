@@ -11,5 +11,5 @@ export const seedsNote = (n: number[]) => {
   const lo = Math.min(...n);
   const hi = Math.max(...n);
   const seeds = lo === hi ? `${lo} seed${lo === 1 ? '' : 's'}` : `${lo}–${hi} seeds`;
-  return `mean over ${seeds}; error bars and bands: ± 1 std over seeds`;
+  return hi <= 1 ? `one seed: no error bars` : `mean over ${seeds}; error bars and bands: ± 1 std over seeds`;
 };

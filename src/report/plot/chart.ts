@@ -27,8 +27,16 @@ export interface Band {
   color?: string;
 }
 
+/** A heat map: one cell per (x, y) of unit size in each direction, shaded by `value` in [0, 1]. */
+export interface Heat {
+  label: string; // what the shade means, for the legend: e.g. "q(d): white 0 → dark 1"
+  cells: { x: number; y: number; w: number; h: number; value: number }[];
+  color: string; // the shade at value 1 (white at 0)
+}
+
 export interface ChartSpec {
   title: string;
+  heat?: Heat;
   xLabel: string; // with units, e.g. "depth d (residual blocks)"
   yLabel: string;
   series: Series[];
@@ -76,7 +84,7 @@ export function renderChart(spec: ChartSpec): string {
   const H0 = spec.height ?? 480;
   const colors = spec.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
   const bandColors = (spec.bands ?? []).map((b, i) => b.color ?? PALETTE[(spec.series.length + i) % PALETTE.length]);
-  const legendItems = [...spec.series.map((s) => ({ label: s.label })), ...(spec.bands ?? []).map((b) => ({ label: b.label }))];
+  const legendItems = [...spec.series.map((s) => ({ label: s.label })), ...(spec.bands ?? []).map((b) => ({ label: b.label })), ...(spec.heat ? [{ label: spec.heat.label }] : [])];
   const rows = legendRows(legendItems, W - M.left - M.right, 13);
   const legendH = legendItems.length ? rows.length * 20 + 8 : 0;
   const top = M.top + legendH;
@@ -89,6 +97,7 @@ export function renderChart(spec: ChartSpec): string {
   const bars = spec.series.filter((s) => s.kind === 'bar');
   const xs = spec.series.flatMap((s) => s.points.map((p) => p.x)).concat((spec.xTickLabels ?? []).map((t) => t.x));
   const ys = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.y + (p.err ?? 0), p.y - (p.err ?? 0)]));
+  for (const c of spec.heat?.cells ?? []) xs.push(c.x, c.x + c.w), ys.push(c.y, c.y + c.h);
   for (const b of spec.bands ?? []) ys.push(b.lo, b.hi);
   if (bars.length) ys.push(0);
   const xsSorted = [...new Set(xs)].sort((a, b) => a - b);
@@ -139,6 +148,10 @@ export function renderChart(spec: ChartSpec): string {
   // plot area contents, clipped
   const body: string[] = [];
   const marks: string[] = []; // drawn unclipped, above the lines
+  for (const c of spec.heat?.cells ?? []) {
+    const v = Math.min(1, Math.max(0, c.value));
+    body.push(el('rect', { x: X(c.x), y: Y(c.y + c.h), width: Math.max(0.5, X(c.x + c.w) - X(c.x)), height: Math.max(0.5, Y(c.y) - Y(c.y + c.h)), fill: spec.heat!.color, 'fill-opacity': v.toFixed(3) }));
+  }
   (spec.bands ?? []).forEach((b, i) => {
     body.push(el('rect', { x: M.left, y: Y(b.hi), width: pw, height: Math.max(1, Y(b.lo) - Y(b.hi)), fill: bandColors[i], 'fill-opacity': 0.18 }));
     if (b.mid !== undefined) body.push(el('line', { x1: M.left, x2: M.left + pw, y1: Y(b.mid), y2: Y(b.mid), stroke: bandColors[i], 'stroke-width': 1.5, 'stroke-dasharray': '8 4' }));
@@ -180,6 +193,13 @@ export function renderChart(spec: ChartSpec): string {
   for (const row of rows) {
     let lx = M.left;
     for (const i of row) {
+      if (spec.heat && i === legendItems.length - 1) {
+        // the shade scale: five steps from 0 to 1
+        for (let k = 0; k < 5; k++) out.push(el('rect', { x: lx + k * 6, y: ly + 3, width: 6, height: 10, fill: spec.heat.color, 'fill-opacity': (k / 4).toFixed(2), stroke: '#999', 'stroke-width': 0.3 }));
+        out.push(text(lx + 34, ly + 8, legendItems[i].label, { baseline: 'middle' }));
+        lx += 34 + textWidth(legendItems[i].label, 13) + 18;
+        continue;
+      }
       const isBand = i >= spec.series.length;
       const c = isBand ? bandColors[i - spec.series.length] : colors[i];
       const s = isBand ? undefined : spec.series[i];

@@ -91,11 +91,12 @@ export async function queue(jobName: string): Promise<QueuedTask[]> {
 }
 
 /** A job's state and restart count from `scontrol show job` (no accounting needed); null once it is gone. */
-export async function jobState(jobId: string): Promise<{ state: string; restarts: number } | null> {
+export async function jobState(jobId: string): Promise<{ state: string; reason: string; restarts: number } | null> {
   const r = await run('scontrol', ['--oneliner', 'show', 'job', jobId]);
   if (r.code !== 0) return null;
   const state = /\bJobState=(\S+)/.exec(r.stdout)?.[1];
-  return state ? { state, restarts: Number(/\bRestarts=(\d+)/.exec(r.stdout)?.[1] ?? 0) } : null;
+  const reason = /\bReason=(\S+)/.exec(r.stdout)?.[1] ?? 'None';
+  return state ? { state, reason, restarts: Number(/\bRestarts=(\d+)/.exec(r.stdout)?.[1] ?? 0) } : null;
 }
 
 /** Puts a job back in the queue; Slurm then stops what is left of it and starts it again later. */

@@ -50,9 +50,10 @@ export function sbatchScript(o: ScriptInput): string {
     directive(`--output=${path.join(files.links, '%a.log')}`),
     directive('--open-mode=append'),
     // Slurm requeues a preempted job only with --requeue, and a timed-out one never: the task asks for
-    // USR1 a little before its time limit, checkpoints, and requeues itself
+    // USR1 a little before its time limit, checkpoints, and requeues itself (without it, it does so on the
+    // time limit's SIGTERM, if the checkpoint fits in KillWait)
     directive('--requeue'),
-    directive(`--signal=B:USR1@${s.signalBefore}`),
+    ...(s.signalBefore > 0 ? [directive(`--signal=B:USR1@${s.signalBefore}`)] : []),
     directive(`--chdir=${o.workDir}`),
     ...(s.partition ? [directive(`--partition=${s.partition}`)] : []),
     ...(s.time ? [directive(`--time=${s.time}`)] : []),

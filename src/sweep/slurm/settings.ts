@@ -6,7 +6,8 @@
 //     cpusPerTask: 4
 //     mem: 16G
 //     jobs: 8                     # at most 8 of the array's tasks at once (--array=...%8)
-//     signalBefore: 120           # USR1 this many seconds before the time limit: checkpoint, requeue
+//     signalBefore: 120           # USR1 this many seconds before the time limit: checkpoint, requeue (0: none;
+//                                 # the time limit's own SIGTERM then checkpoints within KillWait and requeues)
 //     sbatch: [--account=myproj]  # more #SBATCH lines
 //     setup: [module load cuda/11.2 cudnn/8.1]   # shell lines run before vds starts
 import { VdsError } from '../../util/errors.ts';
@@ -101,7 +102,7 @@ const CHECKS: Record<SlurmKey, (v: unknown) => string | null> = {
   cpusPerTask: (v) => whole(1, v),
   mem: word(/^\d+[KMGT]?$/i, 'memory such as 16G, 4000M or 0 (all of the node\'s)'),
   jobs: (v) => whole(1, v),
-  signalBefore: (v) => whole(1, v) ?? ((v as number) > 65535 ? 'expected at most 65535 seconds (Slurm\'s limit)' : null),
+  signalBefore: (v) => whole(0, v) ?? ((v as number) > 65535 ? 'expected at most 65535 seconds (Slurm\'s limit)' : null),
   sbatch: (v) => {
     if (!Array.isArray(v)) return 'expected a list of sbatch options such as --account=myproj';
     for (const x of v) {

@@ -7,8 +7,10 @@
 // A preemption, a time limit or a cancel sends SIGTERM to every process of the job, the child included,
 // so that one is not passed on (a second SIGTERM would kill the child before its checkpoint). Only once
 // the child has exited, its checkpoint renamed into place, does the task requeue itself
-// (`scontrol requeue`): requeueing first would let Slurm kill the child mid-write. A job the user
-// cancelled is not requeued: Slurm would accept the requeue of a cancelled job and bring it back.
+// (`scontrol requeue`): requeueing first would let Slurm kill the child mid-write. The time limit reached
+// without a warning (no `signalBefore`, or a step longer than it) also requeues: its SIGTERM comes with the
+// job COMPLETING for reason TimeLimit, and the checkpoint must be written within Slurm's KillWait. A job the
+// user cancelled (COMPLETING, reason None) is not requeued: Slurm would accept that requeue and bring it back.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -168,17 +170,25 @@ async function train(
 }
 
 /**
- * Requeues unless the job is on its way out anyway. A cancel (and the time limit itself) shows as
- * COMPLETING when its SIGTERM arrives, and Slurm would still accept a requeue and bring the job back;
- * a time-limit warning (USR1) or a preemption's grace-time SIGTERM comes while the job is RUNNING.
+ * Requeues unless the job was cancelled. A time-limit warning (USR1) or a preemption's grace-time SIGTERM
+ * comes while the job is RUNNING; the time limit itself sends SIGTERM with the job COMPLETING for reason
+ * TimeLimit (measured on Slurm 22.05), a cancel with reason None — and Slurm would accept a requeue of either.
  */
 async function requeueUnlessCancelled(slurmJobId: string, stop: 'USR1' | 'SIGTERM', stateAtTerm: ReturnType<typeof jobState> | null): Promise<number> {
-  const atTerm = stop === 'SIGTERM' ? (await stateAtTerm)?.state : 'RUNNING';
-  const now = (await jobState(slurmJobId))?.state;
-  if (atTerm !== 'RUNNING' || now !== 'RUNNING') {
-    log(`the job is ending (${atTerm !== 'RUNNING' ? atTerm : now}: cancelled, or past its time limit): not requeued; the checkpoint stays and \`vds sweep\` submits the run again`);
+  const term = stop === 'SIGTERM' ? await stateAtTerm : null;
+  const timeLimit = term?.reason === 'TimeLimit';
+  const atTerm = stop === 'SIGTERM' ? term?.state : 'RUNNING';
+  const now = await jobState(slurmJobId);
+  const nowOk = now?.state === 'RUNNING' || (timeLimit && now?.state === 'COMPLETING');
+  if (!timeLimit && (atTerm !== 'RUNNING' || !nowOk)) {
+    log(`the job is ending (${atTerm !== 'RUNNING' ? atTerm : now?.state}, reason ${term?.reason ?? now?.reason}: cancelled): not requeued; the checkpoint stays and \`vds sweep\` submits the run again`);
     return 130;
   }
+  if (timeLimit && !nowOk) {
+    log(`the job reached its time limit and is already ${now?.state ?? 'gone'}: not requeued; the checkpoint stays and \`vds sweep\` submits the run again`);
+    return 130;
+  }
+  if (timeLimit) log('the time limit was reached without a warning (set slurm.signalBefore to checkpoint ahead of it); the checkpoint is written');
   // said before asking: once Slurm takes the requeue it ends this task, and a line written after may be lost
   log(`checkpoint written; requeueing job ${slurmJobId}: the next start resumes from it`);
   try {
