@@ -2,12 +2,15 @@
 // networks: the same numbers as the local launcher, sending twice adds nothing, a SIGKILLed worker's run
 // is resumed by another and ends bit-identical, a crash is retried and bad input is not, status and
 // cancel show and stop the queue's part (SIGTERM and a cut connection hand runs back on the way), and a
-// worker that cannot see the results directory refuses. Needs VDS_TEST_REDIS_URL (.ci/run starts one).
+// worker that cannot see the results directory refuses, and a Redis that dies and comes back empty is
+// survived by sending the sweep again. Needs VDS_TEST_REDIS_URL (.ci/run starts one) and redis-server.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { REPO, vds, vdsAsync } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
 import {
@@ -229,6 +232,64 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
     assert.equal(status().counts.queued, 2);
     assert.match(vds(['sweep', 'cancel', sweepDir], ENV).stderr, /removed 2 waiting job\(s\)/);
     assert.equal(status().counts.queued, 0);
+  });
+
+  it("Redis restarted empty mid-sweep: the worker keeps its run's checkpoint and reconnects; sending the sweep again finishes it with the local launcher's numbers", async () => {
+    // a Redis of this test's own (no persistence), so that it can die and come back empty without touching the others
+    const port = 6400 + (process.pid % 1000);
+    const url = `redis://127.0.0.1:${port}`;
+    const own = tempDir('redis-own');
+    const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', own], { stdio: 'ignore' });
+    const pings = async () => {
+      const c = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+      try {
+        await c.connect();
+        return (await c.ping()) === 'PONG' || undefined;
+      } catch {
+        return undefined;
+      } finally {
+        c.disconnect();
+      }
+    };
+    let server = startRedis();
+    try {
+      await waitFor('the private Redis to answer', pings);
+      const queue = queueName('restart');
+      const file = sweepFile(root, 'restart', { epochs: 400 });
+      const local = vdsAsync(['sweep', '--config', file, '--results-dir', path.join(root, 'restart-local'), '--jobs', '1']);
+      const w = startWorker(queue, ['--concurrency', '1'], url);
+      await waitFor('the worker to start', () => ready(w), { context: () => logs(w) });
+      const qRoot = path.join(root, 'restart-queued');
+      const first = vds(['sweep', '--config', file, '--results-dir', qRoot, '--launcher', 'queue', '--redis', url, '--queue', queue], ENV);
+      assert.equal(first.code, 0, first.stderr);
+      const runs = runsOf(path.join(qRoot, 'restart'));
+      const busy = await waitFor('one run finished and the next 5 epochs in', () => runs.some((r) => finished(r.dir)) ? runs.find((r) => !finished(r.dir) && (statusOf(r.dir)?.epoch ?? 0) >= 5) : undefined, { context: () => logs(w) });
+      // Redis dies (SIGKILL: nothing saved) and comes back empty some seconds later
+      server.kill('SIGKILL');
+      await new Promise((r) => server.once('exit', r));
+      await waitFor('the worker to notice', () => /lost the connection to Redis/.test(w.stderr()) || undefined, { context: () => logs(w) });
+      await new Promise((r) => setTimeout(r, 5000));
+      server = startRedis();
+      await waitFor('the private Redis to answer again', pings);
+      await waitFor('the worker to reconnect', () => /reconnected to Redis/.test(w.stderr()) || undefined, { context: () => logs(w) });
+      assert.equal(statusOf(busy.dir)?.state, 'interrupted', 'the run it was training checkpointed');
+      assert.ok(existsSync(path.join(busy.dir, 'checkpoints', 'last.ckpt')));
+      // the queue is gone with Redis: sending the sweep again queues what is not finished, and nothing else
+      const again = vds(['sweep', '--config', file, '--results-dir', qRoot, '--launcher', 'queue', '--redis', url, '--queue', queue], ENV);
+      assert.equal(again.code, 0, again.stderr);
+      const [, queued, done] = /4 runs: (\d) queued, 0 already in the queue, (\d) finished/.exec(again.stderr) ?? [];
+      assert.equal(Number(queued) + Number(done), 4, again.stderr);
+      assert.ok(Number(done) >= 1, again.stderr);
+      await waitFor('the sweep to finish', () => runs.every((r) => finished(r.dir)), { context: () => logs(w) });
+      assert.match(w.stderr(), new RegExp(`resume\\s+${busy.id}`), 'the interrupted run resumed from its checkpoint');
+      const ref = await local.done;
+      assert.equal(ref.code, 0, ref.stderr);
+      const refDirs = new Map(runsOf(path.join(root, 'restart-local', 'restart')).map((x) => [x.id, x.dir]));
+      for (const r of runs) assert.deepEqual(runNumbers(r.dir), runNumbers(refDirs.get(r.id)!), `${r.id}: the local launcher's numbers`);
+      assert.equal((await w.stop()).code, 0, w.stderr());
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 
   it('a worker that cannot see the sweep directory refuses it and leaves the job queued', async () => {

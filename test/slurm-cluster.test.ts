@@ -201,8 +201,13 @@ describe('vds sweep --launcher slurm on a real Slurm', { skip: conf || required 
     assert.equal(requeued.job?.restarts, 1);
     assert.ok(requeued.checkpoint);
     const stoppedAt = requeued.epoch!;
-    slurm('scontrol', ['update', `JobId=${job}`, 'TimeLimit=10', 'StartTime=now']);
-    await waitFor('the resumed run to train on', () => ((status(tlDir).runs[0].epoch ?? 0) >= stoppedAt + 5 ? true : null));
+    slurm('scontrol', ['update', `JobId=${job}`, 'TimeLimit=10']);
+    await waitUntil('the resumed run to train on', () => {
+      // skip the requeue's hold (BeginTime, ~120 s): Slurm sets it only once the ended job has left COMPLETING,
+      // so it is lifted whenever the job is seen pending
+      if (queued(tl.name).some((l) => l.includes('PENDING'))) slurm('scontrol', ['update', `JobId=${job}`, 'StartTime=now']);
+      return (status(tlDir).runs[0].epoch ?? 0) >= stoppedAt + 5 ? true : null;
+    }, { seconds: 120, context: () => `${JSON.stringify(status(tlDir).runs[0])}\n${queued(tl.name).join('\n')}\n${readFileSync(manifestRuns(tlDir)[0].log, 'utf8').split('\n').filter((l) => !l.startsWith('epoch')).slice(-15).join('\n')}` });
     const log = readFileSync(manifestRuns(tlDir)[0].log, 'utf8');
     const order = ['restart 0)', 'starting fresh', 'DUE TO TIME LIMIT', 'time limit was reached without a warning', 'requeueing job', 'restart 1)', 'resuming from'].map((m) => log.indexOf(m));
     assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `log order ${order}:\n${log.slice(-3000)}`);

@@ -180,7 +180,7 @@ const slurmFlags: Record<string, Flag> = {
   gres: { type: 'string', arg: 'G', describe: 'slurm: generic resources per task, e.g. gpu:1' },
   'cpus-per-task': { type: 'number', arg: 'N', describe: 'slurm: CPUs per task (wasm trains on that many threads)' },
   mem: { type: 'string', arg: 'M', describe: 'slurm: memory per task, e.g. 16G' },
-  'signal-before': { type: 'number', arg: 'S', describe: 'slurm: seconds before the time limit at which a task checkpoints and requeues itself (default 120)' },
+  'signal-before': { type: 'number', arg: 'S', describe: 'slurm: seconds before the time limit at which a task checkpoints and requeues itself (default 120; 0: no warning, the task still requeues at the time limit)' },
   sbatch: { type: 'string', arg: 'OPT', repeat: true, coerce: list, describe: 'slurm: one more #SBATCH option, written with "=": --sbatch=--account=myproj (repeatable)' },
   setup: { type: 'string', arg: 'LINE', repeat: true, coerce: list, describe: 'slurm: a shell line run before vds in each task, e.g. "module load cuda/11.2" (repeatable)' },
 };
@@ -262,7 +262,7 @@ export const COMMANDS: CommandSpec[] = [
       return (
         wholeAtLeast(1, '--jobs', a.jobs) ??
         wholeAtLeast(1, '--cpus-per-task', a.cpusPerTask) ??
-        wholeAtLeast(1, '--signal-before', a.signalBefore) ??
+        wholeAtLeast(0, '--signal-before', a.signalBefore) ??
         wholeAtLeast(1, '--attempts', a.attempts)
       );
     },

@@ -17,6 +17,7 @@ import { disposeLearner } from '../train/learner.ts';
 import { statisticsSets } from '../train/calibrate.ts';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
+import { faultPoint } from '../util/fault.ts';
 
 export interface EvalOptions {
   runDir: string;
@@ -73,6 +74,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
     for (const { kind, stats } of statisticsSets(l)) {
       const old = prev?.byStatistics[kind];
       const ood = [...(old?.ood ?? []).filter((r) => !o.ood.includes(r.target)), ...(await Promise.all(targets.map((t) => oodDetection(l, ds, t, bs, stats))))];
+      faultPoint('eval');
       const rotations = o.rotations ? await rotationSweep(l, ds, DEFAULT_ANGLES, bs, stats) : (old?.rotations ?? []);
       byStatistics[kind] = { ood, rotations };
     }

@@ -24,6 +24,7 @@ import { pruneDepth } from '../vds/prune.ts';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { ratioSpread, spread, timeInterleaved, type Spread } from '../util/timing.ts';
+import { faultPoint } from '../util/fault.ts';
 
 export interface PruneOptions {
   runDir: string;
@@ -93,6 +94,7 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   } finally {
     disposeLearner(cut);
   }
+  faultPoint('prune');
   const pruned = loadTrained(prunedFile, ds);
 
   const bs = full.config.train.evalBatchSize;

@@ -70,31 +70,40 @@ const MAX_REPLICAS = 8;
 /** On resume these may change (to train longer); anything else would make the run a different run. */
 const RESUMABLE_KEYS = ['train.epochs', 'train.patience'];
 
-function resumeConfig(o: TrainOptions): VdsConfig {
+/** What a resume starts from: the checkpoint's config and state, or — for a run stopped before its first
+ * checkpoint (killed in its first epoch) — the run's config.yaml and a fresh start, since nothing is lost. */
+function resumeSource(o: TrainOptions): { config: VdsConfig; saved: { config: VdsConfig; state: TrainState } | null } {
   if (o.config) {
-    throw new VdsError('--config cannot be combined with --resume: the config comes from the checkpoint', {
+    throw new VdsError('--config cannot be combined with --resume: the config comes from the run directory', {
       key: '--config',
       hint: `drop --config; change train.epochs or train.patience with --set if needed`,
     });
   }
   const file = checkpointPath(o.resume!, 'last');
-  if (!existsSync(file)) {
+  const configFile = path.join(o.resume!, RUN_FILES.config);
+  let saved: { config: VdsConfig; state: TrainState } | null = null;
+  let base: VdsConfig;
+  if (existsSync(file)) {
+    const header = readCheckpoint<TrainState>(file).header;
+    saved = { config: header.config as VdsConfig, state: upgradeTrainState(header.state) };
+    // the checkpoint's config, re-validated
+    base = parseResolvedConfig(configToYaml(saved.config), file);
+  } else if (existsSync(configFile) && readStatus(o.resume!) !== null) {
+    base = parseResolvedConfig(readFileSync(configFile, 'utf8'), configFile);
+  } else {
     throw new VdsError('no checkpoint to resume from (expected checkpoints/last.ckpt)', { file: o.resume });
   }
-  const fromCkpt = readCheckpoint(file).header.config;
   for (const s of o.set) {
     const key = s.split('=')[0];
     if (!RESUMABLE_KEYS.includes(key)) {
-      throw new VdsError(`cannot change "${key}" on resume: it conflicts with the checkpoint's config`, {
+      throw new VdsError(`cannot change "${key}" on resume: it conflicts with the run's config`, {
         key,
-        file,
+        file: saved ? file : configFile,
         hint: `only ${RESUMABLE_KEYS.join(', ')} may be changed when resuming`,
       });
     }
   }
-  // the checkpoint's config, re-validated, with the allowed overrides
-  const base = parseResolvedConfig(configToYaml(fromCkpt as VdsConfig), file);
-  return o.set.length ? loadConfig({ base, sets: o.set }).config : base;
+  return { config: o.set.length ? loadConfig({ base, sets: o.set }).config : base, saved };
 }
 
 /** The keys a resume changed, old → new (what env.json records, since the run id describes the old config). */
@@ -112,11 +121,14 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   const overrides: Partial<VdsConfig> = {};
   let changes: Record<string, [unknown, unknown]> = {};
   if (o.resume) {
-    config = resumeConfig(o);
-    const ckpt = readCheckpoint<TrainState>(checkpointPath(o.resume, 'last')).header;
-    changes = changedKeys(ckpt.config as VdsConfig, config);
-    const state = upgradeTrainState(ckpt.state);
-    if (readStatus(o.resume)?.state === 'finished' && !reopen(state, config.train)) {
+    const source = resumeSource(o);
+    config = source.config;
+    const saved = source.saved;
+    changes = saved ? changedKeys(saved.config, config) : {};
+    const state = saved?.state;
+    if (!saved) {
+      process.stderr.write(`no checkpoint yet (the run stopped in its first epoch): it starts again from epoch 1 with its ${RUN_FILES.config}\n`);
+    } else if (state && readStatus(o.resume)?.state === 'finished' && !reopen(state, config.train)) {
       // nothing to train: leave every file as it is (re-evaluating would only rewrite eval.json)
       process.stderr.write(
         `already finished (${state.epoch} epochs, ${state.stopReason === 'early-stopping' ? 'stopped early' : 'all epochs run'}); nothing to do` +

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { VdsConfig } from '../config/types.ts';
 import { RUN_FILES, type EnvRecord, type EvalRecord, type PruneRecord, type RobustnessRecord, type RunStatus } from '../runs/layout.ts';
+import { lockHolder } from '../runs/lock.ts';
 import { VdsError } from '../util/errors.ts';
 
 export interface Run {
@@ -115,6 +116,10 @@ export function loadRun(dir: string, root: string): Run | SkippedRun {
   try {
     const status = readJson<RunStatus>(dir, RUN_FILES.status, true)!;
     if (status.state === 'failed') throw new Unusable('failed', `failed after ${status.epoch} epochs${status.message ? `: ${status.message}` : ''}`);
+    if (status.state === 'running' && !lockHolder(dir)) {
+      // status.json says running but no process holds the run: it was killed (kill -9, a lost machine)
+      throw new Unusable('interrupted', `stopped at epoch ${status.epoch} without a checkpoint of its last step (no live process holds it); vds train --resume continues it`);
+    }
     if (status.state === 'running' || status.state === 'interrupted') throw new Unusable(status.state, `${status.state} at epoch ${status.epoch} (no final evaluation yet)`);
     if (status.state !== 'finished') throw new Unusable('corrupt', `${RUN_FILES.status}: unknown state ${JSON.stringify(status.state)}`);
     const cfgFile = path.join(dir, RUN_FILES.config);

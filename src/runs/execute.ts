@@ -45,7 +45,7 @@ export interface Compute {
   recompute?: boolean; // activation checkpointing (train/memory.ts)
 }
 
-/** Trains (from scratch, or from `runDir`'s last.ckpt when `resume`), then evaluates on the test split. */
+/** Trains (from scratch, or from `runDir`'s last.ckpt when `resume` and there is one), then evaluates on the test split. */
 export async function executeRun(
   config: VdsConfig,
   ds: Dataset,
@@ -61,7 +61,10 @@ export async function executeRun(
   let state = initialTrainState(config.seed);
   let started = false; // status.json says "running": a failure from here on must say "failed"
   try {
-    if (resume) {
+    if (resume && !existsSync(checkpointPath(runDir, 'last'))) {
+      // stopped before its first checkpoint: it starts again, and a row it may have written goes
+      await keepMetricsRows(runDir, 0);
+    } else if (resume) {
       const file = checkpointPath(runDir, 'last');
       const ckpt = readCheckpoint<TrainState>(file);
       restoreLearner(l, ckpt, file);

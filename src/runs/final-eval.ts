@@ -15,6 +15,7 @@ import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import type { EvalPredictors, EvalRecord, StatisticsKind } from './layout.ts';
+import { faultPoint } from '../util/fault.ts';
 
 const NO_VALIDATION = { elbo: NaN, nll: NaN, accuracy: NaN, logLikelihood: NaN };
 
@@ -52,6 +53,7 @@ export async function finalEvaluation(
   const byStatistics: EvalRecord['byStatistics'] = {};
   let evalSeconds = { full: NaN, pruned: NaN };
   for (const { kind, stats } of statisticsSets(l)) {
+    faultPoint('test-pass');
     const r = await predictors(l, ds, config, dStar, stats, run.validation[kind] ?? null);
     byStatistics[kind] = r.record;
     if (kind === selected) evalSeconds = r.seconds;

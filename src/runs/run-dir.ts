@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { VdsConfig } from '../config/types.ts';
 import type { EpochRecord } from '../train/loop.ts';
 import { VdsError } from '../util/errors.ts';
-import { appendFileChecked, writeFileAtomic } from '../util/fsx.ts';
+import { appendFileChecked, NoSpaceError, rewriteInPlace, writeFileAtomic } from '../util/fsx.ts';
 import { EPOCH_COLUMNS, RUN_FILES, type EnvRecord, type RunState, type RunStatus, type SchedulerRecord } from './layout.ts';
 
 /** The part of a config that decides a run's numbers (not where files go, nor which backend runs it). */
@@ -54,7 +54,16 @@ export function assertFreshRunDir(dir: string): void {
 
 export async function writeStatus(dir: string, state: RunState, epoch: number, message?: string): Promise<void> {
   const status: RunStatus = { state, epoch, ...(message ? { message } : {}), updatedAt: new Date().toISOString() };
-  await writeFileAtomic(path.join(dir, RUN_FILES.status), JSON.stringify(status, null, 2) + '\n');
+  const file = path.join(dir, RUN_FILES.status);
+  const text = JSON.stringify(status, null, 2) + '\n';
+  try {
+    await writeFileAtomic(file, text);
+  } catch (e) {
+    // a full disk: status.json (under a page) is rewritten in place, so the run is still marked failed or
+    // interrupted, not left "running"
+    if (!(e instanceof NoSpaceError) || !existsSync(file)) throw e;
+    await rewriteInPlace(file, text);
+  }
 }
 
 export async function writeJson(dir: string, file: string, value: unknown): Promise<void> {

@@ -14,6 +14,7 @@ import { headsOf, type BatchStatistics, type Learner } from './types.ts';
 
 export type { BatchStatistics } from './types.ts';
 import { pulse } from '../util/pulse.ts';
+import { faultPoint } from '../util/fault.ts';
 
 /**
  * Row indices into the training split for K calibration batches: consecutive slices of seeded permutations
@@ -101,6 +102,7 @@ export async function statisticsOfBatches(net: Network, heads: 'all' | 'last', u
   const perBatch: BatchStatistics[] = [];
   for (let k = 0; k < batches; k++) {
     pulse();
+    faultPoint('calibration');
     const x = nextBatch(k);
     try {
       perBatch.push(await batchStatistics(net, heads, upTo, x));

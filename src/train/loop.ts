@@ -11,6 +11,7 @@ import { currentKl, validate, type ValidationStats } from './evaluate.ts';
 import { calibrateLearner, calibrationPlan, setPreciseStats, statisticsSets } from './calibrate.ts';
 import { trainStep, type Learner, type StepStats } from './step.ts';
 import { firstNonFinite } from './learner.ts';
+import { faultPoint } from '../util/fault.ts';
 
 export interface EpochRecord {
   epoch: number; // 1-based
@@ -168,6 +169,7 @@ export async function trainLoop(
       sums.correct += stats.correct;
       sums.seen += b.size;
       sums.seconds += (performance.now() - t0) / 1000;
+      faultPoint('step');
       hooks.onStep?.(state.epoch + 1, state.step + 1, ranges.length, stats);
       await new Promise((r) => setImmediate(r)); // let signals and progress output through
       tick('steps');

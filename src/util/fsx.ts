@@ -43,6 +43,25 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   }
 }
 
+/**
+ * For a small text file (status.json) on a full disk, where no temp file fits: overwrites it in place in one
+ * write, padded with trailing spaces to at least its old length so that nothing is truncated and no new
+ * block is needed (a page holds it; JSON allows trailing whitespace). Used only after writeFileAtomic
+ * failed for lack of space, so that a failed run is still marked failed.
+ */
+export async function rewriteInPlace(target: string, text: string): Promise<void> {
+  const handle = await fs.open(target, 'r+');
+  try {
+    const { size } = await handle.stat();
+    await handle.write(text.padEnd(size, ' '), 0, 'utf8');
+    await handle.sync();
+  } catch (e) {
+    throw writeError(e, target);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Appends to a file (a full disk may leave a partial last line, which its readers drop). */
 export async function appendFileChecked(target: string, data: string): Promise<void> {
   try {

@@ -37,8 +37,8 @@ export interface WorkerProcess {
 
 const workers = new Set<WorkerProcess>();
 
-export function startWorker(queue: string, args: string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, [VDS_BIN, 'worker', '--redis', REDIS_URL!, '--queue', queue, ...args], {
+export function startWorker(queue: string, args: string[] = [], url = REDIS_URL!): WorkerProcess {
+  const child = spawn(process.execPath, [VDS_BIN, 'worker', '--redis', url, '--queue', queue, ...args], {
     env: { ...process.env, ...ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
