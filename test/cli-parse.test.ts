@@ -128,7 +128,7 @@ const bad: [string, RegExp, string][] = [
   ['trian --config c.yaml', /^unknown command "trian" \(did you mean "train"\?\)$/, 'vds --help'],
   ['frobnicate', /^unexpected argument "frobnicate"$/, 'vds --help'],
   ['train --config c.yaml --frob', /^unknown flag --frob$/, 'vds train --help'],
-  ['train --config c.yaml --lr 0.1 --epochs=3', /^unknown flags --lr, --epochs$/, 'vds train --help'],
+  ['train --config c.yaml --lr 0.1 --epochs=3', /^unknown flags --lr \(a config key: --set train\.lr=0\.1\), --epochs \(a config key: --set train\.epochs=3\)$/, 'vds train --help'],
   ['train', /^vds train needs --config FILE \(or --resume RUN_DIR\)$/, 'vds train --help'],
   ['train --config', /^--config needs a value$/, 'vds train --help'],
   ['train --config c.yaml --set', /^--set needs a value$/, 'vds train --help'],

@@ -85,7 +85,7 @@ test('bad files: truncated gzip, wrong magic, size disagreement, count mismatch,
   const labels = gunzipSync(readFileSync(LABELS));
   labels[8 + 123] = 10;
   const badLabel = put('range-labels-idx1-ubyte.gz', gzipSync(labels));
-  await rejects(readIdxPair(IMAGES, badLabel, 10), badLabel, /label 10 at index 123 is outside 0\.\.9/);
+  await rejects(readIdxPair(IMAGES, badLabel, 10), badLabel, /label 10 at index 123 is outside the classes 0\.\.9/);
 
   const page = Buffer.from('<!DOCTYPE html><html><body>403 Forbidden</body></html>');
   const html = put('html-images-idx3-ubyte.gz', page);

@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { sbatchScript } from '../src/sweep/slurm/script.ts';
 import { resolveSlurmSettings, SLURM_DEFAULTS, timeLimitSeconds, type SlurmSettings } from '../src/sweep/slurm/settings.ts';
@@ -61,10 +62,41 @@ describe('the sbatch script', () => {
     assert.ok(text.startsWith('#!/bin/bash\n'));
     // set-up lines run before vds, which replaces the shell (so Slurm's USR1 reaches vds itself)
     const lines = text.trimEnd().split('\n');
-    assert.equal(lines.at(-1), `exec '/opt/node 20/bin/node' '/home/u/it'\\''s/vds/bin/vds.mjs' sweep run-task --tasks '/r/paper-mnist/slurm/array-2.tasks.json'`);
-    assert.deepEqual(lines.slice(-3, -1), ['module load cuda/11.2 cudnn/8.1', 'conda activate vds']);
+    assert.equal(lines.at(-1), `exec "$NODE" '/home/u/it'\\''s/vds/bin/vds.mjs' sweep run-task --tasks '/r/paper-mnist/slurm/array-2.tasks.json'`);
+    assert.ok(lines.includes(`NODE='/opt/node 20/bin/node'`));
+    const setupAt = lines.indexOf('set -e');
+    assert.deepEqual(lines.slice(setupAt + 1, setupAt + 3), ['module load cuda/11.2 cudnn/8.1', 'conda activate vds']);
+    assert.ok(setupAt < lines.findIndex((l) => l.startsWith('NODE=')));
     const bash = spawnSync('bash', ['-n'], { input: text, encoding: 'utf8' });
     assert.equal(bash.status, 0, bash.stderr);
+  });
+
+  it('a failing set-up line ends the task naming the line; a node missing on the compute node is looked up on PATH, or named', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vds-script-'));
+    try {
+      const run = (setup: string[], node: string, env: Record<string, string> = {}) => {
+        const file = path.join(dir, 'task.sbatch');
+        // the vds entry point is replaced by a script that says it ran
+        writeFileSync(path.join(dir, 'fake-vds.js'), 'console.log("vds ran")\n');
+        writeFileSync(file, sbatchScript({ ...input, vdsBin: path.join(dir, 'fake-vds.js'), node, settings: settings({ setup }) }));
+        return spawnSync('/bin/bash', [file], { encoding: 'utf8', env: { PATH: process.env.PATH!, ...env } }); // by path: one case empties PATH
+      };
+      const bad = run(['true', 'module-that-is-not-there load cuda', 'echo not reached'], process.execPath);
+      assert.equal(bad.status, 127, `${bad.signal} ${bad.error} ${bad.stderr}`);
+      assert.match(bad.stderr, /\[vds task\] the set-up line "module-that-is-not-there load cuda" failed with exit code 127 on \S+; the run was not started/);
+      assert.doesNotMatch(bad.stdout, /not reached|vds ran/);
+      const ok = run(['export X=1'], process.execPath);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.match(ok.stdout, /vds ran/);
+      const moved = run([], '/nowhere/bin/node');
+      assert.equal(moved.status, 0, moved.stderr);
+      assert.match(moved.stderr, /\/nowhere\/bin\/node is not on \S+: using \//);
+      const none = run([], '/nowhere/bin/node', { PATH: '/nonexistent' });
+      assert.equal(none.status, 127);
+      assert.match(none.stderr, /no node on \S+: not at \/nowhere\/bin\/node \(where the sweep was submitted\) and none on PATH/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves out what is not set, so the cluster\'s defaults apply', () => {
@@ -220,7 +252,7 @@ function fakeSlurm(maxArraySize: number): { bin: string; state: string } {
   };
   write('sbatch', 'n=$(( $(cat "$S/next" 2>/dev/null || echo 100) + 1 )); echo $n > "$S/next"; echo "$2" >> "$S/submitted"; echo $n');
   write('squeue', 'cat "$S/queue" 2>/dev/null; exit 0');
-  write('scontrol', `case "$1" in --version) echo "slurm 22.05.8";; show) echo "MaxArraySize            = ${maxArraySize}";; esac`);
+  write('scontrol', `case "$1" in --version) echo "slurm 22.05.8";; ping) echo "Slurmctld(primary) at fake is UP";; show) echo "MaxArraySize            = ${maxArraySize}";; esac`);
   write('scancel', 'echo "$@" >> "$S/cancelled"; rm -f "$S/queue"'); // the queue empties at once
   return { bin, state };
 }

@@ -241,7 +241,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'sweep',
     yargs: 'sweep',
     synopsis: '',
-    describe: 'run a grid of training runs (method × depth × dataset × seed) here N at a time, or on Slurm; skips finished runs',
+    describe: 'run a grid of training runs (method × depth × dataset × seed) here N at a time, on Slurm, or through a Redis queue for `vds worker`s; skips finished runs',
     flags: {
       config: { type: 'string', alias: 'c', demandOption: true, arg: 'FILE', describe: 'sweep file, e.g. configs/paper/mnist.yaml' },
       launcher: { type: 'string', choices: LAUNCHERS, arg: 'L', describe: 'local: child processes here (default); slurm: sbatch job arrays; queue: jobs in Redis for `vds worker`s' },
@@ -451,7 +451,7 @@ export const COMMANDS: CommandSpec[] = [
     synopsis: '',
     describe: 'time a training step and a prediction pass at given depths on a backend',
     flags: {
-      backend,
+      backend: { ...backend, describe: 'tfjs backend (default: auto: tensorflow-gpu → webgpu (hardware adapter) → tensorflow → wasm → cpu)' },
       depth: { type: 'number', arg: 'D', repeat: true, default: [10, 50], coerce: list, describe: 'max depth to time (repeatable)' },
       batch: { type: 'number', default: 128, arg: 'N', describe: 'batch size' },
       reps: { type: 'number', default: 5, arg: 'N', describe: 'timed repetitions after a warm-up' },

@@ -3,6 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
+import { defaultConfig } from '../config/defaults.ts';
 import { COMMANDS, loadCommand, synopsis, yargsOption, type CommandSpec, type ParsedCommand } from './commands.ts';
 
 export type { ParsedCommand } from './commands.ts';
@@ -21,6 +22,23 @@ function helpFor(argv: string[]): string {
   return c ? `vds ${c.name} --help` : argv.find((a) => !a.startsWith('-')) === 'data' ? 'vds data --help' : 'vds --help';
 }
 
+/** Every config key as a dotted path (train.epochs, data.spirals.noise, …). */
+function configKeys(o: object = defaultConfig(), prefix = ''): string[] {
+  return Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? configKeys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+}
+
+/** For a flag that names a config key (`--epochs 2`, `--max-depth=5`): " (a config key: --set train.epochs=2)". */
+function asConfigKey(flag: string, argv: string[]): string {
+  const name = flag.replace(/^--?/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()).toLowerCase();
+  const keys = configKeys().filter((k) => k.toLowerCase() === name || k.split('.').pop()!.toLowerCase() === name);
+  if (keys.length !== 1) return '';
+  const at = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  const inline = argv[at]?.includes('=') ? argv[at].slice(argv[at].indexOf('=') + 1) : undefined;
+  const next = argv[at + 1];
+  const value = inline ?? (next !== undefined && !next.startsWith('--') ? next : 'VALUE');
+  return ` (a config key: --set ${keys[0]}=${value})`;
+}
+
 /** yargs' messages, in our words: flags as typed (`--frob`), stray words quoted, allowed values listed. */
 function reword(msg: string, argv: string[]): string {
   let m: RegExpExecArray | null;
@@ -35,7 +53,7 @@ function reword(msg: string, argv: string[]): string {
     const flags = [...new Set(names.map(typed).filter((f): f is string => f !== undefined))];
     const words = names.filter((n) => typed(n) === undefined);
     const parts = [];
-    if (flags.length) parts.push(`unknown flag${flags.length > 1 ? 's' : ''} ${flags.join(', ')}`);
+    if (flags.length) parts.push(`unknown flag${flags.length > 1 ? 's' : ''} ${flags.map((f) => f + asConfigKey(f, argv)).join(', ')}`);
     if (words.length) parts.push(`unexpected argument${words.length > 1 ? 's' : ''} ${words.map((w) => `"${w}"`).join(', ')}`);
     return parts.join('; ');
   }
@@ -102,7 +120,10 @@ export function buildCli(argv: string[], run: Run): Argv {
   });
   return y
     .demandCommand(1, 'no command given')
-    .epilogue(`Every command and its flags (details: vds <command> --help):\n${COMMANDS.filter((c) => !c.hidden).map((c) => `  ${synopsis(c)}`).join('\n')}`)
+    .epilogue(
+      `Every command and its flags (details: vds <command> --help):\n${COMMANDS.filter((c) => !c.hidden).map((c) => `  ${synopsis(c)}`).join('\n')}\n\n` +
+        'Exit codes: 0 done, 1 failed (a run, a sweep, a check), 2 bad input, 3 network, 75 busy (try later), 130 interrupted (resumable); README.md, "Exit codes".',
+    )
     .version(VDS_VERSION)
     .help()
     .alias('help', 'h')
@@ -125,7 +146,8 @@ async function execute(c: CommandSpec, options: object): Promise<void> {
 
 function exitCodeFor(e: unknown): number {
   if (e instanceof VdsError) {
-    process.stderr.write(`error: ${e.format()}\n`);
+    // a requested stop (Ctrl-C, SIGTERM) is not an error: it says what was kept and how to go on
+    process.stderr.write(`${e.exitCode === 130 ? 'interrupted' : 'error'}: ${e.format()}\n`);
     return e.exitCode;
   }
   process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

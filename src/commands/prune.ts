@@ -25,6 +25,7 @@ import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { ratioSpread, spread, timeInterleaved, type Spread } from '../util/timing.ts';
 import { faultPoint } from '../util/fault.ts';
+import { assertRunDir } from '../runs/locate.ts';
 
 export interface PruneOptions {
   runDir: string;
@@ -60,9 +61,10 @@ function findFixedRun(runDir: string, config: VdsConfig): string | null {
 
 export async function pruneCommand(o: PruneOptions): Promise<void> {
   const runDir = o.runDir;
+  assertRunDir(runDir, 'vds prune RUN_DIR');
   let file = checkpointPath(runDir, 'best');
   if (!existsSync(file)) file = checkpointPath(runDir, 'last');
-  if (!existsSync(file)) throw new VdsError('no checkpoint found (checkpoints/best.ckpt or last.ckpt)', { file: runDir, hint: 'train it first with `vds train`' });
+  if (!existsSync(file)) throw new VdsError('no checkpoint found (checkpoints/best.ckpt or last.ckpt)', { file: runDir, hint: `it has not finished an epoch yet: continue it with \`vds train --resume ${runDir}\`` });
   const ckpt = readCheckpoint(file);
   const runConfig = ckpt.header.config as VdsConfig;
   if (runConfig.model?.method !== 'learnt') {

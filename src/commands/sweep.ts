@@ -112,6 +112,7 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
     return;
   }
   await assertNotRunningElsewhere(previous, launcherName, sweepDir);
+  await launcher.preflight?.();
   await writeManifest(sweepDir, manifest);
   log(`manifest ${manifestPath(sweepDir)}`);
   const outcome = await launcher.launch(plan, manifest, { dryRun: false, retryFailed: Boolean(o.retryFailed), log });

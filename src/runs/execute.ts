@@ -102,7 +102,7 @@ export async function executeRun(
     if (outcome === 'interrupted') {
       l.parallel = undefined;
       await saveTrainCheckpoint(checkpointPath(runDir, 'last'), l, config, state);
-      await writeStatus(runDir, 'interrupted', state.epoch, `stopped at epoch ${state.epoch + 1}, step ${state.step}`);
+      await writeStatus(runDir, 'interrupted', state.epoch, `stopped in epoch ${state.epoch + 1} at step ${state.step}; ${state.epoch} epoch(s) complete, the checkpoint resumes mid-epoch`);
       return { state: 'interrupted', epoch: state.epoch, step: state.step };
     }
     // evaluate the weights of the best validation epoch (early stopping), not the last ones

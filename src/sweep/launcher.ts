@@ -40,6 +40,9 @@ export interface LauncherJob {
 
 export interface Launcher {
   readonly name: LauncherName;
+  /** Checks, before sweep.json is written, that the launcher can take the sweep at all (queue: Redis answers),
+   * so that a send that cannot happen leaves no manifest naming a launcher that never got the runs. */
+  preflight?(): Promise<void>;
   /** Trains (local: here, to the end) or hands over (slurm: submits) the runs that still need it. */
   launch(plan: SweepPlan, manifest: SweepManifest, o: LaunchOptions): Promise<LaunchOutcome>;
   /** The launcher's view of the sweep's runs, by run id; runs it knows nothing about are absent. */

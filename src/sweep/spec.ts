@@ -9,10 +9,11 @@
 //     dataset: [mnist]             # optional; default: the base config's data.name
 //     seeds: [0, 1, 2, 3]          # or `repeats: 4` for seeds 0..3
 //   slurm: { partition: gpu, gres: gpu:1, time: "12:00:00" }   # optional: `--launcher slurm` (slurm/settings.ts)
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML, { LineCounter, isMap, type Document } from 'yaml';
 import { VdsError } from '../util/errors.ts';
+import { closest, nodeAt, unknownKeyMessage } from '../config/schema.ts';
 import { parseSlurmSection, type SlurmSettings } from './slurm/settings.ts';
 
 export interface SweepSpec {
@@ -51,19 +52,26 @@ export function readSweepSpec(file: string): SweepSpec {
   const fail = (keyPath: (string | number)[], message: string): never => {
     throw new VdsError(message, { file: where(doc, lc, file, keyPath), key: keyPath.join('.') });
   };
-  for (const k of Object.keys(raw)) if (!TOP_KEYS.includes(k)) fail([k], `unknown key; expected one of ${TOP_KEYS.join(', ')}`);
+  const unknownOf = (k: string, keys: readonly string[]) => {
+    const near = closest(k, keys);
+    return `unknown key${near ? ` (did you mean "${near}"?)` : ''}; expected one of ${keys.join(', ')}`;
+  };
+  for (const k of Object.keys(raw)) if (!TOP_KEYS.includes(k)) fail([k], unknownOf(k, TOP_KEYS));
   const name = raw.name;
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name)) fail(['name'], 'expected a name of letters, digits, ".", "_" or "-"');
   let base: string | null = null;
   if (raw.base !== undefined) {
     if (typeof raw.base !== 'string') fail(['base'], 'expected the path of a training config');
     base = path.resolve(path.dirname(file), raw.base as string);
+    if (!existsSync(base)) fail(['base'], `config file not found: ${base} (base: is relative to the sweep file's directory)`);
   }
   const set = (raw.set ?? {}) as Record<string, unknown>;
   if (typeof set !== 'object' || Array.isArray(set)) fail(['set'], 'expected a mapping of dotted keys to values');
+  // checked here, against the sweep file's own lines (loadConfig would blame a `--set` nobody typed)
+  for (const k of Object.keys(set)) if (!nodeAt(k.split('.'))) fail(['set', k], unknownKeyMessage(k.split('.')));
   const grid = raw.grid as Record<string, unknown> | undefined;
   if (!grid || typeof grid !== 'object') fail(['grid'], 'expected a mapping with method, maxDepth and seeds (or repeats)');
-  for (const k of Object.keys(grid!)) if (!GRID_KEYS.includes(k)) fail(['grid', k], `unknown key; expected one of ${GRID_KEYS.join(', ')}`);
+  for (const k of Object.keys(grid!)) if (!GRID_KEYS.includes(k)) fail(['grid', k], unknownOf(k, GRID_KEYS));
 
   const list = <T>(key: string, ok: (v: unknown) => boolean, expected: string): T[] => {
     const v = grid![key];

@@ -55,11 +55,11 @@ async function load(name: Concrete, explicit: boolean): Promise<void> {
       break;
     case 'tensorflow-gpu':
       // @ts-ignore optional dependency, absent where libtensorflow cannot be downloaded
-      await import('@tensorflow/tfjs-node-gpu');
+      await import('@tensorflow/tfjs-node-gpu').catch((e) => notInstalled('@tensorflow/tfjs-node-gpu', e));
       break;
     case 'tensorflow':
       // @ts-ignore optional dependency
-      await import('@tensorflow/tfjs-node');
+      await import('@tensorflow/tfjs-node').catch((e) => notInstalled('@tensorflow/tfjs-node', e));
       break;
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');
@@ -69,6 +69,16 @@ async function load(name: Concrete, explicit: boolean): Promise<void> {
       await import('@tensorflow/tfjs-backend-cpu');
       break;
   }
+}
+
+/** An optional native package that npm left out (its libtensorflow download failed) says so, without paths. */
+function notInstalled(pkg: string, e: unknown): never {
+  if ((e as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND' && message(e).includes(`'${pkg}'`)) {
+    throw new Error(
+      `the optional package ${pkg} is not installed (npm skips it when its libtensorflow download fails; retry with \`npm install ${pkg}@4.22.0\` where that host is reachable)`,
+    );
+  }
+  throw e;
 }
 
 const tfName = (name: Concrete): string => (name === 'tensorflow-gpu' ? 'tensorflow' : name);

@@ -11,7 +11,7 @@ import type { Launcher, LaunchOptions, LaunchOutcome, LauncherJob, SweepPlan } f
 import { writeManifest, type SweepManifest } from '../manifest.ts';
 import type { PlannedRun } from '../plan.ts';
 import { actionFor, sweepConfigFile, VDS_BIN } from '../runner.ts';
-import { maxArraySize, queue, sbatch, scancel, slurmAvailable, type QueuedTask } from '../slurm/commands.ts';
+import { controllerProblem, maxArraySize, queue, sbatch, scancel, slurmAvailable, type QueuedTask } from '../slurm/commands.ts';
 import { arrayFiles, jobNameFor, sbatchScript, slurmDir, type TaskList } from '../slurm/script.ts';
 import type { SlurmSettings } from '../slurm/settings.ts';
 
@@ -81,9 +81,26 @@ export class SlurmLauncher implements Launcher {
         hint: 'run vds on a machine of the cluster (a login node), or --dry-run to write the scripts only',
       });
     }
-    const live = onCluster ? jobsByRun(plan.sweepDir, await queue(jobNameFor(plan.name))) : new Map<string, LauncherJob>();
-    const maxArray = onCluster ? await maxArraySize() : DEFAULT_MAX_ARRAY_SIZE;
+    let live = new Map<string, LauncherJob>();
+    let maxArray = DEFAULT_MAX_ARRAY_SIZE;
     if (!onCluster) o.log(`no Slurm here: assuming MaxArraySize ${DEFAULT_MAX_ARRAY_SIZE} and an empty queue`);
+    else {
+      // Slurm's clients without a controller to answer them (a workstation with the client installed): a dry
+      // run only writes scripts, so it goes on with the defaults; a submission cannot
+      const problem = await controllerProblem();
+      if (problem && !o.dryRun) {
+        throw new VdsError(`Slurm's controller does not answer (${problem})`, {
+          key: '--launcher',
+          hint: 'submit from a node of the cluster (SLURM_CONF must name its slurm.conf), or --dry-run to write the scripts only',
+          exitCode: 1,
+        });
+      }
+      if (problem) o.log(`Slurm does not answer (${problem}): assuming MaxArraySize ${DEFAULT_MAX_ARRAY_SIZE} and an empty queue`);
+      else {
+        live = jobsByRun(plan.sweepDir, await queue(jobNameFor(plan.name)));
+        maxArray = await maxArraySize();
+      }
+    }
 
     const submit: PlannedRun[] = [];
     const count = { finished: 0, failed: 0, active: 0 };

@@ -12,9 +12,9 @@ interface Result {
   stderr: string;
 }
 
-function run(cmd: SlurmClient, args: string[]): Promise<Result> {
+function run(cmd: SlurmClient, args: string[], timeoutMs = 0): Promise<Result> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
         reject(new VdsError(`${cmd} not found on PATH`, { key: '--launcher', hint: 'run vds on a machine with the Slurm client commands (a login node), or use --launcher local' }));
         return;
@@ -35,11 +35,22 @@ async function ok(cmd: SlurmClient, args: string[]): Promise<string> {
 /** Whether the Slurm clients are installed here at all. */
 export async function slurmAvailable(): Promise<boolean> {
   try {
-    await run('scontrol', ['--version']);
+    await run('scontrol', ['--version'], 5000); // installed is enough (it may hang on a missing slurm.conf)
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * Null when the controller answers; else why not. Without a reachable configuration or controller the
+ * clients retry for a minute each, so the probe gives up after `seconds`.
+ */
+export async function controllerProblem(seconds = 10): Promise<string | null> {
+  const r = await run('scontrol', ['ping'], seconds * 1000);
+  if (r.code === 0 && /\bUP\b/.test(r.stdout)) return null;
+  const said = (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-2).join('; ');
+  return said ? `scontrol ping: ${said}` : `scontrol ping gave no answer within ${seconds} s`;
 }
 
 /** The cluster's MaxArraySize: array indices run from 0 to MaxArraySize − 1 (Slurm's default: 1001). */

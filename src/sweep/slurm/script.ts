@@ -65,10 +65,36 @@ export function sbatchScript(o: ScriptInput): string {
     // B:USR1 reaches only this shell. During set-up, remember it (vds checks VDS_STOP_REQUESTED first);
     // afterwards `exec` makes vds itself the process Slurm signals.
     "trap 'export VDS_STOP_REQUESTED=1' USR1",
-    'set -e',
-    ...(s.setup.length ? ['# environment set-up (slurm.setup)', ...s.setup] : []),
-    `exec ${shellQuote(o.node)} ${shellQuote(o.vdsBin)} sweep run-task --tasks ${shellQuote(files.tasks)}`,
+    ...(s.setup.length ? setupLines(s.setup) : []),
+    // the submitting node by absolute path (a clone runs its own vds), else the set-up's node on PATH
+    `NODE=${shellQuote(o.node)}`,
+    'if [ ! -x "$NODE" ]; then',
+    '  NODE=$(command -v node || true)',
+    `  [ -n "$NODE" ] || { echo "[vds task] no node on $HOSTNAME: not at ${o.node.replace(/["$`\\]/g, '')} (where the sweep was submitted) and none on PATH; make it reachable from the compute nodes, or load it in slurm.setup (e.g. --setup 'module load nodejs')" >&2; exit 127; }`,
+    `  echo "[vds task] ${o.node.replace(/["$`\\]/g, '')} is not on $HOSTNAME: using $NODE" >&2`,
+    'fi',
+    `exec "$NODE" ${shellQuote(o.vdsBin)} sweep run-task --tasks ${shellQuote(files.tasks)}`,
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The user's set-up lines, after making `module` available where the cluster has it only in login shells
+ * (a batch script is not one), and under an ERR trap that names the line that failed before the task ends.
+ */
+function setupLines(setup: string[]): string[] {
+  return [
+    '# environment set-up (slurm.setup)',
+    'if ! type module >/dev/null 2>&1; then',
+    '  for f in /etc/profile.d/modules.sh /etc/profile.d/lmod.sh /usr/share/lmod/lmod/init/bash; do',
+    '    if [ -f "$f" ]; then . "$f"; break; fi',
+    '  done',
+    'fi',
+    `trap 'echo "[vds task] the set-up line \\"$BASH_COMMAND\\" failed with exit code $? on $HOSTNAME; the run was not started (slurm.setup)" >&2' ERR`,
+    'set -e',
+    ...setup,
+    'set +e',
+    'trap - ERR',
+  ];
 }
