@@ -207,7 +207,7 @@ export const COMMANDS: CommandSpec[] = [
       config: { type: 'string', alias: 'c', arg: 'FILE', describe: 'training config (YAML), e.g. configs/quickstart.yaml; required unless --resume' },
       set,
       'print-config': { type: 'boolean', default: false, describe: 'print the resolved config (defaults + file + overrides) and exit' },
-      resume: { type: 'string', arg: 'RUN_DIR', conflicts: 'config', describe: 'continue an interrupted run from its last checkpoint (config comes from the checkpoint)' },
+      resume: { type: 'string', arg: 'RUN_DIR', conflicts: 'config', describe: 'continue a run from its last checkpoint, under its own config (only train.epochs and train.patience may change, with --set)' },
       backend,
       'run-id': { type: 'string', arg: 'ID', describe: 'name of the run directory (default: derived from the config and the time)' },
       'results-dir': resultsDir,
