@@ -79,6 +79,11 @@ export interface ReportCliOptions {
   out?: string;
   formats?: (typeof REPORT_FORMATS)[number][];
 }
+export interface BoardCliOptions {
+  resultsDir: string;
+  port: number;
+  host: string;
+}
 export interface DataFetchCliOptions {
   datasets: string[];
   dataDir?: string;
@@ -112,6 +117,7 @@ export type ParsedCommand =
   | { command: 'prune'; options: PruneCliOptions }
   | { command: 'eval'; options: EvalCliOptions }
   | { command: 'report'; options: ReportCliOptions }
+  | { command: 'board'; options: BoardCliOptions }
   | { command: 'data fetch'; options: DataFetchCliOptions }
   | { command: 'data list'; options: DataListCliOptions }
   | { command: 'bench'; options: BenchCliOptions }
@@ -468,6 +474,21 @@ export const COMMANDS: CommandSpec[] = [
       defined({ backend: a.backend as Backend | undefined, threads: a.threads as number | undefined, depths: a.depth as number[], batch: a.batch as number, reps: a.reps as number, recompute: a.recompute as BenchCliOptions['recompute'], json: a.json as boolean }),
     module: 'bench',
     fn: 'benchCommand',
+  },
+  {
+    name: 'board',
+    yargs: 'board [resultsDir]',
+    synopsis: '[RESULTS_DIR]',
+    describe: 'a live page of the runs and sweeps under RESULTS_DIR in the browser (read-only; on a cluster: ssh -L 6006:127.0.0.1:6006 to the node, then open the URL)',
+    positionals: { resultsDir: { type: 'string', default: 'results', describe: 'directory holding runs and sweeps' } },
+    flags: {
+      port: { type: 'number', arg: 'N', default: 6006, describe: 'port to listen on (0: any free port)' },
+      host: { type: 'string', arg: 'ADDR', default: '127.0.0.1', describe: 'address to listen on; the default serves this machine only (use ssh -L from elsewhere); 0.0.0.0 opens it to the network, unauthenticated' },
+    },
+    check: (a) => (Number.isInteger(a.port) && (a.port as number) >= 0 && (a.port as number) <= 65535 ? null : `--port expects a whole number 0..65535, got ${String(a.port)}`),
+    options: (a): BoardCliOptions => ({ resultsDir: a.resultsDir as string, port: a.port as number, host: a.host as string }),
+    module: 'board',
+    fn: 'boardCommand',
   },
   {
     name: 'doctor',

@@ -35,9 +35,12 @@ export interface LoadedResults {
 
 const MARKERS = [RUN_FILES.config, RUN_FILES.status, RUN_FILES.env, RUN_FILES.eval];
 
-/** Directories under root (root included) that hold any run file; results/<experiment>/<run-id>/ or deeper. */
-export function findRunDirs(root: string, maxDepth = 4): string[] {
-  const found: string[] = [];
+/**
+ * Visits the directories under root (root included, in name order, at most `maxDepth` levels down), skipping
+ * hidden ones and the folders named in `skip`; `visit` returns whether to look inside the one it is given.
+ * A directory that vanishes or cannot be read mid-walk is passed over.
+ */
+export function walkDirs(root: string, maxDepth: number, skip: readonly string[], visit: (dir: string, entries: string[]) => boolean): void {
   const walk = (dir: string, depth: number) => {
     let entries: string[];
     try {
@@ -45,13 +48,9 @@ export function findRunDirs(root: string, maxDepth = 4): string[] {
     } catch {
       return;
     }
-    if (MARKERS.some((f) => entries.includes(f))) {
-      found.push(dir);
-      return;
-    }
-    if (depth >= maxDepth) return;
+    if (!visit(dir, entries) || depth >= maxDepth) return;
     for (const e of entries.sort()) {
-      if (e.startsWith('.') || e === 'checkpoints' || e === 'report') continue;
+      if (e.startsWith('.') || skip.includes(e)) continue;
       const p = path.join(dir, e);
       try {
         if (statSync(p).isDirectory()) walk(p, depth + 1);
@@ -61,6 +60,16 @@ export function findRunDirs(root: string, maxDepth = 4): string[] {
     }
   };
   walk(root, 0);
+}
+
+/** Directories under root (root included) that hold any run file; results/<experiment>/<run-id>/ or deeper. */
+export function findRunDirs(root: string, maxDepth = 4): string[] {
+  const found: string[] = [];
+  walkDirs(root, maxDepth, ['checkpoints', 'report'], (dir, entries) => {
+    if (!MARKERS.some((f) => entries.includes(f))) return true;
+    found.push(dir);
+    return false;
+  });
   return found;
 }
 
