@@ -93,11 +93,26 @@ async function tryBackend(name: Concrete, explicit: boolean): Promise<void> {
   const ok = await tf.setBackend(b);
   if (!ok) throw new Error(`tf.setBackend('${b}') failed to initialise`);
   await tf.ready();
+  applyFlagOverrides();
   // a tiny op proves the backend computes (read asynchronously: webgpu has no synchronous read in Node)
   const t = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)));
   const v = (await t.data())[0];
   t.dispose();
   if (v !== 12) throw new Error(`sanity op returned ${v}, expected 12`);
+}
+
+/**
+ * VDS_TFJS_FLAGS="NAME=value,NAME=value": TF.js environment flags (e.g. WEBGPU_CPU_FORWARD=false), for
+ * measuring a backend's settings without a code change; each is recorded in the backend notes.
+ */
+function applyFlagOverrides(): void {
+  const spec = process.env.VDS_TFJS_FLAGS;
+  if (!spec) return;
+  for (const part of spec.split(',').filter(Boolean)) {
+    const [name, raw] = part.split('=');
+    const value = raw === 'true' ? true : raw === 'false' ? false : Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    tf.env().set(name.trim(), value);
+  }
 }
 
 export async function selectBackend(pref: BackendPref | string = 'auto'): Promise<SelectedBackend> {
