@@ -148,7 +148,13 @@ export async function setupWebGpu(requireHardware: boolean, env: NodeJS.ProcessE
   }
   if (!adapter) {
     const d = driverReport();
-    const why = d.drivers.length && d.loader ? `the Vulkan driver(s) found (${d.drivers.map((f) => f.replace(/^.*\//, '')).join(', ')}) offer no device Dawn accepts: install the GPU vendor's Vulkan driver (Mesa's lavapipe is not enough)` : d.summary;
+    const names = d.drivers.map((f) => f.replace(/^.*\//, ''));
+    // seen on an H200 node (2026-12-04): NVIDIA's manifest was there, but its library (libGLX_nvidia.so.0)
+    // could not load without libglvnd, and the loader said only "Found no drivers"
+    const nvidia = names.some((n) => /nvidia/i.test(n))
+      ? "; NVIDIA's Vulkan library needs libglvnd (Debian/Ubuntu: apt-get install libglvnd0 libgl1 libegl1), and VK_LOADER_DEBUG=error shows why a driver did not load"
+      : '';
+    const why = d.drivers.length && d.loader ? `the Vulkan driver(s) found (${names.join(', ')}) offer no device Dawn accepts: install the GPU vendor's Vulkan driver (Mesa's lavapipe is not enough)${nvidia}` : d.summary;
     throw new Error(`no WebGPU adapter: ${why}`);
   }
   const i = adapter.info;
@@ -192,7 +198,7 @@ export const probedAdapter = (): WebGpuAdapterInfo | null => probed;
 export const webGpuAdapter = (): WebGpuAdapterInfo | null => current;
 
 export const describeAdapter = (a: WebGpuAdapterInfo): string =>
-  `${a.device || 'unnamed'}${a.description && a.description !== a.device ? ` (${a.description})` : ''}, vendor ${a.vendor || '?'}, ${a.architecture || '?'} architecture, via ${a.backend}${a.software ? ', a software adapter' : ''}`;
+  `${a.device || 'unnamed'}${a.description && a.description !== a.device ? ` (${a.description})` : ''}, vendor ${a.vendor || '?'}${a.architecture ? `, ${a.architecture} architecture` : ''}, via ${a.backend}${a.software ? ', a software adapter' : ''}`;
 
 const defaultApi = (): string => (process.platform === 'darwin' ? 'metal' : process.platform === 'win32' ? 'd3d12' : 'vulkan');
 
