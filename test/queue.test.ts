@@ -138,7 +138,9 @@ describe('sweeps through a Redis queue', { skip: skipWithoutRedis }, () => {
       set: { 'data.name': 'mat', 'data.paths': { train: path.join(missing, 'train.mat'), test: path.join(missing, 'test.mat') } },
     });
     const w = startWorker(queue, ['--concurrency', '2']);
-    for (const f of [crashFile, badFile]) assert.equal(send(f, root, queue, ['--attempts', '3', '--backoff', '1']).code, 0);
+    // the bad one first: sending blocks this process for a second or two, and the crash run (2 s of training)
+    // must still be running when the test looks for its child
+    for (const f of [badFile, crashFile]) assert.equal(send(f, root, queue, ['--attempts', '3', '--backoff', '1']).code, 0);
     const [crash] = runsOf(path.join(root, 'crash'));
     const [bad] = runsOf(path.join(root, 'bad'));
     // the child holds its run's lock file, with its pid: kill it as a machine's OOM killer would

@@ -59,7 +59,8 @@ function numbers(dir: string): Record<string, unknown> {
 async function allFinished(sweepDir: string, n: number): Promise<StatusJson> {
   return waitFor(`${n} finished runs in ${sweepDir}`, () => {
     const s = status(sweepDir);
-    assert.equal(s.counts.failed + s.counts.interrupted, 0, JSON.stringify(s.runs.map((r) => [r.id, r.state])));
+    // "interrupted" can show for a moment while a requeued job passes from COMPLETING to PENDING; failed cannot
+    assert.equal(s.counts.failed, 0, JSON.stringify(s.runs.map((r) => [r.id, r.state])));
     return s.counts.finished === n ? s : null;
   });
 }
