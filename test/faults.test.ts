@@ -11,6 +11,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { readCheckpoint } from '../src/runs/checkpoint.ts';
 import type { TrainState } from '../src/train/loop.ts';
 import { vds, vdsAsync } from './helpers/cli.ts';
+import { writeSpiralsSweep } from './helpers/spirals-sweep.ts';
 import { tempDir } from './helpers/tiny-run.ts';
 
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
@@ -278,5 +279,50 @@ describe('faults: the disk fills up', () => {
     assert.deepEqual(evalNumbers(dir), evalNumbers(twin));
     assert.deepEqual(metricNumbers(dir), metricNumbers(twin));
     assert.equal(ckptSha(dir), ckptSha(twin));
+  });
+});
+
+describe('faults: a sweep directory with a run from an older vds, a half-written run and a corrupt eval.json', () => {
+  const root = tempDir('faults-mixed');
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('vds sweep status and vds report say what each is and still produce the rest', () => {
+    const file = writeSpiralsSweep(root, 'mixed', 'mixed', { epochs: 30, methods: ['learnt', 'fixed'], depths: [1, 2] });
+    const results = path.join(root, 'results');
+    const r = vds(['sweep', '--config', file, '--results-dir', results, '--jobs', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const runs: { id: string; dir: string }[] = JSON.parse(readFileSync(path.join(results, 'mixed', 'sweep.json'), 'utf8')).runs;
+    const [corrupt, half, old] = runs;
+    writeFileSync(path.join(corrupt.dir, 'eval.json'), '{"marginal": {"accuracy": 0.9'); // cut off mid-write
+    // half-written: killed as it started, before its first epoch (config and env written, status running)
+    for (const f of ['eval.json', 'metrics.csv']) rmSync(path.join(half.dir, f), { force: true });
+    rmSync(path.join(half.dir, 'checkpoints'), { recursive: true, force: true });
+    writeFileSync(path.join(half.dir, 'status.json'), JSON.stringify({ state: 'running', epoch: 0, updatedAt: new Date().toISOString() }));
+    for (const f of ['env.json', 'eval.json']) {
+      const j = JSON.parse(readFileSync(path.join(old.dir, f), 'utf8'));
+      writeFileSync(path.join(old.dir, f), JSON.stringify({ ...j, vdsVersion: '0.1.0' })); // as an older vds wrote both
+    }
+
+    const st = vds(['sweep', 'status', path.join(results, 'mixed'), '--json']);
+    assert.equal(st.code, 0, st.stderr);
+    const rows = new Map((JSON.parse(st.stdout).runs as { id: string; state: string; message: string | null }[]).map((x) => [x.id, x]));
+    assert.match(rows.get(corrupt.id)!.message ?? '', /eval\.json is not valid JSON: vds report leaves this run out/);
+    assert.equal(rows.get(half.id)!.state, 'interrupted');
+    assert.match(rows.get(half.id)!.message ?? '', /stopped without a checkpoint of its last step/);
+    assert.equal(rows.get(old.id)!.state, 'finished');
+    assert.equal(rows.get(runs[3].id)!.state, 'finished');
+
+    const out = path.join(root, 'report');
+    const rep = vds(['report', path.join(results, 'mixed'), '--out', out, '--format', 'svg']);
+    assert.equal(rep.code, 0, rep.stderr);
+    const skipped = readFileSync(path.join(out, 'skipped.csv'), 'utf8');
+    assert.match(skipped, new RegExp(`${corrupt.id},corrupt,.*eval\\.json is not valid JSON`));
+    assert.match(skipped, new RegExp(`${half.id},interrupted,.*no live process holds it`));
+    // the older run is a section of its own version; the newest one has the fourth run
+    const index = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(index, /0\.1\.0/);
+    const csvs = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('runs.csv'));
+    const listed = csvs.map((f) => readFileSync(path.join(out, f), 'utf8')).join('\n');
+    for (const r2 of [old, runs[3]]) assert.ok(listed.includes(r2.id), `${r2.id} reported`);
   });
 });

@@ -395,6 +395,22 @@ test('report: a run pruned by another rule keeps its own d* beside the depth it 
   }
 });
 
+test('report: a run pruned by a newer vds keeps its training numbers; the pruning from the other version is left out, with a note', async () => {
+  const root = tmp();
+  try {
+    const dir = writeRun(root, { id: 'learnt-D10-s1', cfg: config({ method: 'learnt', D: 10, seed: 1 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, version: '0.2.0', prune: { speedupVsFull: 1.8, speedupVsFixed: null } });
+    const file = path.join(dir, 'prune.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), vdsVersion: '0.3.0' }));
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    assert.equal(csv(path.join(out, 'runs.csv')).length, 1, 'the run is reported');
+    assert.equal(csv(path.join(out, 'pruning.csv')).length, 0, 'its pruning is not');
+    assert.match(readFileSync(path.join(out, 'summary.md'), 'utf8'), /prune\.json was written by vds 0\.3\.0, the run by vds 0\.2\.0: its pruning results are left out/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('report: precise and running statistics side by side; runs selected with different statistics are not mixed', async () => {
   const root = tmp();
   try {

@@ -155,6 +155,12 @@ export function loadRun(dir: string, root: string): Run | SkippedRun {
       notes.push(`${e.message}; its pruning results are left out`);
       prune = null;
     }
+    // a run trained by one vds and pruned by another: its training numbers stand, the pruning is left out
+    // (mixing versions in one table is what the report refuses), with a note saying how to redo it
+    if (prune && typeof prune.vdsVersion === 'string' && prune.vdsVersion !== env.vdsVersion) {
+      notes.push(`${RUN_FILES.prune} was written by vds ${prune.vdsVersion}, the run by vds ${env.vdsVersion}: its pruning results are left out (run vds prune again with one version)`);
+      prune = null;
+    }
     let robustness: RobustnessRecord | null = null;
     try {
       robustness = readJson<RobustnessRecord>(dir, RUN_FILES.robustness, false);

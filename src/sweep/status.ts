@@ -31,6 +31,16 @@ function schedulerRecord(dir: string): EnvRecord['scheduler'] | undefined {
   }
 }
 
+/** Why a finished run's eval.json cannot serve the report, or null when it reads. */
+function unreadable(file: string): string | null {
+  try {
+    JSON.parse(readFileSync(file, 'utf8'));
+    return null;
+  } catch {
+    return `${RUN_FILES.eval} is not valid JSON: vds report leaves this run out (train it again, or restore the file)`;
+  }
+}
+
 export function statusRows(manifest: SweepManifest, jobs: Map<string, LauncherJob>): RunStatusRow[] {
   return manifest.runs.map((r) => {
     const st = readStatus(r.dir);
@@ -38,7 +48,10 @@ export function statusRows(manifest: SweepManifest, jobs: Map<string, LauncherJo
     const checkpoint = existsSync(lastCheckpointPath(r.dir));
     let state: RunView;
     let message: string | null = null;
-    if (st?.state === 'finished' && existsSync(path.join(r.dir, RUN_FILES.eval))) state = 'finished';
+    if (st?.state === 'finished' && existsSync(path.join(r.dir, RUN_FILES.eval))) {
+      state = 'finished';
+      message = unreadable(path.join(r.dir, RUN_FILES.eval));
+    }
     else if (job?.running) state = 'running';
     else if (job?.active) state = 'queued';
     else if (st?.state === 'failed') [state, message] = ['failed', st.message ?? null];
