@@ -7,8 +7,8 @@ import path from 'node:path';
 import { RUN_FILES, type EvalRecord, type PruneRecord } from '../runs/layout.ts';
 import { predictorsUnder } from '../report/aggregate.ts';
 import type { ChartSpec, Series } from '../report/plot/chart.ts';
-import { column, parseMetrics, type MetricsTable } from './metrics.ts';
-import { summarise, type RunSummary } from './tree.ts';
+import { column, type MetricsTable } from '../runs/metrics-csv.ts';
+import { readMetrics, summarise, type RunSummary } from './tree.ts';
 
 export interface NamedChart {
   name: string; // stable key: the page and the tests find a chart by it
@@ -85,17 +85,11 @@ function pruneNumbers(dir: string): RunView['prune'] {
 }
 
 export function runView(root: string, dir: string, sweep: string | null): RunView {
-  const summary = summarise(root, dir, sweep);
+  const t = readMetrics(dir); // read once: the summary's error and the curves come from the same parse
+  const summary = summarise(root, dir, sweep, t);
   const problems: string[] = [];
-  let charts: NamedChart[] = [];
-  let epochs = 0;
-  const metrics = path.join(dir, RUN_FILES.metrics);
-  if (existsSync(metrics)) {
-    const t = parseMetrics(readFileSync(metrics, 'utf8'));
-    if (t.error) problems.push(t.error);
-    epochs = t.rows.length;
-    charts = curves(t, summary.method !== 'fixed');
-  }
+  const epochs = t?.rows.length ?? 0;
+  const charts: NamedChart[] = t ? curves(t, summary.method !== 'fixed') : [];
   try {
     const evFile = path.join(dir, RUN_FILES.eval);
     if (existsSync(evFile)) {

@@ -45,15 +45,13 @@ const json = (res: ServerResponse, value: unknown) => send(res, 200, JSON.string
 export async function startBoard(o: BoardOptions): Promise<Board> {
   const reader = new TreeReader(o.root);
   let tree: Tree = reader.read();
+  // ids from the tree the server walked itself (dirInside is for the ids requests bring)
+  const fingerprintOf = (id: string): string => fingerprint(path.join(o.root, ...id.split('/')));
   const prints = new Map<string, string>(); // run id → fingerprint at the last look
   for (const r of tree.runs) prints.set(r.id, fingerprintOf(r.id));
   const clients = new Set<ServerResponse>();
   let version = 0;
 
-  function fingerprintOf(id: string): string {
-    const dir = dirInside(o.root, id);
-    return dir ? fingerprint(dir) : '-';
-  }
   const broadcast = (event: { version: number; runs: string[]; tree: boolean }) => {
     const line = `data: ${JSON.stringify(event)}\n\n`;
     for (const c of clients) c.write(line);

@@ -8,7 +8,7 @@ import { findRunDirs, walkDirs } from '../report/load.ts';
 import { lockHolder } from '../runs/lock.ts';
 import { RUN_FILES, type EvalRecord, type RunStatus } from '../runs/layout.ts';
 import type { SweepManifest } from '../sweep/manifest.ts';
-import { parseMetrics } from './metrics.ts';
+import { parseMetrics, type MetricsTable } from '../runs/metrics-csv.ts';
 
 export type BoardState = 'running' | 'finished' | 'failed' | 'interrupted' | 'queued' | 'unknown';
 
@@ -74,7 +74,8 @@ interface ConfigView {
   train?: { epochs?: number };
 }
 
-export function summarise(root: string, dir: string, sweep: string | null): RunSummary {
+/** `metrics`: the run's metrics.csv when the caller has parsed it already (null: there is none). */
+export function summarise(root: string, dir: string, sweep: string | null, metrics?: MetricsTable | null): RunSummary {
   const s: RunSummary = { id: idOf(root, dir), sweep, state: 'unknown', message: null, epoch: null, epochs: null, dataset: null, method: null, maxDepth: null, seed: null, backend: null, test: null, error: null };
   const problems: string[] = [];
   const attempt = (f: () => void) => {
@@ -121,13 +122,17 @@ export function summarise(root: string, dir: string, sweep: string | null): RunS
     s.test = { accuracy: m.accuracy, logLikelihood: m.logLikelihood, dStar: ev.pruneDepth, expectedDepth: ev.expectedDepth ?? null };
   });
   attempt(() => {
-    const file = path.join(dir, RUN_FILES.metrics);
-    if (!existsSync(file)) return;
-    const t = parseMetrics(readFileSync(file, 'utf8'));
-    if (t.error) throw new Error(t.error);
+    const t = metrics === undefined ? readMetrics(dir) : metrics;
+    if (t?.error) throw new Error(t.error);
   });
   s.error = problems.length ? problems.join('; ') : null;
   return s;
+}
+
+/** A run's metrics.csv, parsed; null when it has none yet. */
+export function readMetrics(dir: string): MetricsTable | null {
+  const file = path.join(dir, RUN_FILES.metrics);
+  return existsSync(file) ? parseMetrics(readFileSync(file, 'utf8')) : null;
 }
 
 /** Sweep directories (holding sweep.json) at most `maxDepth` levels under root. */

@@ -3,7 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
-import { defaultConfig } from '../config/defaults.ts';
+import { leafPaths } from '../config/schema.ts';
 import { COMMANDS, loadCommand, synopsis, yargsOption, type CommandSpec, type ParsedCommand } from './commands.ts';
 
 export type { ParsedCommand } from './commands.ts';
@@ -22,15 +22,10 @@ function helpFor(argv: string[]): string {
   return c ? `vds ${c.name} --help` : argv.find((a) => !a.startsWith('-')) === 'data' ? 'vds data --help' : 'vds --help';
 }
 
-/** Every config key as a dotted path (train.epochs, data.spirals.noise, …). */
-function configKeys(o: object = defaultConfig(), prefix = ''): string[] {
-  return Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? configKeys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
-}
-
 /** For a flag that names a config key (`--epochs 2`, `--max-depth=5`): " (a config key: --set train.epochs=2)". */
 function asConfigKey(flag: string, argv: string[]): string {
   const name = flag.replace(/^--?/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()).toLowerCase();
-  const keys = configKeys().filter((k) => k.toLowerCase() === name || k.split('.').pop()!.toLowerCase() === name);
+  const keys = leafPaths().map((p) => p.join('.')).filter((k) => k.toLowerCase() === name || k.split('.').pop()!.toLowerCase() === name);
   if (keys.length !== 1) return '';
   const at = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
   const inline = argv[at]?.includes('=') ? argv[at].slice(argv[at].indexOf('=') + 1) : undefined;

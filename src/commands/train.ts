@@ -127,10 +127,10 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     config = source.config;
     const saved = source.saved;
     changes = saved ? changedKeys(saved.config, config) : {};
-    const state = saved?.state;
     if (!saved) {
       process.stderr.write(`no checkpoint yet (the run stopped in its first epoch): it starts again from epoch 1 with its ${RUN_FILES.config}\n`);
-    } else if (state && readStatus(o.resume)?.state === 'finished' && !reopen(state, config.train)) {
+    } else if (readStatus(o.resume)?.state === 'finished' && !reopen(saved.state, config.train)) {
+      const state = saved.state;
       // nothing to train: leave every file as it is (re-evaluating would only rewrite eval.json)
       process.stderr.write(
         `already finished (${state.epoch} epochs, ${state.stopReason === 'early-stopping' ? 'stopped early' : 'all epochs run'}); nothing to do` +

@@ -161,7 +161,9 @@ function checkedClassCount(trainY: Uint8Array, testY: Uint8Array, trainFile: str
       }
     }
   }
-  return max + 1; // unreachable: some label exceeds the first empty class
+  // no label lies above the first empty class: the empty ones are the top classes, whose only labels are in the
+  // test split (byPath warns that they have no training example)
+  return max + 1;
 }
 
 async function fixed(load: () => Promise<{ train: PreparedSplit; test: PreparedSplit; provenance: Record<string, unknown> }>, norm: { mean: number[]; std: number[] }): Promise<Source> {

@@ -1,6 +1,6 @@
 // From runs to the numbers the tables and figures show: groups per dataset × method × depth, the headline
 // comparison, pruning speed-ups, posteriors against their prior, pooled reliability bins.
-import type { PriorConfig } from '../config/types.ts';
+import type { PriorConfig, PruneConfig } from '../config/types.ts';
 import type { EvalRecord, PredictiveMetrics, ReliabilityBin, StatisticsKind } from '../runs/layout.ts';
 import type { Run } from './load.ts';
 import { stat, statVec, type Stat } from './stats.ts';
@@ -137,8 +137,7 @@ export interface HeadlineRow {
 }
 
 /** A prune rule as the tables name it. */
-export const ruleName = (p: PriorPruneRule): string => (p.rule === 'threshold' ? `threshold ${p.threshold}` : 'round(E_q[d])');
-type PriorPruneRule = { rule: 'threshold' | 'expected'; threshold: number };
+export const ruleName = (p: PruneConfig): string => (p.rule === 'threshold' ? `threshold ${p.threshold}` : 'round(E_q[d])');
 
 export function headline(groups: Group[]): HeadlineRow[] {
   const rows: HeadlineRow[] = [];

@@ -94,6 +94,24 @@ export interface Section {
   runs: Run[];
 }
 
+interface KeyedGroup {
+  keys: Record<string, string>;
+  runs: Run[];
+}
+
+/** Runs grouped by equal `keysOf` (in first-seen order), each group with those keys. */
+function groupByKeys(runs: Run[], keysOf: (r: Run) => Record<string, string>): KeyedGroup[] {
+  const groups = new Map<string, KeyedGroup>();
+  for (const r of runs) {
+    const keys = keysOf(r);
+    const id = JSON.stringify(Object.entries(keys).sort());
+    const g = groups.get(id) ?? { keys, runs: [] };
+    g.runs.push(r);
+    groups.set(id, g);
+  }
+  return [...groups.values()];
+}
+
 /**
  * Splits runs into comparable sections: per dataset, by vds version and by every key that changes the numbers.
  * Learnt runs that differ only in a key fixed-depth runs ignore (prior, prune rule) get a section each, and the
@@ -106,28 +124,12 @@ export function comparableSections(runs: Run[]): Section[] {
     return { ...keys, 'vds version': JSON.stringify(r.env.vdsVersion) };
   };
   const learntOnly = (r: Run) => Object.fromEntries(Object.entries(comparableKeys(r.config)).filter(([k]) => FIXED_IGNORES.some((x) => x.test(k))));
-  const byShared = new Map<string, { keys: Record<string, string>; runs: Run[] }>();
-  for (const r of runs) {
-    const keys = shared(r);
-    const id = JSON.stringify(Object.entries(keys).sort());
-    const g = byShared.get(id) ?? { keys, runs: [] as Run[] };
-    g.runs.push(r);
-    byShared.set(id, g);
-  }
-  const raw: { keys: Record<string, string>; runs: Run[] }[] = [];
-  for (const g of byShared.values()) {
-    const learnt = g.runs.filter((r) => r.config.model.method === 'learnt');
+  const raw: KeyedGroup[] = [];
+  for (const g of groupByKeys(runs, shared)) {
     const fixed = g.runs.filter((r) => r.config.model.method !== 'learnt');
-    const variants = new Map<string, { keys: Record<string, string>; runs: Run[] }>();
-    for (const r of learnt) {
-      const keys = learntOnly(r);
-      const id = JSON.stringify(Object.entries(keys).sort());
-      const v = variants.get(id) ?? { keys, runs: [] as Run[] };
-      v.runs.push(r);
-      variants.set(id, v);
-    }
-    if (variants.size === 0) raw.push(g);
-    for (const v of variants.values()) raw.push({ keys: { ...g.keys, ...v.keys }, runs: [...v.runs, ...fixed] });
+    const variants = groupByKeys(g.runs.filter((r) => r.config.model.method === 'learnt'), learntOnly);
+    if (variants.length === 0) raw.push(g);
+    for (const v of variants) raw.push({ keys: { ...g.keys, ...v.keys }, runs: [...v.runs, ...fixed] });
   }
   // what tells a section apart: its values of the keys on which the sections of its dataset disagree
   const dataset = (x: { keys: Record<string, string> }) => JSON.parse(x.keys['data.name'] ?? '""') as string;

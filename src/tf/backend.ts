@@ -103,7 +103,8 @@ async function tryBackend(name: Concrete, explicit: boolean): Promise<void> {
 
 /**
  * VDS_TFJS_FLAGS="NAME=value,NAME=value": TF.js environment flags (e.g. WEBGPU_CPU_FORWARD=false), for
- * measuring a backend's settings without a code change; each is recorded in the backend notes.
+ * measuring a backend's settings without a code change (applied to every backend tried; values `true`,
+ * `false` and numbers are read as such, anything else as text).
  */
 function applyFlagOverrides(): void {
   const spec = process.env.VDS_TFJS_FLAGS;

@@ -159,9 +159,10 @@ export async function trainLoop(
         b.x.dispose();
         b.y.dispose();
       }
-      if (!(Number.isFinite(stats.loss) && Number.isFinite(stats.expectedNll) && Number.isFinite(stats.kl))) {
-        const what = !Number.isFinite(stats.expectedNll) ? 'the expected NLL' : !Number.isFinite(stats.kl) ? 'the KL term' : 'the loss';
-        throw new TrainingDiverged(state.epoch + 1, state.step + 1, ranges.length, `${what} is ${fmtNum(!Number.isFinite(stats.expectedNll) ? stats.expectedNll : !Number.isFinite(stats.kl) ? stats.kl : stats.loss)} (loss ${fmtNum(stats.loss)}, expected NLL ${fmtNum(stats.expectedNll)}, KL ${fmtNum(stats.kl)})`);
+      // the loss is their sum: the term that went non-finite first names the cause
+      const bad = ([['the expected NLL', stats.expectedNll], ['the KL term', stats.kl], ['the loss', stats.loss]] as const).find(([, v]) => !Number.isFinite(v));
+      if (bad) {
+        throw new TrainingDiverged(state.epoch + 1, state.step + 1, ranges.length, `${bad[0]} is ${fmtNum(bad[1])} (loss ${fmtNum(stats.loss)}, expected NLL ${fmtNum(stats.expectedNll)}, KL ${fmtNum(stats.kl)})`);
       }
       const sums = state.sums;
       sums.loss += stats.loss * b.size;

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUN_FILES } from '../../runs/layout.ts';
+import { column, parseMetrics } from '../../runs/metrics-csv.ts';
 import type { Run } from '../load.ts';
 import { datasetName } from '../names.ts';
 import type { Figure } from './types.ts';
@@ -14,22 +15,15 @@ interface EpochRow {
   q: number[];
 }
 
-/** metrics.csv's rows (a row that does not parse ends the read: a run still writing it). */
-export function readEpochs(dir: string): EpochRow[] {
+/** metrics.csv's complete rows (up to a malformed one: a run still writing it). */
+function readEpochs(dir: string): EpochRow[] {
   const file = path.join(dir, RUN_FILES.metrics);
   if (!existsSync(file)) return [];
-  const [head, ...lines] = readFileSync(file, 'utf8').split('\n');
-  const cols = head.split(',');
-  const at = (name: string) => cols.indexOf(name);
-  const qCols = cols.map((c, i) => (/^q_\d+$/.test(c) ? i : -1)).filter((i) => i >= 0);
-  const out: EpochRow[] = [];
-  for (const line of lines) {
-    const v = line.split(',');
-    if (v.length !== cols.length) break;
-    const num = (i: number) => (i >= 0 && v[i] !== '' ? Number(v[i]) : NaN);
-    out.push({ epoch: num(at('epoch')), trainLoss: num(at('train_loss')), valElbo: num(at('val_elbo')), q: qCols.map(num) });
-  }
-  return out;
+  const t = parseMetrics(readFileSync(file, 'utf8'));
+  const num = (name: string) => column(t, name).map((v) => v ?? NaN);
+  const [epochs, loss, elbo] = [num('epoch'), num('train_loss'), num('val_elbo')];
+  const qs = t.columns.filter((c) => /^q_\d+$/.test(c)).map(num);
+  return epochs.map((epoch, i) => ({ epoch, trainLoss: loss[i], valElbo: elbo[i], q: qs.map((q) => q[i]) }));
 }
 
 const slug = (id: string) => id.replace(/[^A-Za-z0-9._-]+/g, '_');

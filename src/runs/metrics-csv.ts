@@ -1,6 +1,7 @@
-// metrics.csv as the board reads it while a run may still be appending to it: complete lines only (a last
-// line without its newline is being written and waits for the next look), and a complete line that does not
-// fit the header is the file's error — reported for that run, never thrown at the server.
+// Reading metrics.csv (run-dir.ts appends it), for the report's per-run figures and the board, while a run
+// may still be appending to it: complete lines only (a last line without its newline is being written and
+// waits for the next look), and a complete line that does not fit the header is the file's error — returned
+// with the rows before it, never thrown.
 export interface MetricsTable {
   columns: string[];
   rows: (number | null)[][]; // null: an empty cell (a column not computed that epoch)
