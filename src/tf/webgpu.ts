@@ -24,15 +24,16 @@ export interface WebGpuAdapterInfo {
 export const ADAPTER_ENV = 'VDS_WEBGPU_ADAPTER';
 
 // Dawn's Node bindings, typed as far as vds uses them
-interface DawnAdapter {
+export interface DawnAdapter {
+  requestDevice(d?: { requiredLimits?: Record<string, number>; label?: string }): Promise<GPUDevice>;
   info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
   isFallbackAdapter?: boolean;
-  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; maxStorageBuffersPerShaderStage: number };
 }
-interface DawnGpu {
+export interface DawnGpu {
   requestAdapter(o?: { powerPreference?: string }): Promise<DawnAdapter | null>;
 }
-interface DawnModule {
+export interface DawnModule {
   create(flags: string[]): DawnGpu;
   globals: Record<string, unknown>;
 }
@@ -40,9 +41,9 @@ interface DawnModule {
 let dawn: DawnModule | null = null;
 // Every Dawn instance made, kept for the life of the process: one that is garbage-collected while its
 // adapter or device is in use aborts the process (seen: std::system_error from dawn.node).
-const instances: DawnGpu[] = [];
+export const instances: DawnGpu[] = [];
 
-async function loadDawn(): Promise<DawnModule> {
+export async function loadDawn(): Promise<DawnModule> {
   if (dawn) return dawn;
   try {
     // @ts-ignore optional dependency
@@ -122,6 +123,7 @@ export async function adaptersForSlots(slots: number, env: NodeJS.ProcessEnv = p
 
 export interface WebGpuSetup {
   info: WebGpuAdapterInfo;
+  adapter: DawnAdapter; // for vds's own engine (src/engine), which asks it for a device of its own
 }
 
 /**
@@ -185,7 +187,7 @@ export async function setupWebGpu(requireHardware: boolean, env: NodeJS.ProcessE
   const nav = { gpu: { requestAdapter: async () => chosen, getPreferredCanvasFormat: () => 'bgra8unorm' } };
   Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
   current = info;
-  return { info };
+  return { info, adapter };
 }
 
 let current: WebGpuAdapterInfo | null = null;

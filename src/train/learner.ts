@@ -33,7 +33,7 @@ export function disposeLearner(l: Learner): void {
   l.precise?.dispose();
 }
 
-type TensorMap = Map<string, { shape: number[]; values: Float32Array }>;
+export type TensorMap = Map<string, { shape: number[]; values: Float32Array }>;
 
 async function snapshot(v: tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
   return { shape: [...v.shape], values: new Float32Array(await readFloats(v)) };
@@ -66,11 +66,22 @@ export async function firstNonFinite(l: Learner): Promise<string | null> {
 
 /** Loads a checkpoint's tensors into a learner built from the same config; every tensor must match. */
 export function restoreLearner(l: Learner, ckpt: Pick<Checkpoint, 'tensors'>, file: string, withOptimizer = true): void {
+  assignLearnerTensors(l, ckpt.tensors, file, withOptimizer);
+  // precise statistics belong to the weights just loaded; a checkpoint written before they existed has none
+  l.precise?.dispose();
+  l.precise = PreciseStats.fromTensorMap(ckpt.tensors) ?? undefined;
+}
+
+/**
+ * Weights, BatchNorm buffers, α and (withOptimizer) momentum from a tensor map (a checkpoint's, or the
+ * engine's after training on the GPU) into the learner; `source` names where they came from in errors.
+ */
+export function assignLearnerTensors(l: Learner, tensors: TensorMap, source: string, withOptimizer = true): void {
   const take = (key: string, target: tf.Variable): void => {
-    const t = ckpt.tensors.get(key);
-    if (!t) throw new VdsError(`checkpoint lacks tensor "${key}"`, { file, hint: 'the checkpoint does not belong to this config' });
+    const t = tensors.get(key);
+    if (!t) throw new VdsError(`checkpoint lacks tensor "${key}"`, { file: source, hint: 'the checkpoint does not belong to this config' });
     if (t.shape.join(',') !== target.shape.join(',')) {
-      throw new VdsError(`tensor "${key}" has shape [${t.shape}], the network expects [${target.shape}]`, { file });
+      throw new VdsError(`tensor "${key}" has shape [${t.shape}], the network expects [${target.shape}]`, { file: source });
     }
     target.assign(tf.tensor(t.values, t.shape, 'float32'));
   };
@@ -79,12 +90,9 @@ export function restoreLearner(l: Learner, ckpt: Pick<Checkpoint, 'tensors'>, fi
     for (const [name, v] of l.net.store.buffers) take(`buffer:${name}`, v);
     if (l.posterior.alpha) take('alpha', l.posterior.alpha);
   });
-  // precise statistics belong to the weights just loaded; a checkpoint written before they existed has none
-  l.precise?.dispose();
-  l.precise = PreciseStats.fromTensorMap(ckpt.tensors) ?? undefined;
   if (!withOptimizer) return;
   l.opt.dispose();
-  for (const [key, t] of ckpt.tensors) {
+  for (const [key, t] of tensors) {
     if (!key.startsWith('momentum:')) continue;
     const name = key.slice('momentum:'.length);
     const init = tf.tensor(t.values, t.shape, 'float32');

@@ -1,0 +1,259 @@
+// vds's own WebGPU engine for the conv VDS ResNet, plugged in where the data-parallel trainer plugs in
+// (ParallelTrainer): it takes the training steps, the calibration batches' statistics and the evaluation
+// logits, and exchanges weights with the learner as plain tensor maps — the loop, the runs and the
+// checkpoints stay as they are. Parameters, gradients and momentum live in flat GPU buffers; each pass is
+// planned once per shape (plan.ts) and replayed with one submit.
+import type { Learner, ParallelTrainer, StepStats, BatchStatistics, EvalPass } from '../train/types.ts';
+import { headsOf } from '../train/types.ts';
+import { assignLearnerTensors, learnerTensors, type TensorMap } from '../train/learner.ts';
+import type { Dataset } from '../data/types.ts';
+import { makeBatch, type Batch } from '../data/batch.ts';
+import type { ConvResNet } from '../model/resnet.ts';
+import type { PreciseStats } from '../model/norm-stats.ts';
+import { readFloats, type tf } from '../tf/tf.ts';
+import { engineDevice, type EngineDevice } from './device.ts';
+import { Gpu } from './gpu.ts';
+import { FlatLayout, StatsLayout } from './layout.ts';
+import { Arena, buildPass, type Pass, type PassKind, type PlanContext } from './plan.ts';
+import { MAX_HEADS } from './kernels/loss.ts';
+import { sgd } from './kernels/loss.ts';
+
+export const ENGINE_NAME = 'vds-webgpu';
+
+/** Why the engine cannot train a network, or null when it can. */
+export function engineUnsupported(l: Learner, inputShape: number[]): string | null {
+  if (l.net.kind !== 'conv') return 'the engine covers the conv VDS ResNet; the fully connected (spirals) network trains on TF.js';
+  if (inputShape.length !== 3 || inputShape[0] < 6 || inputShape[1] < 6) return `input shape [${inputShape}] is not an image the input block can take`;
+  if (l.net.maxDepth + 1 > MAX_HEADS) return `the engine computes at most ${MAX_HEADS} heads (max depth ${MAX_HEADS - 1})`;
+  return null;
+}
+
+export class WebGpuEngine implements ParallelTrainer {
+  readonly size = 1;
+  readonly engine = ENGINE_NAME;
+  private readonly passes = new Map<string, Pass>();
+  private readonly preciseCache = new WeakMap<PreciseStats, Float32Array>();
+  private lr = new Map<Pass, number>();
+  private momentumLive = false; // momentum buffers hold state (a step ran, or a learner's momentum was loaded)
+  steps = 0;
+  encodeMs = 0; // CPU time spent encoding and submitting training steps
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly device: EngineDevice,
+    private readonly ctx: PlanContext,
+  ) {}
+
+  /** An engine for `l`'s network and data of `inputShape`, loaded with l's tensors. */
+  static async start(l: Learner, inputShape: number[]): Promise<WebGpuEngine> {
+    const why = engineUnsupported(l, inputShape);
+    if (why) throw new Error(why);
+    const device = await engineDevice();
+    const gpu = new Gpu(device.device);
+    const net = (l.net as ConvResNet).shape;
+    const P = new FlatLayout();
+    for (const [name, v] of l.net.store.params) P.add(name, v.shape);
+    if (l.posterior.alpha) P.add('q.alpha', l.posterior.alpha.shape);
+    const R = new FlatLayout();
+    for (const [name, v] of l.net.store.buffers) R.add(name, v.shape);
+    const ctx: PlanContext = {
+      gpu,
+      net,
+      input: inputShape as [number, number, number],
+      learnt: l.posterior.learnt,
+      nTrain: l.nTrain,
+      P,
+      R,
+      params: gpu.buffer(P.size, 'params'),
+      grads: gpu.buffer(P.size, 'grads'),
+      momentum: gpu.buffer(P.size, 'momentum'),
+      running: gpu.buffer(R.size, 'running'),
+      stats: gpu.buffer(new StatsLayout(net, net.maxDepth + 1).size, 'stats'),
+      prior: gpu.buffer(l.net.maxDepth + 1, 'log-prior'),
+      arena: new Arena(gpu),
+    };
+    const engine = new WebGpuEngine(gpu, device, ctx);
+    await engine.sync(l);
+    return engine;
+  }
+
+  private pass(kind: PassKind, B: number, upTo: number, heads: 'all' | 'last'): Pass {
+    const key = `${kind}:${B}:${upTo}:${heads}`;
+    let p = this.passes.get(key);
+    if (!p) this.passes.set(key, (p = buildPass(this.ctx, kind, B, upTo, heads)));
+    return p;
+  }
+
+  /** Dispatches of one training step at batch size B (planning it if needed). */
+  dispatchesPerStep(l: Learner, B: number): number {
+    return this.pass('train', B, l.net.maxDepth, headsOf(l.posterior)).dispatches;
+  }
+
+  dispatchesPerEval(l: Learner, B: number): number {
+    return this.pass('eval', B, l.net.maxDepth, headsOf(l.posterior)).dispatches;
+  }
+
+  /** Copies l's weights, BatchNorm buffers, α, momentum and log prior to the GPU. */
+  async sync(l: Learner): Promise<void> {
+    const t = await learnerTensors(l);
+    const { P, R, gpu } = this.ctx;
+    const params = new Float32Array(P.size);
+    const momentum = new Float32Array(P.size);
+    let anyMomentum = false;
+    for (const [name, slot] of P.slots) {
+      const key = name === 'q.alpha' ? 'alpha' : `param:${name}`;
+      params.set(t.get(key)!.values, slot.offset);
+      const m = t.get(`momentum:${name}`);
+      if (m) {
+        momentum.set(m.values, slot.offset);
+        anyMomentum = true;
+      }
+    }
+    const running = new Float32Array(R.size);
+    for (const [name, slot] of R.slots) running.set(t.get(`buffer:${name}`)!.values, slot.offset);
+    gpu.write(this.ctx.params, 0, params);
+    gpu.write(this.ctx.momentum, 0, momentum);
+    gpu.write(this.ctx.running, 0, running);
+    gpu.write(this.ctx.prior, 0, new Float32Array(await readFloats(l.logPrior)));
+    this.momentumLive = anyMomentum;
+  }
+
+  /** The GPU's weights, BatchNorm buffers, α and momentum as the learner names them. */
+  async tensors(withOptimizer = true): Promise<TensorMap> {
+    const { P, R, gpu } = this.ctx;
+    const [params, running, momentum] = await Promise.all([
+      gpu.read(this.ctx.params, 0, P.size),
+      gpu.read(this.ctx.running, 0, R.size),
+      withOptimizer && this.momentumLive ? gpu.read(this.ctx.momentum, 0, P.size) : Promise.resolve(null),
+    ]);
+    const out: TensorMap = new Map();
+    for (const [name, s] of P.slots) {
+      out.set(name === 'q.alpha' ? 'alpha' : `param:${name}`, { shape: s.shape, values: params.slice(s.offset, s.offset + s.size) });
+    }
+    for (const [name, s] of R.slots) out.set(`buffer:${name}`, { shape: s.shape, values: running.slice(s.offset, s.offset + s.size) });
+    if (momentum) for (const [name, s] of P.slots) out.set(`momentum:${name}`, { shape: s.shape, values: momentum.slice(s.offset, s.offset + s.size) });
+    return out;
+  }
+
+  /** Hands the GPU's state back to the learner (before a checkpoint, a weight check or an evaluation on TF.js). */
+  async pull(l: Learner): Promise<void> {
+    const t = await this.tensors();
+    assignLearnerTensors(l, t, 'the WebGPU engine', this.momentumLive);
+  }
+
+  async step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): Promise<StepStats> {
+    const [xs, ys] = await Promise.all([x.data(), y.data()]);
+    return this.stepBatch(l, xs as Float32Array, ys as Int32Array);
+  }
+
+  async stepBatch(l: Learner, xs: Float32Array, ys: ArrayLike<number>): Promise<StepStats> {
+    const t0 = performance.now();
+    const B = ys.length;
+    const pass = this.pass('train', B, l.net.maxDepth, headsOf(l.posterior));
+    if (this.lr.get(pass) !== l.opt.lr) {
+      this.gpu.rewrite(pass.sgd!, sgd, { P: this.ctx.P.size, f_lr: l.opt.lr, f_momentum: l.opt.momentum, f_wd: l.opt.weightDecay });
+      this.lr.set(pass, l.opt.lr);
+    }
+    this.gpu.write(pass.x, 0, xs);
+    this.gpu.write(pass.labels!, 0, Float32Array.from(ys));
+    this.gpu.run(pass.steps);
+    this.momentumLive ||= l.opt.momentum !== 0;
+    this.steps++;
+    this.encodeMs += performance.now() - t0;
+    const [loss, expectedNll, kl, correct] = await this.gpu.read(pass.record!, 0, 4);
+    return { loss, expectedNll, kl, correct };
+  }
+
+  /** Writes the statistics an eval pass normalises with: the running ones, or precise ones. */
+  private async fillStats(l: Learner, o: EvalPass): Promise<void> {
+    const S = new StatsLayout(this.ctx.net, o.heads === 'all' ? l.net.maxDepth + 1 : 1);
+    const heads = o.heads === 'all' ? Array.from({ length: o.upTo + 1 }, (_, d) => d) : [o.upTo];
+    if (!o.stats) {
+      const { R } = this.ctx;
+      const copies = [];
+      for (let k = 0; k < o.upTo; k++) {
+        for (let j = 0; j < 3; j++) copies.push({ from: this.ctx.running, fromOffset: R.at(`blocks.${k}.bn${j + 1}.runningMean`), to: this.ctx.stats, toOffset: S.block(k, j), floats: 2 * S.channels(j) });
+      }
+      heads.forEach((_, h) => copies.push({ from: this.ctx.running, fromOffset: R.at('head.bn.runningMean'), to: this.ctx.stats, toOffset: S.headAt(h), floats: 2 * this.ctx.net.outerWidth }));
+      this.gpu.run(copies);
+      return;
+    }
+    const key = `${o.heads}:${o.upTo}`;
+    let values = this.preciseCache.get(o.stats);
+    if (!values || (values as Float32Array & { key?: string }).key !== key) {
+      values = new Float32Array(S.size);
+      const t = await o.stats.toTensorMap();
+      const put = (entry: string, offset: number) => {
+        values!.set(t.get(`precise:${entry}.mean`)!.values, offset);
+        values!.set(t.get(`precise:${entry}.var`)!.values, offset + t.get(`precise:${entry}.mean`)!.values.length);
+      };
+      for (let k = 0; k < o.upTo; k++) for (let j = 0; j < 3; j++) put(`blocks.${k}.bn${j + 1}`, S.block(k, j));
+      heads.forEach((d, h) => put(`head.bn@${d}`, S.headAt(h)));
+      Object.assign(values, { key });
+      this.preciseCache.set(o.stats, values);
+    }
+    this.gpu.write(this.ctx.stats, 0, values);
+  }
+
+  async evalLogits(l: Learner, count: number, batch: (k: number) => Batch, _here: (k: number) => Promise<Float32Array>, o: EvalPass): Promise<Float32Array[]> {
+    await this.fillStats(l, o);
+    const reads: Promise<Float32Array>[] = [];
+    for (let k = 0; k < count; k++) {
+      const b = batch(k);
+      const B = b.shape[0];
+      const pass = this.pass('eval', B, o.upTo, o.heads);
+      this.gpu.write(pass.x, 0, b.x);
+      this.gpu.run(pass.steps);
+      reads.push(this.gpu.read(pass.logits, 0, pass.H * B * this.ctx.net.classes)); // in flight while the next batch runs
+    }
+    return Promise.all(reads);
+  }
+
+  async batchStatistics(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]> {
+    const heads = headsOf(l.posterior);
+    const D = l.net.maxDepth;
+    const reads = plan.map((rows) => {
+      const b = makeBatch(ds, ds.train, rows);
+      const pass = this.pass('calibrate', rows.length, D, heads);
+      this.gpu.write(pass.x, 0, b.x);
+      this.gpu.run(pass.steps);
+      return this.gpu.read(this.ctx.stats, 0, pass.S.size).then((s) => this.statisticsOf(pass, s));
+    });
+    return Promise.all(reads);
+  }
+
+  /** A calibration pass's statistics as TF.js's forward records them: in pass order, variances unbiased. */
+  private statisticsOf(pass: Pass, s: Float32Array): BatchStatistics {
+    const { S, B } = pass;
+    const [Hp, Wp] = [this.ctx.input[0] - 4, this.ctx.input[1] - 4].map((v) => Math.floor(v / 2));
+    const out: BatchStatistics = [];
+    const entry = (key: string, offset: number, C: number, count: number) => {
+      const unbiased = count / Math.max(1, count - 1);
+      out.push({ key, mean: s.slice(offset, offset + C), variance: Float32Array.from(s.subarray(offset + C, offset + 2 * C), (v) => v * unbiased) });
+    };
+    const O = this.ctx.net.outerWidth;
+    if (pass.heads === 'all') entry('head.bn@0', S.headAt(0), O, B);
+    for (let k = 0; k < pass.upTo; k++) {
+      for (let j = 0; j < 3; j++) entry(`blocks.${k}.bn${j + 1}`, S.block(k, j), S.channels(j), B * Hp * Wp);
+      if (pass.heads === 'all') entry(`head.bn@${k + 1}`, S.headAt(k + 1), O, B);
+    }
+    if (pass.heads === 'last') entry(`head.bn@${pass.upTo}`, S.headAt(0), O, B);
+    return out;
+  }
+
+  /** For tests: any buffer of the last pass (e.g. 'logits'), read back. */
+  async readArena(name: string, floats: number): Promise<Float32Array> {
+    return this.gpu.read(this.ctx.arena.get(name, floats), 0, floats);
+  }
+
+  async gradients(): Promise<Map<string, Float32Array>> {
+    const g = await this.gpu.read(this.ctx.grads, 0, this.ctx.P.size);
+    return new Map([...this.ctx.P.slots].map(([name, s]) => [name, g.slice(s.offset, s.offset + s.size)]));
+  }
+
+  async close(): Promise<void> {
+    await this.gpu.done();
+    this.gpu.destroy();
+    this.passes.clear();
+  }
+}

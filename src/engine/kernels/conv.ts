@@ -1,0 +1,331 @@
+// Convolutions of the VDS ResNet, NHWC activations, HWIO weights (TF.js's layouts), stride 1.
+//   stem_fwd  the input block: 5×5 valid conv + bias, then 2×2 average pool, fused (the pool is linear:
+//             bias + ¼·Σ of the four windows' sums); the un-pooled map is never stored.
+//   conv_fwd  k×k conv (pad 0 or 1) + bias; its input optionally through BatchNorm + ReLU first (the block's
+//             pre-activation, so that activation is never stored) and a residual added to its output.
+//   conv_dx   the input gradient: the transposed convolution of the output gradient.
+//   conv_dw   weight and bias gradients, one thread per weight (the bias as one more input row), summed
+//             over batch and positions in a fixed order: no atomics, the same bits every run.
+//   stem_dw   the stem's weight and bias gradients through the pool.
+// Version 1 of each: one thread per output, plain loops. Beside each, the plain reference the tests run.
+import type { KernelDef } from '../kernel.ts';
+
+// BatchNorm + ReLU of input channel ci, from the statistics (mean, var) at u.sOff and γ, β in the parameters
+const ACT = `
+fn act(v: f32, ci: u32) -> f32 {
+  if (u.act == 0u) { return v; }
+  let y = (v - st[u.sOff + ci]) * inverseSqrt(st[u.sOff + u.Ci + ci] + EPS) * p[u.gOff + ci] + p[u.beOff + ci];
+  return max(y, 0.0);
+}`;
+
+export const stemFwd: KernelDef = {
+  name: 'stem_fwd',
+  uniforms: ['B', 'Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K', 'wOff', 'bOff'],
+  bindings: [['x', 'read'], ['p', 'read'], ['out', 'rw']],
+  workgroup: 64,
+  body: `
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = gi(g, n);
+  if (i >= u.B * u.Hp * u.Wp * u.Co) { return; }
+  let co = i % u.Co;
+  var r = i / u.Co;
+  let px = r % u.Wp; r = r / u.Wp;
+  let py = r % u.Hp;
+  let b = r / u.Hp;
+  var acc = 0.0;
+  for (var d = 0u; d < 4u; d++) {
+    let y0 = 2u * py + d / 2u;
+    let x0 = 2u * px + d % 2u;
+    for (var ky = 0u; ky < u.K; ky++) {
+      for (var kx = 0u; kx < u.K; kx++) {
+        let base = ((b * u.Hin + y0 + ky) * u.Win + x0 + kx) * u.Ci;
+        let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
+        for (var ci = 0u; ci < u.Ci; ci++) { acc += x[base + ci] * p[wb + ci * u.Co]; }
+      }
+    }
+  }
+  out[i] = p[u.bOff + co] + acc * 0.25;
+}`,
+};
+
+export const convFwd: KernelDef = {
+  name: 'conv_fwd',
+  uniforms: ['B', 'H', 'W', 'Ci', 'Co', 'K', 'pad', 'wOff', 'bOff', 'act', 'sOff', 'gOff', 'beOff', 'res'],
+  bindings: [['inp', 'read'], ['p', 'read'], ['st', 'read'], ['resid', 'read'], ['out', 'rw']],
+  workgroup: 64,
+  body: `${ACT}
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = gi(g, n);
+  if (i >= u.B * u.H * u.W * u.Co) { return; }
+  let co = i % u.Co;
+  var r = i / u.Co;
+  let x = r % u.W; r = r / u.W;
+  let y = r % u.H;
+  let b = r / u.H;
+  var acc = 0.0;
+  for (var ky = 0u; ky < u.K; ky++) {
+    let iy = i32(y + ky) - i32(u.pad);
+    if (iy < 0 || iy >= i32(u.H)) { continue; }
+    for (var kx = 0u; kx < u.K; kx++) {
+      let ix = i32(x + kx) - i32(u.pad);
+      if (ix < 0 || ix >= i32(u.W)) { continue; }
+      let base = ((b * u.H + u32(iy)) * u.W + u32(ix)) * u.Ci;
+      let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
+      for (var ci = 0u; ci < u.Ci; ci++) { acc += act(inp[base + ci], ci) * p[wb + ci * u.Co]; }
+    }
+  }
+  var o = acc + p[u.bOff + co];
+  if (u.res != 0u) { o += resid[i]; }
+  out[i] = o;
+}`,
+};
+
+export const convDx: KernelDef = {
+  name: 'conv_dx',
+  uniforms: ['B', 'H', 'W', 'Ci', 'Co', 'K', 'pad', 'wOff'],
+  bindings: [['dout', 'read'], ['p', 'read'], ['dx', 'rw']],
+  workgroup: 64,
+  body: `
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = gi(g, n);
+  if (i >= u.B * u.H * u.W * u.Ci) { return; }
+  let ci = i % u.Ci;
+  var r = i / u.Ci;
+  let x = r % u.W; r = r / u.W;
+  let y = r % u.H;
+  let b = r / u.H;
+  var acc = 0.0;
+  for (var ky = 0u; ky < u.K; ky++) {
+    let oy = i32(y + u.pad) - i32(ky);
+    if (oy < 0 || oy >= i32(u.H)) { continue; }
+    for (var kx = 0u; kx < u.K; kx++) {
+      let ox = i32(x + u.pad) - i32(kx);
+      if (ox < 0 || ox >= i32(u.W)) { continue; }
+      let base = ((b * u.H + u32(oy)) * u.W + u32(ox)) * u.Co;
+      let wb = u.wOff + ((ky * u.K + kx) * u.Ci + ci) * u.Co;
+      for (var co = 0u; co < u.Co; co++) { acc += dout[base + co] * p[wb + co]; }
+    }
+  }
+  dx[i] = acc;
+}`,
+};
+
+export const convDw: KernelDef = {
+  name: 'conv_dw',
+  uniforms: ['B', 'H', 'W', 'Ci', 'Co', 'K', 'pad', 'wOff', 'bOff', 'act', 'sOff', 'gOff', 'beOff'],
+  bindings: [['inp', 'read'], ['dout', 'read'], ['p', 'read'], ['st', 'read'], ['gr', 'rw']],
+  workgroup: 64,
+  body: `${ACT}
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let j = gi(g, n);
+  let rows = u.K * u.K * u.Ci;
+  if (j >= (rows + 1u) * u.Co) { return; }
+  let co = j % u.Co;
+  let r = j / u.Co;
+  let positions = u.B * u.H * u.W;
+  var acc = 0.0;
+  if (r == rows) {
+    for (var m = 0u; m < positions; m++) { acc += dout[m * u.Co + co]; }
+    gr[u.bOff + co] = acc;
+    return;
+  }
+  let ci = r % u.Ci;
+  let kk = r / u.Ci;
+  let kx = kk % u.K;
+  let ky = kk / u.K;
+  for (var b = 0u; b < u.B; b++) {
+    for (var y = 0u; y < u.H; y++) {
+      let iy = i32(y + ky) - i32(u.pad);
+      if (iy < 0 || iy >= i32(u.H)) { continue; }
+      for (var x = 0u; x < u.W; x++) {
+        let ix = i32(x + kx) - i32(u.pad);
+        if (ix < 0 || ix >= i32(u.W)) { continue; }
+        let v = act(inp[((b * u.H + u32(iy)) * u.W + u32(ix)) * u.Ci + ci], ci);
+        acc += v * dout[((b * u.H + y) * u.W + x) * u.Co + co];
+      }
+    }
+  }
+  gr[u.wOff + r * u.Co + co] = acc;
+}`,
+};
+
+export const stemDw: KernelDef = {
+  name: 'stem_dw',
+  uniforms: ['B', 'Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K', 'wOff', 'bOff'],
+  bindings: [['x', 'read'], ['dout', 'read'], ['gr', 'rw']],
+  workgroup: 64,
+  body: `
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let j = gi(g, n);
+  let rows = u.K * u.K * u.Ci;
+  if (j >= (rows + 1u) * u.Co) { return; }
+  let co = j % u.Co;
+  let r = j / u.Co;
+  let positions = u.B * u.Hp * u.Wp;
+  var acc = 0.0;
+  if (r == rows) {
+    for (var m = 0u; m < positions; m++) { acc += dout[m * u.Co + co]; }
+    gr[u.bOff + co] = acc;
+    return;
+  }
+  let ci = r % u.Ci;
+  let kk = r / u.Ci;
+  let kx = kk % u.K;
+  let ky = kk / u.K;
+  for (var m = 0u; m < positions; m++) {
+    let px = m % u.Wp;
+    let py = (m / u.Wp) % u.Hp;
+    let b = m / (u.Wp * u.Hp);
+    var s = 0.0;
+    for (var d = 0u; d < 4u; d++) {
+      let yy = 2u * py + d / 2u + ky;
+      let xx = 2u * px + d % 2u + kx;
+      s += x[((b * u.Hin + yy) * u.Win + xx) * u.Ci + ci];
+    }
+    acc += s * 0.25 * dout[m * u.Co + co];
+  }
+  gr[u.wOff + r * u.Co + co] = acc;
+}`,
+};
+
+// ---- plain references (float64 sums; the tests compare the kernels with these on small odd shapes) ----
+
+export interface ConvShape {
+  B: number;
+  H: number;
+  W: number;
+  Ci: number;
+  Co: number;
+  K: number;
+  pad: number;
+}
+
+/** BatchNorm + ReLU as conv_fwd's input sees it (`bn` absent: the identity). */
+export type BnAct = { mean: ArrayLike<number>; variance: ArrayLike<number>; gamma: ArrayLike<number>; beta: ArrayLike<number> } | null;
+
+export function actRef(v: number, c: number, bn: BnAct): number {
+  if (!bn) return v;
+  return Math.max(0, ((v - bn.mean[c]) / Math.sqrt(bn.variance[c] + 1e-5)) * bn.gamma[c] + bn.beta[c]);
+}
+
+export function convFwdRef(s: ConvShape, inp: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number>, bn: BnAct, res: ArrayLike<number> | null): Float64Array {
+  const out = new Float64Array(s.B * s.H * s.W * s.Co);
+  for (let b = 0; b < s.B; b++)
+    for (let y = 0; y < s.H; y++)
+      for (let x = 0; x < s.W; x++)
+        for (let co = 0; co < s.Co; co++) {
+          let acc = bias[co];
+          for (let ky = 0; ky < s.K; ky++)
+            for (let kx = 0; kx < s.K; kx++) {
+              const iy = y + ky - s.pad;
+              const ix = x + kx - s.pad;
+              if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
+              for (let ci = 0; ci < s.Ci; ci++) acc += actRef(inp[((b * s.H + iy) * s.W + ix) * s.Ci + ci], ci, bn) * w[((ky * s.K + kx) * s.Ci + ci) * s.Co + co];
+            }
+          const i = ((b * s.H + y) * s.W + x) * s.Co + co;
+          out[i] = acc + (res ? res[i] : 0);
+        }
+  return out;
+}
+
+export function convDxRef(s: ConvShape, dout: ArrayLike<number>, w: ArrayLike<number>): Float64Array {
+  const dx = new Float64Array(s.B * s.H * s.W * s.Ci);
+  for (let b = 0; b < s.B; b++)
+    for (let y = 0; y < s.H; y++)
+      for (let x = 0; x < s.W; x++)
+        for (let ky = 0; ky < s.K; ky++)
+          for (let kx = 0; kx < s.K; kx++) {
+            const iy = y + ky - s.pad;
+            const ix = x + kx - s.pad;
+            if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
+            for (let ci = 0; ci < s.Ci; ci++)
+              for (let co = 0; co < s.Co; co++) dx[((b * s.H + iy) * s.W + ix) * s.Ci + ci] += dout[((b * s.H + y) * s.W + x) * s.Co + co] * w[((ky * s.K + kx) * s.Ci + ci) * s.Co + co];
+          }
+  return dx;
+}
+
+export function convDwRef(s: ConvShape, inp: ArrayLike<number>, dout: ArrayLike<number>, bn: BnAct): { dw: Float64Array; db: Float64Array } {
+  const dw = new Float64Array(s.K * s.K * s.Ci * s.Co);
+  const db = new Float64Array(s.Co);
+  for (let b = 0; b < s.B; b++)
+    for (let y = 0; y < s.H; y++)
+      for (let x = 0; x < s.W; x++)
+        for (let co = 0; co < s.Co; co++) {
+          const g = dout[((b * s.H + y) * s.W + x) * s.Co + co];
+          db[co] += g;
+          for (let ky = 0; ky < s.K; ky++)
+            for (let kx = 0; kx < s.K; kx++) {
+              const iy = y + ky - s.pad;
+              const ix = x + kx - s.pad;
+              if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
+              for (let ci = 0; ci < s.Ci; ci++) dw[((ky * s.K + kx) * s.Ci + ci) * s.Co + co] += actRef(inp[((b * s.H + iy) * s.W + ix) * s.Ci + ci], ci, bn) * g;
+            }
+        }
+  return { dw, db };
+}
+
+export interface StemShape {
+  B: number;
+  Hin: number;
+  Win: number;
+  Ci: number;
+  Co: number;
+  K: number;
+}
+
+/** Valid k×k conv + bias, then 2×2 average pool (floor), as two separate steps. */
+export function stemFwdRef(s: StemShape, x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number>): Float64Array {
+  const Hc = s.Hin - s.K + 1;
+  const Wc = s.Win - s.K + 1;
+  const conv = convValid(s, x, w, bias, Hc, Wc);
+  const Hp = Math.floor(Hc / 2);
+  const Wp = Math.floor(Wc / 2);
+  const out = new Float64Array(s.B * Hp * Wp * s.Co);
+  for (let b = 0; b < s.B; b++)
+    for (let py = 0; py < Hp; py++)
+      for (let px = 0; px < Wp; px++)
+        for (let co = 0; co < s.Co; co++) {
+          let sum = 0;
+          for (let d = 0; d < 4; d++) sum += conv[((b * Hc + 2 * py + (d >> 1)) * Wc + 2 * px + (d & 1)) * s.Co + co];
+          out[((b * Hp + py) * Wp + px) * s.Co + co] = sum / 4;
+        }
+  return out;
+}
+
+function convValid(s: StemShape, x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number>, Hc: number, Wc: number): Float64Array {
+  const out = new Float64Array(s.B * Hc * Wc * s.Co);
+  for (let b = 0; b < s.B; b++)
+    for (let y = 0; y < Hc; y++)
+      for (let xx = 0; xx < Wc; xx++)
+        for (let co = 0; co < s.Co; co++) {
+          let acc = bias[co];
+          for (let ky = 0; ky < s.K; ky++)
+            for (let kx = 0; kx < s.K; kx++)
+              for (let ci = 0; ci < s.Ci; ci++) acc += x[((b * s.Hin + y + ky) * s.Win + xx + kx) * s.Ci + ci] * w[((ky * s.K + kx) * s.Ci + ci) * s.Co + co];
+          out[((b * Hc + y) * Wc + xx) * s.Co + co] = acc;
+        }
+  return out;
+}
+
+/** The stem's weight and bias gradients from the pooled output's gradient. */
+export function stemDwRef(s: StemShape, x: ArrayLike<number>, dout: ArrayLike<number>): { dw: Float64Array; db: Float64Array } {
+  const Hp = Math.floor((s.Hin - s.K + 1) / 2);
+  const Wp = Math.floor((s.Win - s.K + 1) / 2);
+  const dw = new Float64Array(s.K * s.K * s.Ci * s.Co);
+  const db = new Float64Array(s.Co);
+  for (let b = 0; b < s.B; b++)
+    for (let py = 0; py < Hp; py++)
+      for (let px = 0; px < Wp; px++)
+        for (let co = 0; co < s.Co; co++) {
+          const g = dout[((b * Hp + py) * Wp + px) * s.Co + co];
+          db[co] += g;
+          for (let d = 0; d < 4; d++)
+            for (let ky = 0; ky < s.K; ky++)
+              for (let kx = 0; kx < s.K; kx++)
+                for (let ci = 0; ci < s.Ci; ci++) {
+                  const v = x[((b * s.Hin + 2 * py + (d >> 1) + ky) * s.Win + 2 * px + (d & 1) + kx) * s.Ci + ci];
+                  dw[((ky * s.K + kx) * s.Ci + ci) * s.Co + co] += (v * g) / 4;
+                }
+        }
+  return { dw, db };
+}
