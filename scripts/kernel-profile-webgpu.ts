@@ -6,7 +6,7 @@ import { selectBackend } from '../src/tf/backend.ts';
 import { createLearner } from '../src/train/learner.ts';
 import { trainStep } from '../src/train/step.ts';
 import { evalBatch, referenceBatch, referenceConfig, REFERENCE_DATA } from '../src/commands/bench.ts';
-await selectBackend('webgpu');
+await selectBackend('webgpu-tfjs');
 const batch = Number(process.argv[2] ?? 128);
 const l = createLearner(referenceConfig(10), REFERENCE_DATA.inputShape, REFERENCE_DATA.classes, REFERENCE_DATA.nTrain);
 const { x, y } = referenceBatch(batch);

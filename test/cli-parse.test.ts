@@ -133,7 +133,7 @@ const bad: [string, RegExp, string][] = [
   ['train --config', /^--config needs a value$/, 'vds train --help'],
   ['train --config c.yaml --set', /^--set needs a value$/, 'vds train --help'],
   ['train --config c.yaml --resume r', /^--resume and --config cannot be given together$|^--config and --resume cannot be given together$/, 'vds train --help'],
-  ['train --config c.yaml --backend metal', /^--backend: unknown value "metal"; expected one of auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu$/, 'vds train --help'],
+  ['train --config c.yaml --backend metal', /^--backend: unknown value "metal"; expected one of auto, tensorflow-gpu, webgpu, webgpu-tfjs, tensorflow, wasm, cpu$/, 'vds train --help'],
   ['train --config c.yaml --progress fancy', /^--progress: unknown value "fancy"; expected one of auto, bar, plain, none$/, 'vds train --help'],
   ['sweep', /^missing --config$/, 'vds sweep --help'],
   ['sweep --config s.yaml --jobs 0', /^--jobs expects a whole number ≥ 1, got 0$/, 'vds sweep --help'],

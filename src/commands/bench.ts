@@ -19,6 +19,9 @@ import { resolveThreads, trainingReplicas } from '../train/parallelism.ts';
 import { availableParallelism } from 'node:os';
 import { VdsError } from '../util/errors.ts';
 import { tryPlanMemory, wasmHeapBytes, type RecomputeMode } from '../train/memory.ts';
+import { WebGpuEngine } from '../engine/engine.ts';
+import { DAWN_BACKEND_ENV } from '../engine/device.ts';
+import type { Dataset } from '../data/types.ts';
 
 export interface BenchOptions {
   backend?: string;
@@ -45,6 +48,12 @@ export interface BenchResult {
   recompute: boolean; // residual blocks recomputed in the backward pass (train/memory.ts)
   est_step_mb: number; // the memory plan's estimate of one replica's step peak
   heap_mb: number | null; // wasm: a worker replica's heap after the bench (its high-water mark; this thread's without workers)
+  // the two WebGPU paths (backend webgpu: vds's engine; webgpu-tfjs: TF.js's kernels)
+  engine?: string; // 'vds-webgpu' or 'tfjs-webgpu'
+  dispatches_per_step?: number; // GPU dispatches (kernels) of one training step
+  dispatches_per_eval_batch?: number; // of one evaluation batch
+  encode_ms_per_step?: number; // median CPU time to encode and submit one step (not waiting for the GPU)
+  null_device?: boolean; // Dawn's null device (VDS_DAWN_BACKEND=null): nothing computed, img/s mean nothing
 }
 
 /** A configuration the memory plan refuses: what it estimated, nothing run. */
@@ -99,6 +108,88 @@ export function evalBatch(l: Learner, x: tf.Tensor): Promise<Float32Array> {
   return takeFloats(lp);
 }
 
+/** A dataset whose training split is one float batch (for timing the engine's calibration pass). */
+function batchDataset(xs: Float32Array, batch: number): { ds: Dataset; rows: Uint32Array } {
+  const split = { x: xs, y: new Uint8Array(batch), n: batch };
+  const empty = { x: new Float32Array(0), y: new Uint8Array(0), n: 0 };
+  const ds: Dataset = { name: 'bench', classes: 10, inputShape: REFERENCE_DATA.inputShape, mean: [], std: [], train: split, validation: empty, test: empty, provenance: {} };
+  return { ds, rows: Uint32Array.from({ length: batch }, (_, i) => i) };
+}
+
+/** One depth on vds's WebGPU engine: the same measurements, plus dispatches and encode time per step. */
+async function benchEngine(depth: number, batch: number, reps: number): Promise<BenchResult> {
+  const config = referenceConfig(depth);
+  const l = createLearner(config, REFERENCE_DATA.inputShape, REFERENCE_DATA.classes, REFERENCE_DATA.nTrain);
+  const { x, y } = referenceBatch(batch);
+  const xs = await readFloats(x);
+  const ys = Array.from(await readFloats(tf.cast(y, 'float32')));
+  const engine = await WebGpuEngine.start(l, REFERENCE_DATA.inputShape);
+  try {
+    const { ds, rows } = batchDataset(xs, batch);
+    const evalOnce = () => engine.evalLogits(l, 1, () => ({ x: xs, y: Int32Array.from(ys), shape: [batch, 28, 28, 1] }), async () => new Float32Array(0), { upTo: depth, heads: 'all' });
+    await engine.stepBatch(l, xs, ys); // warm-up: plans, pipelines
+    await engine.stepBatch(l, xs, ys);
+    await evalOnce();
+    await engine.batchStatistics(l, ds, [rows]);
+    sampleRss();
+    const time = async (f: () => Promise<unknown>) => {
+      const out: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        await f();
+        out.push(performance.now() - t0);
+        sampleRss();
+      }
+      return median(out);
+    };
+    const encode: number[] = [];
+    const trainMs = await time(async () => {
+      const before = engine.encodeMs;
+      await engine.stepBatch(l, xs, ys);
+      encode.push(engine.encodeMs - before);
+    });
+    const evalMs = await time(evalOnce);
+    const calibMs = await time(() => engine.batchStatistics(l, ds, [rows]));
+    const round = (v: number) => Math.round(v * 10) / 10;
+    return {
+      backend: 'webgpu',
+      depth,
+      batch,
+      train_img_s: round((batch / trainMs) * 1000),
+      eval_img_s: round((batch / evalMs) * 1000),
+      tensors_leaked: 0, // the engine's buffers are planned once; TF.js holds only the learner
+      peak_rss_mb: Math.round(peakRss / 2 ** 20),
+      train_step_ms: round(trainMs),
+      eval_batch_ms: round(evalMs),
+      threads: 1,
+      eval_threads: 1,
+      eval_img_s_1thread: round((batch / evalMs) * 1000),
+      calib_img_s_1thread: round((batch / calibMs) * 1000),
+      recompute: false,
+      est_step_mb: 0,
+      heap_mb: null,
+      engine: engine.engine,
+      dispatches_per_step: engine.dispatchesPerStep(l, batch),
+      dispatches_per_eval_batch: engine.dispatchesPerEval(l, batch),
+      encode_ms_per_step: Math.round(median(encode) * 1000) / 1000,
+      null_device: engine.device.nullDevice,
+    };
+  } finally {
+    await engine.close();
+    disposeLearner(l);
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/** Kernels TF.js launches for `f` (each one GPU dispatch on webgpu-tfjs). */
+async function kernelsOf(f: () => Promise<unknown>): Promise<number> {
+  const p = await tf.profile(async () => {
+    await f();
+  });
+  return p.kernels.length;
+}
+
 /** One depth: warm-up, then `reps` timed train steps and evaluations (medians). */
 export async function benchDepth(
   backend: string,
@@ -126,9 +217,12 @@ export async function benchDepth(
   sampleRss();
   const before = tf.memory().numTensors + (await replicaTensors());
   const train: number[] = [];
+  const encode: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    await trainStep(l, x, y);
+    const step = trainStep(l, x, y); // its kernels are encoded and submitted before the first await
+    encode.push(performance.now() - t0);
+    await step;
     train.push(performance.now() - t0);
     sampleRss();
   }
@@ -173,6 +267,15 @@ export async function benchDepth(
     }
   }
   const after = tf.memory().numTensors + (await replicaTensors());
+  const webgpuTfjs =
+    backend === 'webgpu-tfjs'
+      ? {
+          engine: 'tfjs-webgpu',
+          dispatches_per_step: await kernelsOf(() => trainStep(l, x, y)),
+          dispatches_per_eval_batch: await kernelsOf(() => evalBatch(l, x)),
+          encode_ms_per_step: Math.round(median(encode) * 1000) / 1000,
+        }
+      : {};
   // a worker replica starts fresh for this row (this thread's heap keeps the high-water of earlier rows)
   const heaps = (parallel ? (await parallel.replicaStates()).map((r) => r.heapBytes) : [wasmHeapBytes(tf.backend())]).filter((h): h is number => h !== null);
   await parallel?.close();
@@ -181,6 +284,7 @@ export async function benchDepth(
   y.dispose();
   const trainMs = median(train);
   return {
+    ...webgpuTfjs,
     backend,
     depth,
     batch,
@@ -208,6 +312,10 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
   if (!Number.isInteger(o.reps) || o.reps < 1) throw new VdsError(`reps must be an integer ≥ 1, got ${o.reps}`, { key: 'reps' });
   const threads = resolveThreads(o.threads);
   const sel = await selectBackend(o.backend ?? 'auto');
+  if (process.env[DAWN_BACKEND_ENV] === 'null') {
+    if (!sel.engine) throw new VdsError(`${DAWN_BACKEND_ENV}=null measures vds's WebGPU engine only`, { key: DAWN_BACKEND_ENV, hint: 'use --backend webgpu' });
+    console.error(`# ${DAWN_BACKEND_ENV}=null: Dawn's null device computes nothing; images/s mean nothing, dispatches and encode ms per step are the CPU side of a step`);
+  }
   if (!o.json) {
     for (const n of sel.notes) console.log(`# ${n}`);
     const replicas = trainingReplicas(sel.name, referenceConfig(0), threads, o.batch);
@@ -218,7 +326,7 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
   const modes: RecomputeMode[] = o.recompute === 'both' ? ['off', 'on'] : [o.recompute ?? 'auto'];
   for (const depth of o.depths) {
     for (const mode of modes) {
-      const r = await benchDepth(sel.name, depth, o.batch, o.reps, threads, sel.name === 'wasm', mode);
+      const r = sel.engine ? await benchEngine(depth, o.batch, o.reps) : await benchDepth(sel.name, depth, o.batch, o.reps, threads, sel.name === 'wasm', mode);
       if (o.json) console.log(JSON.stringify(r));
       else if ('fits' in r) console.log(`${String(depth).padStart(5)}  ${(r.recompute ? 'on' : 'off').padStart(9)}  does not fit: ${r.reason}`);
       else {
@@ -227,6 +335,7 @@ export async function benchCommand(o: { backend?: string; threads?: number; dept
             `${r.eval_img_s.toFixed(1).padStart(11)}  ${r.eval_batch_ms.toFixed(0).padStart(8)}  ${String(r.eval_threads).padStart(12)}  ${r.calib_img_s_1thread.toFixed(1).padStart(22)}  ${String(r.tensors_leaked).padStart(14)}  ` +
             `${String(r.est_step_mb).padStart(12)}  ${String(r.heap_mb ?? '-').padStart(12)}  ${String(r.peak_rss_mb).padStart(11)}`,
         );
+        if (r.engine) console.log(`       ${r.engine}: ${r.dispatches_per_step} dispatches per step, ${r.dispatches_per_eval_batch} per eval batch, ${r.encode_ms_per_step} ms to encode and submit a step${r.null_device ? " (Dawn's null device: nothing computed)" : ''}`);
       }
     }
   }

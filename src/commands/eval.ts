@@ -11,9 +11,8 @@ import { readCheckpoint } from '../runs/checkpoint.ts';
 import { checkpointPath } from '../runs/execute.ts';
 import { RUN_FILES, type RobustnessRecord, type StatisticsKind } from '../runs/layout.ts';
 import { DEFAULT_ANGLES, oodDetection, rotationSweep } from '../runs/robustness.ts';
-import { ensurePrecise, loadTrained } from '../runs/trained.ts';
+import { ensurePrecise, loadTrained, releaseLearner, useEngine } from '../runs/trained.ts';
 import { readStatus, writeJson } from '../runs/run-dir.ts';
-import { disposeLearner } from '../train/learner.ts';
 import { statisticsSets } from '../train/calibrate.ts';
 import { VdsError } from '../util/errors.ts';
 import { VDS_VERSION } from '../util/version.ts';
@@ -78,6 +77,7 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
   }
   const { learner: l, config } = loadTrained(file, ds, ckpt);
   try {
+    await useEngine(l, ds, backend.engine);
     await ensurePrecise(l, config, ds);
     const selected: StatisticsKind = config.eval.statistics;
     const prev = previous(runDir);
@@ -109,6 +109,6 @@ export async function evalCommand(o: EvalOptions): Promise<void> {
     lines.push(path.join(runDir, RUN_FILES.robustness));
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
-    disposeLearner(l);
+    await releaseLearner(l);
   }
 }

@@ -10,13 +10,13 @@ import { loadDataset, resolveDataDir } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';
 import { predictiveMetrics } from '../metrics/index.ts';
 import { readCheckpoint, writeCheckpoint } from '../runs/checkpoint.ts';
-import { ensurePrecise, loadTrained } from '../runs/trained.ts';
+import { ensurePrecise, loadTrained, releaseLearner, useEngine } from '../runs/trained.ts';
 import { checkpointPath } from '../runs/execute.ts';
 import { RUN_FILES, type PruneRecord, type StatisticsKind } from '../runs/layout.ts';
 import { pruneTensors, prunedConfig } from '../runs/pruning.ts';
 import { readStatus, writeJson } from '../runs/run-dir.ts';
 import { predictSplit, type PredictorOutputs } from '../train/evaluate.ts';
-import { createLearner, disposeLearner, learnerParams, learnerTensors, restoreLearner } from '../train/learner.ts';
+import { createLearner, learnerParams, learnerTensors, restoreLearner } from '../train/learner.ts';
 import type { PreciseStats } from '../model/index.ts';
 import { statisticsSets } from '../train/calibrate.ts';
 import type { Learner } from '../train/step.ts';
@@ -78,6 +78,7 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const backend = await selectBackend((o.backend ?? runConfig.backend) as VdsConfig['backend']);
   const ds = await loadDataset(runConfig.data, runConfig.seed, { dataDir: resolveDataDir(o.dataDir ?? runConfig.data.dir ?? undefined) });
   const full = loadTrained(file, ds, ckpt);
+  await useEngine(full.learner, ds, backend.engine);
   const D = full.config.model.maxDepth;
   const q = await full.learner.posterior.probs();
   const depth = pruneDepth(q, rule);
@@ -91,13 +92,15 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const cut = createLearner(cfgPruned, ds.inputShape, ds.classes, ds.train.n);
   try {
     restoreLearner(cut, { tensors: pruneTensors(ckpt.tensors, depth) }, file, false);
+    await useEngine(cut, ds, backend.engine);
     await ensurePrecise(cut, cfgPruned, ds);
     await writeCheckpoint(prunedFile, { vdsVersion: VDS_VERSION, kind: 'pruned', config: cfgPruned, state: { source: file, depth, rule, q } }, await learnerTensors(cut, false));
   } finally {
-    disposeLearner(cut);
+    await releaseLearner(cut);
   }
   faultPoint('prune');
   const pruned = loadTrained(prunedFile, ds);
+  await useEngine(pruned.learner, ds, backend.engine);
 
   const bs = full.config.train.evalBatchSize;
   const statistics = full.config.eval.statistics;
@@ -118,11 +121,12 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
   const nothingPruned = depth === D;
   const fixedRunDir = nothingPruned ? null : findFixedRun(runDir, full.config);
   const fixed = fixedRunDir ? loadTrained(checkpointPath(fixedRunDir, 'best'), ds) : null;
+  if (fixed) await useEngine(fixed.learner, ds, backend.engine);
   const passes = [testPass(full.learner, ds, bs, D, statsOf(full.learner, statistics))];
   if (!nothingPruned) passes.push(testPass(pruned.learner, ds, bs, depth, statsOf(pruned.learner, statistics)));
   if (fixed) passes.push(testPass(fixed.learner, ds, bs, D));
   const [fullTimes, prunedTimes = fullTimes, fixedTimes] = await timeInterleaved(passes);
-  if (fixed) disposeLearner(fixed.learner);
+  if (fixed) await releaseLearner(fixed.learner);
   const vsFull = nothingPruned ? null : ratioSpread(fullTimes, prunedTimes);
   const vsFixed = fixedTimes ? ratioSpread(fixedTimes, prunedTimes) : null;
   const configDepth = pruneDepth(q, full.config.prune);
@@ -144,8 +148,8 @@ export async function pruneCommand(o: PruneOptions): Promise<void> {
     fixedRunDir,
     evaluatedExamples: ds.test.n,
   };
-  disposeLearner(full.learner);
-  disposeLearner(pruned.learner);
+  await releaseLearner(full.learner);
+  await releaseLearner(pruned.learner);
   await writeJson(runDir, RUN_FILES.prune, record);
 
   const seconds = (t: Spread): string => `${t.median.toFixed(3)} (${t.min.toFixed(3)}–${t.max.toFixed(3)})`;

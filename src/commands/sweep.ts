@@ -33,7 +33,7 @@ export interface SweepOptions {
 export function defaultJobs(backend: string): number {
   const cores = os.cpus().length;
   if (backend === 'wasm' || backend === 'cpu') return cores;
-  if (backend.startsWith('tensorflow') || backend === 'webgpu') return 1; // one run at a time per GPU
+  if (backend.startsWith('tensorflow') || backend.startsWith('webgpu')) return 1; // one run at a time per GPU
   const require = createRequire(import.meta.url);
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {

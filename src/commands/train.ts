@@ -201,11 +201,16 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   }
   if (info.webgpu) env.webgpu = info.webgpu;
   else delete env.webgpu;
+  // vds's engine trains the conv network on backend webgpu; the fc network stays on TF.js (wasm), said so
+  const engine = backend.engine && config.model.kind === 'conv' ? backend.engine : null;
+  if (engine) env.engine = engine;
+  else delete env.engine;
+  if (backend.engine && !engine) reporter.log(`note: vds's WebGPU engine covers the conv network; this ${config.model.kind} network trains on TF.js (${info.tfBackend})`);
   env.replicas = replicas;
   env.recompute = memory.recompute;
   env.memory = { rows: memory.rows, plainBytes: Math.round(memory.plainBytes), recomputeBytes: Math.round(memory.recomputeBytes), limit: memory.limit };
   const recomputeNote = memory.recompute ? `, residual blocks recomputed in the backward pass (step ~${gib(memory.recomputeBytes)} per replica; ${gib(memory.plainBytes)} without)` : '';
-  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${info.webgpu ? ` on ${info.webgpu.summary}` : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}${recomputeNote}`);
+  reporter.log(`backend: ${backend.name}${backend.gpu ? ' (GPU)' : ''}${engine ? `, engine ${engine}` : ''}${info.webgpu ? ` on ${info.webgpu.summary}` : ''}${replicas > 1 ? `, ${replicas} data-parallel threads` : ''}${recomputeNote}`);
   if (memory.limitBytes === null) reporter.log(`note: ${memory.limit}; the step's estimated ~${gib(memory.recompute ? memory.recomputeBytes : memory.plainBytes)} cannot be checked against it`);
   if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance }); // a resumed run's at its end
   reporter.log(`run: ${runDir}`);
@@ -229,7 +234,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   heartbeat.unref();
   const stopPulse = onPulse(() => lock.heartbeat());
   try {
-    const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), { replicas, recompute: memory.recompute }, {
+    const outcome = await executeRun(config, ds, runDir, Boolean(o.resume), { replicas, recompute: memory.recompute, engine: Boolean(engine) }, {
       onStep: (e, s, n, st) => reporter.onStep(e, s, n, st),
       onEpoch: (r) => reporter.onEpoch(r),
       interrupted: () => stopRequested,

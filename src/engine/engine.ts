@@ -18,7 +18,8 @@ import { Arena, buildPass, type Pass, type PassKind, type PlanContext } from './
 import { MAX_HEADS } from './kernels/loss.ts';
 import { sgd } from './kernels/loss.ts';
 
-export const ENGINE_NAME = 'vds-webgpu';
+export { ENGINE_NAME } from './name.ts';
+import { ENGINE_NAME } from './name.ts';
 
 /** Why the engine cannot train a network, or null when it can. */
 export function engineUnsupported(l: Learner, inputShape: number[]): string | null {

@@ -10,7 +10,7 @@
 import type { ConvResNetShape } from '../model/resnet.ts';
 import type { Copy, Dispatch, Gpu, Step } from './gpu.ts';
 import { FlatLayout, StatsLayout } from './layout.ts';
-import { convDw, convDx, convFwd, stemDw, stemFwd } from './kernels/conv.ts';
+import { convDw, convDx, convFwd, DW_CHUNK, dwReduce, stemDw, stemFwd } from './kernels/conv.ts';
 import { bnBwdApply, bnBwdReduce, bnStats, RUNNING_ROW, runningUpdate } from './kernels/norm.ts';
 import { headBnRes, linearDw, linearDx, linearFwd, poolBwd, poolMean } from './kernels/head.ts';
 import { ceRows, dlogits, elbo, sgd } from './kernels/loss.ts';
@@ -186,6 +186,11 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
   const dt = arena.get('dt', M * Math.max(O, I));
   const dc = arena.get('dc', M * I);
   const lastSlot = pass.heads === 'all' ? D : 0;
+  // weight gradients are summed in chunks of positions, then the chunks in order (kernels/conv.ts)
+  const parts = Math.ceil(M / DW_CHUNK);
+  const [Hin, Win, Ci] = ctx.input;
+  const widestRows = Math.max((9 * I + 1) * I, (O + 1) * I, (I + 1) * O, (25 * Ci + 1) * O);
+  const dwPart = arena.get('dw-partials', widestRows * parts);
   steps.push(gpu.dispatch(poolBwd, { B, HW, C: O, zOff: lastSlot * B * O }, [dz, dh[D % 2]], { threads: M * O }));
   for (let k = D - 1; k >= 0; k--) {
     const pre = `blocks.${k}`;
@@ -202,7 +207,9 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
       const bn = `${pre}.bn${j + 1}`;
       const bnVals = { sOff: S.block(k, j), gOff: at(`${bn}.gamma`), beOff: at(`${bn}.beta`) };
       const shape = { B, H: Hp, W: Wp, Ci: Cin, Co, K: kk, pad };
-      steps.push(gpu.dispatch(convDw, { ...shape, wOff: at(`${conv}.w`), bOff: at(`${conv}.b`), act: 1, ...bnVals }, [ins[j], gOut, p, st, gr], { threads: (kk * kk * Cin + 1) * Co }));
+      const per = (kk * kk * Cin + 1) * Co;
+      steps.push(gpu.dispatch(convDw, { ...shape, act: 1, ...bnVals, chunk: DW_CHUNK, parts }, [ins[j], gOut, p, st, dwPart], { threads: per * parts }));
+      steps.push(gpu.dispatch(dwReduce, { per, Co, parts, wOff: at(`${conv}.w`), bOff: at(`${conv}.b`) }, [dwPart, gr], { threads: per }));
       steps.push(gpu.dispatch(convDx, { ...shape, wOff: at(`${conv}.w`) }, [gOut, p, dt], { threads: M * Cin }));
       const norm = { G: 1, N: M, C: Cin, ...bnVals, pre: 0, post: 1 };
       steps.push(gpu.dispatch(bnBwdReduce, { ...norm, dgOff: at(`${bn}.gamma`), dbOff: at(`${bn}.beta`) }, [ins[j], dt, p, st, sums, gr], { groups: Cin }));
@@ -216,8 +223,9 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
       }
     }
   }
-  const [Hin, Win, Ci] = ctx.input;
-  steps.push(gpu.dispatch(stemDw, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, wOff: at('stem.w'), bOff: at('stem.b') }, [pass.x, dh[0], gr], { threads: (25 * Ci + 1) * O }));
+  const stemPer = (25 * Ci + 1) * O;
+  steps.push(gpu.dispatch(stemDw, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, chunk: DW_CHUNK, parts }, [pass.x, dh[0], dwPart], { threads: stemPer * parts }));
+  steps.push(gpu.dispatch(dwReduce, { per: stemPer, Co: O, parts, wOff: at('stem.w'), bOff: at('stem.b') }, [dwPart, gr], { threads: stemPer }));
 
   const update = gpu.dispatch(sgd, { P: P.size, f_lr: 0, f_momentum: 0, f_wd: 0 }, [gr, ctx.momentum, p], { threads: P.size });
   steps.push(update);

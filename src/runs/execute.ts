@@ -7,8 +7,9 @@ import type { VdsConfig } from '../config/types.ts';
 import type { Dataset } from '../data/types.ts';
 import { createLearner, disposeLearner, learnerTensors, restoreLearner } from '../train/learner.ts';
 import { initialTrainState, reopen, trainLoop, upgradeTrainState, type EpochRecord, type LoopHooks, type TrainState } from '../train/loop.ts';
-import type { Learner, StepStats } from '../train/step.ts';
+import type { Learner, ParallelTrainer, StepStats } from '../train/step.ts';
 import { DataParallelTrainer } from '../train/data-parallel.ts';
+import { WebGpuEngine } from '../engine/engine.ts';
 import { tf } from '../tf/tf.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { VdsError } from '../util/errors.ts';
@@ -43,6 +44,7 @@ export function failureReason(e: unknown): string {
 export interface Compute {
   replicas: number; // data-parallel replicas (wasm)
   recompute?: boolean; // activation checkpointing (train/memory.ts)
+  engine?: boolean; // vds's WebGPU engine trains and evaluates (backend webgpu, a network it covers)
 }
 
 /** Trains (from scratch, or from `runDir`'s last.ckpt when `resume` and there is one), then evaluates on the test split. */
@@ -57,7 +59,7 @@ export async function executeRun(
   const { replicas } = compute;
   const l = createLearner(config, ds.inputShape, ds.classes, ds.train.n);
   l.recompute = compute.recompute ?? false;
-  let parallel: DataParallelTrainer | null = null;
+  let parallel: ParallelTrainer | null = null;
   let state = initialTrainState(config.seed);
   let started = false; // status.json says "running": a failure from here on must say "failed"
   try {
@@ -87,7 +89,10 @@ export async function executeRun(
         events.onEpoch?.(record, st);
       },
     };
-    if (replicas > 1 && state.stopReason === null) {
+    if (compute.engine) {
+      parallel = await WebGpuEngine.start(l, ds.inputShape);
+      l.parallel = parallel;
+    } else if (replicas > 1 && state.stopReason === null) {
       try {
         parallel = await DataParallelTrainer.start(l, config, ds, tf.getBackend(), replicas);
       } catch (e) {
@@ -110,8 +115,8 @@ export async function executeRun(
     if (existsSync(bestFile)) restoreLearner(l, readCheckpoint(bestFile), bestFile, false);
     // the best checkpoint carries the precise statistics its validation used; calibrate if it has none
     await ensurePrecise(l, config, ds);
-    // the test pass runs on the training replicas too: they take the best weights first
-    if (parallel) await parallel.sync(l);
+    // the test pass runs on the training replicas (or the engine) too: they take the best weights first
+    await parallel?.sync?.(l);
     const bestEpoch = state.best?.epoch ?? state.epoch;
     const best = state.bestRecord;
     const record = await finalEvaluation(l, ds, config, {
@@ -129,7 +134,7 @@ export async function executeRun(
     if (started) await writeStatus(runDir, 'failed', state.epoch, failureReason(e)).catch(() => undefined);
     throw e;
   } finally {
-    await parallel?.close();
+    await parallel?.close?.();
     disposeLearner(l);
   }
 }

@@ -22,6 +22,7 @@ export interface EnvRecord {
   gpu: boolean;
   backendNotes: string[]; // why earlier backends were skipped
   webgpu?: WebGpuAdapterInfo & { summary: string }; // backend webgpu: the adapter, its limits, how it was chosen (VDS_WEBGPU_ADAPTER)
+  engine?: string; // 'vds-webgpu': vds's own WebGPU engine trained the network (backend webgpu); absent: TF.js did
   replicas?: number; // data-parallel replicas that trained (and evaluated) it (train/parallelism.ts)
   recompute?: boolean; // residual blocks recomputed in the backward pass (train/memory.ts; same numbers)
   memory?: { rows: number; plainBytes: number; recomputeBytes: number; limit: string }; // the step's estimated peak per replica

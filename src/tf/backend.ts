@@ -1,12 +1,15 @@
 // Backend selection. 'auto' takes the first that works of tfjs-node-gpu → webgpu (a hardware adapter only)
 // → tfjs-node → wasm → cpu and says why each earlier one was skipped; a backend asked for by name must work
-// or it is a VdsError.
+// or it is a VdsError. `webgpu` is vds's own engine (src/engine) on the adapter, with TF.js on wasm for the
+// small bookkeeping beside it (q, metrics, and the networks the engine does not cover); `webgpu-tfjs` is
+// TF.js's own WebGPU backend, kept for comparison.
 import { tf } from './tf.ts';
 import { VdsError } from '../util/errors.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
 import { describeAdapter, driverReport, setupWebGpu, webGpuAdapter, type WebGpuAdapterInfo } from './webgpu.ts';
 import type { BackendName } from '../config/types.ts';
+import { ENGINE_NAME } from '../engine/name.ts';
 import { BACKENDS } from '../config/schema.ts';
 
 export type BackendPref = BackendName;
@@ -14,11 +17,14 @@ export const BACKEND_PREFS: readonly BackendPref[] = BACKENDS;
 type Concrete = Exclude<BackendPref, 'auto'>;
 const AUTO_ORDER: readonly Concrete[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 /** Backends that run on a GPU: one run at a time per device, sizes checked against its memory. */
-export const GPU_BACKENDS: readonly string[] = ['tensorflow-gpu', 'webgpu'];
+export const GPU_BACKENDS: readonly string[] = ['tensorflow-gpu', 'webgpu', 'webgpu-tfjs'];
+/** Backends that run on a WebGPU adapter (its limits bound one buffer). */
+export const WEBGPU_BACKENDS: readonly string[] = ['webgpu', 'webgpu-tfjs'];
 
 export interface SelectedBackend {
-  name: string; // 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'
+  name: string; // 'tensorflow-gpu' | 'webgpu' | 'webgpu-tfjs' | 'tensorflow' | 'wasm' | 'cpu'
   gpu: boolean;
+  engine?: string; // 'vds-webgpu' where vds's own engine trains the networks it covers (backend webgpu)
   adapter?: WebGpuAdapterInfo; // webgpu: the adapter it runs on
   notes: string[]; // one line per backend tried before the chosen one: why it was skipped
 }
@@ -44,6 +50,13 @@ function message(e: unknown): string {
 async function load(name: Concrete, explicit: boolean): Promise<void> {
   switch (name) {
     case 'webgpu':
+      // the engine's adapter must be there (Dawn's null device needs none: `vds bench` measures the CPU side
+      // with it); TF.js itself runs on wasm beside it
+      if (process.env.VDS_DAWN_BACKEND !== 'null') await setupWebGpu(!explicit);
+      await import('@tensorflow/tfjs-backend-wasm');
+      registerWasmKernels();
+      break;
+    case 'webgpu-tfjs':
       // navigator.gpu must exist before the backend's module loads: it registers itself only then
       await setupWebGpu(!explicit);
       try {
@@ -81,7 +94,7 @@ function notInstalled(pkg: string, e: unknown): never {
   throw e;
 }
 
-const tfName = (name: Concrete): string => (name === 'tensorflow-gpu' ? 'tensorflow' : name);
+const tfName = (name: Concrete): string => ({ 'tensorflow-gpu': 'tensorflow', webgpu: 'wasm', 'webgpu-tfjs': 'webgpu' } as Record<string, string>)[name] ?? name;
 
 async function tryBackend(name: Concrete, explicit: boolean): Promise<void> {
   await load(name, explicit);
@@ -127,7 +140,13 @@ export async function selectBackend(pref: BackendPref | string = 'auto'): Promis
     try {
       await tryBackend(name, pref !== 'auto');
       lastAttempts.push({ name, ok: true });
-      selected = { name, gpu: GPU_BACKENDS.includes(name), notes, ...(name === 'webgpu' ? { adapter: webGpuAdapter()! } : {}) };
+      selected = {
+        name,
+        gpu: GPU_BACKENDS.includes(name),
+        notes,
+        ...(WEBGPU_BACKENDS.includes(name) && webGpuAdapter() ? { adapter: webGpuAdapter()! } : {}),
+        ...(name === 'webgpu' ? { engine: ENGINE_NAME } : {}),
+      };
       return selected;
     } catch (e) {
       const reason = message(e);
@@ -146,7 +165,7 @@ export async function selectBackend(pref: BackendPref | string = 'auto'): Promis
 
 function hintFor(name: Concrete): string {
   if (name.startsWith('tensorflow')) return `install @tensorflow/${name === 'tensorflow' ? 'tfjs-node' : 'tfjs-node-gpu'} (it downloads libtensorflow), or use --backend wasm`;
-  if (name === 'webgpu') return `${driverReport().summary}; \`npx vds doctor\` says more, or use --backend wasm`;
+  if (WEBGPU_BACKENDS.includes(name)) return `${driverReport().summary}; \`npx vds doctor\` says more, or use --backend wasm`;
   return 'use --backend auto';
 }
 
@@ -157,8 +176,9 @@ export function backendAttempts(): BackendAttempt[] {
 
 export interface BackendInfo {
   tfjs: string; // @tensorflow/tfjs-core version
-  backend: string; // vds name: tensorflow-gpu | webgpu | tensorflow | wasm | cpu
-  tfBackend: string; // TF.js's name for it
+  backend: string; // vds name: tensorflow-gpu | webgpu | webgpu-tfjs | tensorflow | wasm | cpu
+  tfBackend: string; // TF.js's name for it (wasm beside vds's engine)
+  engine?: string; // vds's own engine, where backend webgpu selected it
   gpu: boolean;
   notes: string[];
   webgpu?: WebGpuAdapterInfo & { summary: string }; // the adapter, its limits and how it was chosen
@@ -175,6 +195,7 @@ export async function backendInfo(): Promise<BackendInfo> {
     tfBackend,
     gpu: selected?.gpu ?? false,
     notes: selected?.notes ?? [],
+    ...(selected?.engine ? { engine: selected.engine } : {}),
   };
   if (selected?.adapter) info.webgpu = { ...selected.adapter, summary: describeAdapter(selected.adapter) };
   if (tfBackend === 'wasm') {

@@ -68,7 +68,8 @@ async function forEachBatchLogits(l: Learner, ds: Dataset, split: Split, batchSi
       x.dispose();
     }
   };
-  if (l.parallel?.evalLogits && ranges.length > 1) {
+  // replicas pay off from two batches; an engine computes every batch
+  if (l.parallel?.evalLogits && (ranges.length > 1 || l.parallel.engine)) {
     const all = await l.parallel.evalLogits(l, ranges.length, (k) => makeBatch(ds, split, range(...ranges[k])), forward, o);
     for (let k = 0; k < all.length; k++) await consume(k, all[k]);
     return;

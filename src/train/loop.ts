@@ -6,7 +6,7 @@ import type { Dataset } from '../data/types.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { expectedDepth } from '../vds/posterior.ts';
 import { pruneDepth } from '../vds/prune.ts';
-import { tensorBatch, trainBatchRanges } from './batches.ts';
+import { tensorBatch, trainBatchRanges, type TensorBatch } from './batches.ts';
 import { currentKl, validate, type ValidationStats } from './evaluate.ts';
 import { calibrateLearner, calibrationPlan, setPreciseStats, statisticsSets } from './calibrate.ts';
 import { trainStep, type Learner, type StepStats } from './step.ts';
@@ -147,34 +147,54 @@ export async function trainLoop(
     // the permutation is re-drawn from the saved stream state, so a resumed epoch sees the same order
     const rng = Rng.fromState(state.epochRng);
     const order = rng.permutation(ds.train.n);
-    for (; state.step < ranges.length; state.step++) {
-      if (hooks.interrupted()) return 'interrupted';
-      const t0 = performance.now();
-      const [s, e] = ranges[state.step];
-      const b = tensorBatch(ds, ds.train, order.subarray(s, e));
+    // Steps in flight: one on TF.js (a step returns when it is done); two on an engine that trains on the GPU,
+    // so the CPU encodes a step while the GPU computes the one before. Their numbers are settled in order.
+    const depth = l.parallel?.engine ? 2 : 1;
+    const inflight: { stats: Promise<StepStats>; batch: TensorBatch; index: number }[] = [];
+    let settledAt = performance.now();
+    const settle = async (): Promise<void> => {
+      const f = inflight.shift()!;
       let stats: StepStats;
       try {
-        stats = await trainStep(l, b.x, b.y);
+        stats = await f.stats;
       } finally {
-        b.x.dispose();
-        b.y.dispose();
+        f.batch.x.dispose();
+        f.batch.y.dispose();
       }
       // the loss is their sum: the term that went non-finite first names the cause
       const bad = ([['the expected NLL', stats.expectedNll], ['the KL term', stats.kl], ['the loss', stats.loss]] as const).find(([, v]) => !Number.isFinite(v));
       if (bad) {
-        throw new TrainingDiverged(state.epoch + 1, state.step + 1, ranges.length, `${bad[0]} is ${fmtNum(bad[1])} (loss ${fmtNum(stats.loss)}, expected NLL ${fmtNum(stats.expectedNll)}, KL ${fmtNum(stats.kl)})`);
+        throw new TrainingDiverged(state.epoch + 1, f.index + 1, ranges.length, `${bad[0]} is ${fmtNum(bad[1])} (loss ${fmtNum(stats.loss)}, expected NLL ${fmtNum(stats.expectedNll)}, KL ${fmtNum(stats.kl)})`);
       }
       const sums = state.sums;
-      sums.loss += stats.loss * b.size;
-      sums.nll += stats.expectedNll * b.size;
+      sums.loss += stats.loss * f.batch.size;
+      sums.nll += stats.expectedNll * f.batch.size;
       sums.correct += stats.correct;
-      sums.seen += b.size;
-      sums.seconds += (performance.now() - t0) / 1000;
+      sums.seen += f.batch.size;
+      const now = performance.now();
+      sums.seconds += (now - settledAt) / 1000;
+      settledAt = now;
       faultPoint('step');
-      hooks.onStep?.(state.epoch + 1, state.step + 1, ranges.length, stats);
+      hooks.onStep?.(state.epoch + 1, f.index + 1, ranges.length, stats);
+    };
+    for (; state.step < ranges.length; state.step++) {
+      if (hooks.interrupted()) {
+        while (inflight.length) await settle();
+        await l.parallel?.pull?.(l); // the checkpoint that follows takes the learner's tensors
+        return 'interrupted';
+      }
+      const [s, e] = ranges[state.step];
+      const batch = tensorBatch(ds, ds.train, order.subarray(s, e));
+      const stats = trainStep(l, batch.x, batch.y);
+      stats.catch(() => undefined); // a step that fails while an earlier one settles is reported when its turn comes
+      inflight.push({ stats, batch, index: state.step });
+      while (inflight.length >= depth) await settle();
       await new Promise((r) => setImmediate(r)); // let signals and progress output through
       tick('steps');
     }
+    while (inflight.length) await settle();
+    // an engine that trains on the GPU hands the weights back once an epoch, for the checks and checkpoints
+    await l.parallel?.pull?.(l);
     // a step can leave the weights non-finite with a finite loss (the update comes after it): checked once
     // an epoch, before anything is computed or saved from them
     const bad = await firstNonFinite(l);

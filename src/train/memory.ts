@@ -66,7 +66,7 @@ export function memoryLimit(backend: string): MemoryLimit {
     const gpu = gpuMemory();
     return gpu ? { bytes: gpu.bytes, what: `GPU ${gpu.name} (${gib(gpu.bytes)})` } : { bytes: null, what: 'the GPU (its size could not be read with nvidia-smi)' };
   }
-  if (backend === 'webgpu') {
+  if (backend === 'webgpu' || backend === 'webgpu-tfjs') {
     // WebGPU does not report a device's memory; nvidia-smi does for NVIDIA's (the adapter Dawn chose is
     // assumed to be the first visible one), and a software adapter uses this machine's memory
     const a = webGpuAdapter();
@@ -93,7 +93,7 @@ export function largestTensorBytes(model: ModelConfig, inputShape: number[], row
 
 /** The adapter's bound on one tensor (webgpu), or null elsewhere. */
 function bufferBound(backend: string): { bytes: number; what: string } | null {
-  const a = backend === 'webgpu' ? webGpuAdapter() : null;
+  const a = backend === 'webgpu' || backend === 'webgpu-tfjs' ? webGpuAdapter() : null;
   if (!a) return null;
   const bytes = Math.min(a.maxBufferSize, a.maxStorageBufferBindingSize);
   return { bytes, what: `the WebGPU adapter's largest ${a.maxStorageBufferBindingSize <= a.maxBufferSize ? 'storage binding' : 'buffer'} (${gib(bytes)})` };
@@ -187,7 +187,7 @@ export function tryPlanMemory(o: StepShape): MemoryPlan | VdsError {
   return plan;
 }
 
-const GPU_NAMES = ['tensorflow-gpu', 'webgpu'];
+const GPU_NAMES = ['tensorflow-gpu', 'webgpu', 'webgpu-tfjs'];
 
 /**
  * The batch-size advice: the largest batch whose step fits (the estimate is linear in the rows), or none

@@ -21,11 +21,17 @@ export interface Learner {
 
 export interface ParallelTrainer {
   readonly size: number; // replicas, this thread included
+  readonly engine?: string; // vds's own GPU engine (src/engine): it holds the weights while it trains
   step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): Promise<StepStats>;
   /** Per-batch train-mode BatchNorm statistics of the calibration batches `plan` (rows of ds.train), in order. */
   batchStatistics?(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]>;
   /** Eval-mode logits of `count` batches (`batch(k)`; `forwardHere(k)` computes one on this thread), in order. */
   evalLogits?(l: Learner, count: number, batch: (k: number) => Batch, forwardHere: (k: number) => Promise<Float32Array>, o: EvalPass): Promise<Float32Array[]>;
+  /** Copies l's tensors to the trainer (after a checkpoint was loaded into l). */
+  sync?(l: Learner): Promise<void>;
+  /** Hands the trainer's weights, statistics and momentum back to l (an engine that keeps them on the GPU). */
+  pull?(l: Learner): Promise<void>;
+  close?(): Promise<void>;
 }
 
 export interface StepStats {

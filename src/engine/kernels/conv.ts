@@ -4,10 +4,14 @@
 //   conv_fwd  k×k conv (pad 0 or 1) + bias; its input optionally through BatchNorm + ReLU first (the block's
 //             pre-activation, so that activation is never stored) and a residual added to its output.
 //   conv_dx   the input gradient: the transposed convolution of the output gradient.
-//   conv_dw   weight and bias gradients, one thread per weight (the bias as one more input row), summed
-//             over batch and positions in a fixed order: no atomics, the same bits every run.
-//   stem_dw   the stem's weight and bias gradients through the pool.
-// Version 1 of each: one thread per output, plain loops. Beside each, the plain reference the tests run.
+//   conv_dw   weight and bias gradients (the bias as one more input row). Version 1 was one thread per
+//             weight looping over every position of the batch: a few thousand threads, each with tens of
+//             thousands of steps, which leaves a large GPU mostly idle. Version 2 (this one) splits the
+//             positions into chunks: one thread per (chunk, weight) writes a partial sum, and dw_reduce adds
+//             the chunks in order — still no atomics, the same bits every run.
+//   stem_dw   the stem's weight and bias gradients through the pool, split the same way.
+//   dw_reduce the chunks' partial sums, added in chunk order, into the gradient buffer (weights, then bias).
+// The others: one thread per output, plain loops. Beside each, the plain reference the tests run.
 import type { KernelDef } from '../kernel.ts';
 
 // BatchNorm + ReLU of input channel ci, from the statistics (mean, var) at u.sOff and γ, β in the parameters
@@ -112,67 +116,72 @@ export const convDx: KernelDef = {
 
 export const convDw: KernelDef = {
   name: 'conv_dw',
-  uniforms: ['B', 'H', 'W', 'Ci', 'Co', 'K', 'pad', 'wOff', 'bOff', 'act', 'sOff', 'gOff', 'beOff'],
-  bindings: [['inp', 'read'], ['dout', 'read'], ['p', 'read'], ['st', 'read'], ['gr', 'rw']],
+  // partial sums over positions [part·chunk, (part+1)·chunk) of the batch, for every weight row and the bias
+  uniforms: ['B', 'H', 'W', 'Ci', 'Co', 'K', 'pad', 'act', 'sOff', 'gOff', 'beOff', 'chunk', 'parts'],
+  bindings: [['inp', 'read'], ['dout', 'read'], ['p', 'read'], ['st', 'read'], ['part', 'rw']],
   workgroup: 64,
   body: `${ACT}
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
   let j = gi(g, n);
   let rows = u.K * u.K * u.Ci;
-  if (j >= (rows + 1u) * u.Co) { return; }
+  let per = (rows + 1u) * u.Co;
+  if (j >= per * u.parts) { return; }
+  let pt = j / per;
   let co = j % u.Co;
-  let r = j / u.Co;
-  let positions = u.B * u.H * u.W;
+  let r = (j % per) / u.Co;
+  let m0 = pt * u.chunk;
+  let m1 = min(m0 + u.chunk, u.B * u.H * u.W);
   var acc = 0.0;
   if (r == rows) {
-    for (var m = 0u; m < positions; m++) { acc += dout[m * u.Co + co]; }
-    gr[u.bOff + co] = acc;
+    for (var m = m0; m < m1; m++) { acc += dout[m * u.Co + co]; }
+    part[j] = acc;
     return;
   }
   let ci = r % u.Ci;
   let kk = r / u.Ci;
   let kx = kk % u.K;
   let ky = kk / u.K;
-  for (var b = 0u; b < u.B; b++) {
-    for (var y = 0u; y < u.H; y++) {
-      let iy = i32(y + ky) - i32(u.pad);
-      if (iy < 0 || iy >= i32(u.H)) { continue; }
-      for (var x = 0u; x < u.W; x++) {
-        let ix = i32(x + kx) - i32(u.pad);
-        if (ix < 0 || ix >= i32(u.W)) { continue; }
-        let v = act(inp[((b * u.H + u32(iy)) * u.W + u32(ix)) * u.Ci + ci], ci);
-        acc += v * dout[((b * u.H + y) * u.W + x) * u.Co + co];
-      }
-    }
+  for (var m = m0; m < m1; m++) {
+    let x = m % u.W;
+    let y = (m / u.W) % u.H;
+    let b = m / (u.W * u.H);
+    let iy = i32(y + ky) - i32(u.pad);
+    let ix = i32(x + kx) - i32(u.pad);
+    if (iy < 0 || iy >= i32(u.H) || ix < 0 || ix >= i32(u.W)) { continue; }
+    let v = act(inp[((b * u.H + u32(iy)) * u.W + u32(ix)) * u.Ci + ci], ci);
+    acc += v * dout[m * u.Co + co];
   }
-  gr[u.wOff + r * u.Co + co] = acc;
+  part[j] = acc;
 }`,
 };
 
 export const stemDw: KernelDef = {
   name: 'stem_dw',
-  uniforms: ['B', 'Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K', 'wOff', 'bOff'],
-  bindings: [['x', 'read'], ['dout', 'read'], ['gr', 'rw']],
+  uniforms: ['B', 'Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K', 'chunk', 'parts'],
+  bindings: [['x', 'read'], ['dout', 'read'], ['part', 'rw']],
   workgroup: 64,
   body: `
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
   let j = gi(g, n);
   let rows = u.K * u.K * u.Ci;
-  if (j >= (rows + 1u) * u.Co) { return; }
+  let per = (rows + 1u) * u.Co;
+  if (j >= per * u.parts) { return; }
+  let pt = j / per;
   let co = j % u.Co;
-  let r = j / u.Co;
-  let positions = u.B * u.Hp * u.Wp;
+  let r = (j % per) / u.Co;
+  let m0 = pt * u.chunk;
+  let m1 = min(m0 + u.chunk, u.B * u.Hp * u.Wp);
   var acc = 0.0;
   if (r == rows) {
-    for (var m = 0u; m < positions; m++) { acc += dout[m * u.Co + co]; }
-    gr[u.bOff + co] = acc;
+    for (var m = m0; m < m1; m++) { acc += dout[m * u.Co + co]; }
+    part[j] = acc;
     return;
   }
   let ci = r % u.Ci;
   let kk = r / u.Ci;
   let kx = kk % u.K;
   let ky = kk / u.K;
-  for (var m = 0u; m < positions; m++) {
+  for (var m = m0; m < m1; m++) {
     let px = m % u.Wp;
     let py = (m / u.Wp) % u.Hp;
     let b = m / (u.Wp * u.Hp);
@@ -184,9 +193,29 @@ export const stemDw: KernelDef = {
     }
     acc += s * 0.25 * dout[m * u.Co + co];
   }
-  gr[u.wOff + r * u.Co + co] = acc;
+  part[j] = acc;
 }`,
 };
+
+export const dwReduce: KernelDef = {
+  name: 'dw_reduce',
+  // per = (rows + 1)·Co partial sums per chunk; rows·Co weights go to wOff, the last Co (bias) to bOff
+  uniforms: ['per', 'Co', 'parts', 'wOff', 'bOff'],
+  bindings: [['part', 'read'], ['gr', 'rw']],
+  workgroup: 64,
+  body: `
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let j = gi(g, n);
+  if (j >= u.per) { return; }
+  var acc = 0.0;
+  for (var p = 0u; p < u.parts; p++) { acc += part[p * u.per + j]; }
+  let weights = u.per - u.Co;
+  if (j < weights) { gr[u.wOff + j] = acc; } else { gr[u.bOff + j - weights] = acc; }
+}`,
+};
+
+/** Positions per chunk of the weight-gradient kernels: enough threads to fill a GPU, short loops each. */
+export const DW_CHUNK = 256;
 
 // ---- plain references (float64 sums; the tests compare the kernels with these on small odd shapes) ----
 
