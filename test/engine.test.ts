@@ -13,7 +13,7 @@ import { SWIFTSHADER_ICD } from '../src/tf/webgpu.ts';
 import { engineDevice } from '../src/engine/device.ts';
 import { Gpu } from '../src/engine/gpu.ts';
 import type { KernelDef } from '../src/engine/kernel.ts';
-import { convDw, convDwRef, convDx, convDxRef, convFwd, convFwdRef, dwReduce, stemDw, stemDwRef, stemFwd, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
+import { convDw, convDw4, convDwRef, convDx, convDxRef, convFwd, convFwd4, convFwdRef, dwReduce, stemDw, stemDwRef, stemFwd, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
 import { bnBackwardRef, bnBwdApply, bnBwdReduce, bnStats, bnStatsRef } from '../src/engine/kernels/norm.ts';
 import { linearBackwardRef, linearDw, linearDx, linearFwd, linearRef } from '../src/engine/kernels/head.ts';
 import { WebGpuEngine } from '../src/engine/engine.ts';
@@ -81,9 +81,10 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
     return { bn: { mean, variance, gamma, beta }, st: Float32Array.from([...mean, ...variance]), p: Float32Array.from([...gamma, ...beta]) };
   };
 
-  for (const [K, pad, act, res] of [[1, 0, true, false], [3, 1, true, true], [3, 1, false, false], [1, 0, false, true]] as const) {
-    it(`conv ${K}×${K} pad ${pad}${act ? ', BatchNorm+ReLU on its input' : ''}${res ? ', residual' : ''}: forward, input and weight gradients`, async () => {
-      const s = { B: 3, H: 5, W: 7, Ci: 3, Co: 5, K, pad };
+  // Co 5: version 1 (a thread per output channel); Co 8: version 2 (four a thread), which must give the same bits
+  for (const [K, pad, act, res, Co] of [[1, 0, true, false, 5], [3, 1, true, true, 5], [3, 1, false, false, 5], [1, 0, false, true, 5], [1, 0, true, true, 8], [3, 1, true, false, 8]] as const) {
+    it(`conv ${K}×${K} pad ${pad}${act ? ', BatchNorm+ReLU on its input' : ''}${res ? ', residual' : ''}, ${Co} outputs: forward, input and weight gradients`, async () => {
+      const s = { B: 3, H: 5, W: 7, Ci: 3, Co, K, pad };
       const inp = values(s.B * s.H * s.W * s.Ci, 1);
       const w = values(K * K * s.Ci * s.Co, 2);
       const b = values(s.Co, 3);
@@ -94,6 +95,10 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
       const offs = { wOff: 0, bOff: w.length, gOff: w.length + b.length, beOff: w.length + b.length + s.Ci, sOff: 0 };
       const [, , , , out] = await runKernel(convFwd, { ...s, ...offs, act: act ? 1 : 0, res: res ? 1 : 0 }, [inp, p, st, resid, new Float32Array(resid.length)], { threads: resid.length });
       expectClose('forward', out, convFwdRef(s, inp, w, b, act ? bn : null, res ? resid : null), TOL);
+      if (Co % 4 === 0) {
+        const [, , , , out4] = await runKernel(convFwd4, { ...s, ...offs, act: act ? 1 : 0, res: res ? 1 : 0 }, [inp, p, st, resid, new Float32Array(resid.length)], { threads: resid.length / 4 });
+        assert.deepEqual(out4, out, 'version 2 of the forward gives version 1 bits');
+      }
       const [, , dx] = await runKernel(convDx, { ...s, wOff: 0 }, [dout, p, new Float32Array(inp.length)], { threads: inp.length });
       expectClose('input gradient', dx, convDxRef(s, dout, w), TOL);
       // chunks of 7 positions: several, the last one short
@@ -101,6 +106,10 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
       const parts = Math.ceil((s.B * s.H * s.W) / 7);
       const [, , , , partial] = await runKernel(convDw, { ...s, ...offs, act: act ? 1 : 0, chunk: 7, parts }, [inp, dout, p, st, new Float32Array(per * parts)], { threads: per * parts });
       const [, gr] = await runKernel(dwReduce, { per, Co: s.Co, parts, wOff: 0, bOff: w.length }, [partial, new Float32Array(p.length)], { threads: per });
+      if (Co % 4 === 0) {
+        const [, , , , partial4] = await runKernel(convDw4, { ...s, ...offs, act: act ? 1 : 0, chunk: 7, parts }, [inp, dout, p, st, new Float32Array(per * parts)], { threads: (per * parts) / 4 });
+        assert.deepEqual(partial4, partial, 'version 2 of the weight gradient gives version 1 bits');
+      }
       const ref = convDwRef(s, inp, dout, act ? bn : null);
       expectClose('weight gradient', gr.subarray(0, w.length), ref.dw, TOL);
       expectClose('bias gradient', gr.subarray(w.length, w.length + b.length), ref.db, TOL);

@@ -194,6 +194,19 @@ describe("webgpu (vds's engine): vds train, prune, eval and bench from the CLI",
   });
 });
 
+describe('webgpu: a network the engine does not cover', { skip }, () => {
+  before(requireAdapter);
+  it('the fully connected spirals network trains on TF.js (wasm), and the run says so', () => {
+    const root = tempDir('webgpu-fc');
+    const r = vds(['train', '-c', 'configs/spirals.yaml', '--backend', 'webgpu', '--set', 'train.epochs=2', '--results-dir', root, '--progress', 'plain']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /vds's WebGPU engine covers the conv network; this fc network trains on TF\.js \(wasm\)/);
+    const env = JSON.parse(readFileSync(path.join(r.stdout.trim().split('\n').pop()!, 'env.json'), 'utf8'));
+    assert.equal(env.backend, 'webgpu');
+    assert.equal(env.engine, undefined, 'no engine trained it');
+  });
+});
+
 describe("webgpu: 'auto' and vds doctor", { skip }, () => {
   before(requireAdapter);
   it('auto skips a software adapter, naming it, and vds doctor shows the adapter and its driver', () => {
@@ -210,7 +223,10 @@ describe("webgpu: 'auto' and vds doctor", { skip }, () => {
   it('VDS_WEBGPU_ADAPTER picks an adapter by index or name, recorded in the report; a wrong one is refused naming what exists', () => {
     const ok = vds(['doctor', '--backend', 'webgpu', '--json'], { VDS_WEBGPU_ADAPTER: '0' });
     assert.equal(ok.code, 0, ok.stderr);
-    assert.equal(JSON.parse(ok.stdout).webgpu.adapter.selectedBy, 'VDS_WEBGPU_ADAPTER=0');
+    const report = JSON.parse(ok.stdout);
+    assert.equal(report.webgpu.adapter.selectedBy, 'VDS_WEBGPU_ADAPTER=0');
+    assert.equal(report.engine, 'vds-webgpu');
+    assert.ok(report.engineCheck.ok && report.engineCheck.maxRelError < 1e-4, `the engine's kernel check on the adapter: ${JSON.stringify(report.engineCheck)}`);
     const bad = vds(['doctor', '--backend', 'webgpu'], { VDS_WEBGPU_ADAPTER: '7' });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stdout + bad.stderr, /VDS_WEBGPU_ADAPTER=7, but Dawn lists 1 adapter\(s\): 0 vulkan: /);

@@ -5,6 +5,7 @@ import { backendAttempts, backendInfo, selectBackend, type BackendAttempt } from
 import { ADAPTER_ENV, describeAdapter, driverReport, probedAdapter, type DriverReport, type WebGpuAdapterInfo } from '../tf/webgpu.ts';
 import { VdsError } from '../util/errors.ts';
 import { resolveThreads } from '../train/parallelism.ts';
+import { engineCheck } from '../engine/check.ts';
 
 export interface DoctorReport {
   tfjs: string;
@@ -17,6 +18,8 @@ export interface DoctorReport {
   wasmThreads?: boolean;
   trainingThreads?: number; // data-parallel replicas a conv training run would use here
   gradCheck?: { ok: boolean; maxRelError: number; detail: string };
+  engine?: string; // vds's WebGPU engine, when the selected backend trains on it
+  engineCheck?: { ok: boolean; maxRelError: number; detail: string }; // its kernels on this adapter
   webgpu?: { adapter: WebGpuAdapterInfo | null; driver: DriverReport }; // what the webgpu attempt found, used or not
   error?: string;
 }
@@ -75,8 +78,9 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
     gpu: false,
     attempts: [],
   };
+  let sel: Awaited<ReturnType<typeof selectBackend>> | null = null;
   try {
-    const sel = await selectBackend(o.backend ?? 'auto');
+    sel = await selectBackend(o.backend ?? 'auto');
     report.backend = sel.name;
     report.gpu = sel.gpu;
     const info = await backendInfo();
@@ -86,6 +90,14 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
   } catch (e) {
     if (!(e instanceof VdsError)) throw e;
     report.error = e.message;
+  }
+  if (sel?.engine) {
+    report.engine = sel.engine;
+    try {
+      report.engineCheck = await engineCheck();
+    } catch (e) {
+      report.engineCheck = { ok: false, maxRelError: NaN, detail: `could not run: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
+    }
   }
   report.attempts = backendAttempts();
   if (report.attempts.some((a) => a.name === 'webgpu')) report.webgpu = { adapter: probedAdapter(), driver: driverReport() };
@@ -125,9 +137,16 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
       const g = report.gradCheck;
       console.log(`  gradient check: ${g.ok ? 'ok' : 'FAILED'} (${g.detail}, max rel. error ${g.maxRelError.toExponential(1)} vs finite differences)`);
     }
+    if (report.engineCheck) {
+      const g = report.engineCheck;
+      console.log(`  engine ${report.engine}: ${g.ok ? 'ok' : 'FAILED'} (${g.detail}, max rel. error ${g.maxRelError.toExponential(1)})`);
+    }
     if (report.error) console.log(`  error: ${report.error}`);
   }
   if (report.error) throw new VdsError(report.error, { key: 'backend' });
+  if (report.engineCheck && !report.engineCheck.ok) {
+    throw new VdsError(`vds's WebGPU engine does not compute correctly on this adapter: ${report.engineCheck.detail}`, { exitCode: 1, hint: 'train with --backend webgpu-tfjs or wasm, and report the adapter (vds doctor --json)' });
+  }
   if (report.gradCheck && !report.gradCheck.ok) {
     throw new VdsError(`convolution gradients on ${report.backend} disagree with finite differences`, { exitCode: 1 });
   }

@@ -16,6 +16,7 @@ import { Gpu } from './gpu.ts';
 import { FlatLayout, StatsLayout } from './layout.ts';
 import { Arena, buildPass, type Pass, type PassKind, type PlanContext } from './plan.ts';
 import { MAX_HEADS } from './kernels/loss.ts';
+import { MAX_ACT_CHANNELS } from './kernels/conv.ts';
 import { sgd } from './kernels/loss.ts';
 
 export { ENGINE_NAME } from './name.ts';
@@ -26,6 +27,8 @@ export function engineUnsupported(l: Learner, inputShape: number[]): string | nu
   if (l.net.kind !== 'conv') return 'the engine covers the conv VDS ResNet; the fully connected (spirals) network trains on TF.js';
   if (inputShape.length !== 3 || inputShape[0] < 6 || inputShape[1] < 6) return `input shape [${inputShape}] is not an image the input block can take`;
   if (l.net.maxDepth + 1 > MAX_HEADS) return `the engine computes at most ${MAX_HEADS} heads (max depth ${MAX_HEADS - 1})`;
+  const { outerWidth, innerWidth } = (l.net as ConvResNet).shape;
+  if (Math.max(outerWidth, innerWidth) > MAX_ACT_CHANNELS) return `the engine takes widths up to ${MAX_ACT_CHANNELS}`;
   return null;
 }
 

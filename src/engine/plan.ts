@@ -10,7 +10,7 @@
 import type { ConvResNetShape } from '../model/resnet.ts';
 import type { Copy, Dispatch, Gpu, Step } from './gpu.ts';
 import { FlatLayout, StatsLayout } from './layout.ts';
-import { convDw, convDx, convFwd, DW_CHUNK, dwReduce, stemDw, stemFwd } from './kernels/conv.ts';
+import { convDw, convDw4, convDx, convFwd, convFwd4, DW_CHUNK, dwReduce, stemDw, stemFwd } from './kernels/conv.ts';
 import { bnBwdApply, bnBwdReduce, bnStats, RUNNING_ROW, runningUpdate } from './kernels/norm.ts';
 import { headBnRes, linearDw, linearDx, linearFwd, poolBwd, poolMean } from './kernels/head.ts';
 import { ceRows, dlogits, elbo, sgd } from './kernels/loss.ts';
@@ -110,12 +110,13 @@ export function buildPass(ctx: PlanContext, kind: PassKind, B: number, upTo: num
       const bn = `${pre}.bn${j + 1}`;
       const Co = j === 2 ? O : I;
       const kk = j === 1 ? 3 : 1;
+      const four = Co % 4 === 0; // four output channels a thread (kernels/conv.ts, version 2)
       steps.push(
         gpu.dispatch(
-          convFwd,
+          four ? convFwd4 : convFwd,
           { B, H: Hp, W: Wp, Ci: Cin, Co, K: kk, pad: j === 1 ? 1 : 0, wOff: at(`${conv}.w`), bOff: at(`${conv}.b`), act: 1, sOff: S.block(k, j), gOff: at(`${bn}.gamma`), beOff: at(`${bn}.beta`), res: j === 2 ? 1 : 0 },
           [ins[j], p, st, hBuf(k), outs[j]],
-          { threads: M * Co },
+          { threads: (M * Co) / (four ? 4 : 1) },
         ),
       );
     }
@@ -208,7 +209,8 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
       const bnVals = { sOff: S.block(k, j), gOff: at(`${bn}.gamma`), beOff: at(`${bn}.beta`) };
       const shape = { B, H: Hp, W: Wp, Ci: Cin, Co, K: kk, pad };
       const per = (kk * kk * Cin + 1) * Co;
-      steps.push(gpu.dispatch(convDw, { ...shape, act: 1, ...bnVals, chunk: DW_CHUNK, parts }, [ins[j], gOut, p, st, dwPart], { threads: per * parts }));
+      const four = Co % 4 === 0;
+      steps.push(gpu.dispatch(four ? convDw4 : convDw, { ...shape, act: 1, ...bnVals, chunk: DW_CHUNK, parts }, [ins[j], gOut, p, st, dwPart], { threads: (per * parts) / (four ? 4 : 1) }));
       steps.push(gpu.dispatch(dwReduce, { per, Co, parts, wOff: at(`${conv}.w`), bOff: at(`${conv}.b`) }, [dwPart, gr], { threads: per }));
       steps.push(gpu.dispatch(convDx, { ...shape, wOff: at(`${conv}.w`) }, [gOut, p, dt], { threads: M * Cin }));
       const norm = { G: 1, N: M, C: Cin, ...bnVals, pre: 0, post: 1 };
