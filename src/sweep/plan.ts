@@ -4,14 +4,16 @@ import path from 'node:path';
 import { loadConfig } from '../config/index.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { configIdentity } from '../runs/run-dir.ts';
+import { settingLabel, settingsOf } from './axes.ts';
 import type { SweepSpec } from './spec.ts';
 
 export interface PlannedRun {
-  id: string; // e.g. mnist-learnt-D10-s0-3fa2c1d9e0
+  id: string; // e.g. mnist-learnt-D10-s0-3fa2c1d9e0, or spirals-learnt-D20-width40-s0-… with a swept setting
   dataset: string;
   method: 'learnt' | 'fixed';
   maxDepth: number;
   seed: number;
+  setting: Record<string, unknown>; // the swept config keys' values (sweep/axes.ts); {} when none
   config: VdsConfig; // resolved
   dir: string; // <resultsDir>/<sweep name>/<id>
 }
@@ -25,21 +27,26 @@ export function planSweep(spec: SweepSpec, o: { resultsDir?: string; sets: strin
   for (const dataset of datasets) {
     for (const method of spec.grid.method) {
       for (const maxDepth of spec.grid.maxDepth) {
-        for (const seed of spec.grid.seeds) {
-          const sets = [
-            ...common,
-            ...o.sets,
-            asSet('experiment', spec.name),
-            asSet('model.method', method),
-            asSet('model.maxDepth', maxDepth),
-            asSet('seed', seed),
-            ...(dataset ? [asSet('data.name', dataset)] : []),
-            ...(o.resultsDir ? [asSet('resultsDir', o.resultsDir)] : []),
-            ...(o.backend ? [asSet('backend', o.backend)] : []),
-          ];
-          const { config } = loadConfig({ file: spec.base ?? undefined, sets });
-          const id = `${config.data.name}-${method}-D${maxDepth}-s${seed}-${configIdentity(config)}`;
-          runs.push({ id, dataset: config.data.name, method, maxDepth, seed, config, dir: path.join(config.resultsDir, spec.name, id) });
+        for (const setting of settingsOf(spec.axes)) {
+          for (const seed of spec.grid.seeds) {
+            const sets = [
+              ...common,
+              ...o.sets,
+              asSet('experiment', spec.name),
+              asSet('model.method', method),
+              asSet('model.maxDepth', maxDepth),
+              ...Object.entries(setting).map(([k, v]) => asSet(k, v)),
+              asSet('seed', seed),
+              ...(dataset ? [asSet('data.name', dataset)] : []),
+              ...(o.resultsDir ? [asSet('resultsDir', o.resultsDir)] : []),
+              ...(o.backend ? [asSet('backend', o.backend)] : []),
+            ];
+            const { config } = loadConfig({ file: spec.base ?? undefined, sets });
+            // the swept values in the name, so runs can be told apart at a glance; none: the id as it always was
+            const label = settingLabel(setting);
+            const id = `${config.data.name}-${method}-D${maxDepth}${label ? `-${label}` : ''}-s${seed}-${configIdentity(config)}`;
+            runs.push({ id, dataset: config.data.name, method, maxDepth, seed, setting, config, dir: path.join(config.resultsDir, spec.name, id) });
+          }
         }
       }
     }

@@ -1,5 +1,5 @@
-// A sweep file: a grid of training runs over method × max depth × dataset × seed, on top of a base
-// training config. Example (configs/paper/mnist.yaml):
+// A sweep file: a grid of training runs over method × max depth × dataset × seed, and any other config
+// setting (sweep/axes.ts), on top of a base training config. Example (configs/paper/mnist.yaml):
 //   name: paper-mnist              # runs go to <resultsDir>/paper-mnist/<run-id>/
 //   base: ../mnist.yaml            # a `vds train` config, relative to this file
 //   set: { train.epochs: 500 }     # dotted overrides applied to every run
@@ -8,12 +8,17 @@
 //     maxDepth: [0, 5, 10]
 //     dataset: [mnist]             # optional; default: the base config's data.name
 //     seeds: [0, 1, 2, 3]          # or `repeats: 4` for seeds 0..3
+//     train.lr: [0.05, 0.1]        # any dotted config key: crossed with the rest
+//   zip:                           # optional: keys that move together (the i-th values form one setting)
+//     model.outerWidth: [16, 32]
+//     model.innerWidth: [8, 16]
 //   slurm: { partition: gpu, gres: gpu:1, time: "12:00:00" }   # optional: `--launcher slurm` (slurm/settings.ts)
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML, { LineCounter, isMap, type Document } from 'yaml';
 import { VdsError } from '../util/errors.ts';
 import { closest, nodeAt, unknownKeyMessage } from '../config/schema.ts';
+import { parseAxes, type Axis } from './axes.ts';
 import { parseSlurmSection, type SlurmSettings } from './slurm/settings.ts';
 
 export interface SweepSpec {
@@ -22,11 +27,11 @@ export interface SweepSpec {
   base: string | null; // absolute path of the base config
   set: Record<string, unknown>;
   grid: { method: ('learnt' | 'fixed')[]; maxDepth: number[]; dataset: string[] | null; seeds: number[] };
+  axes: Axis[]; // the other settings it varies (dotted keys of grid:, and zip:); [] for a grid of short names only
   slurm: Partial<SlurmSettings>; // only read by `--launcher slurm`
 }
 
-const TOP_KEYS = ['name', 'base', 'set', 'grid', 'slurm'];
-const GRID_KEYS = ['method', 'maxDepth', 'dataset', 'seeds', 'repeats'];
+const TOP_KEYS = ['name', 'base', 'set', 'grid', 'zip', 'slurm'];
 
 function where(doc: Document, lc: LineCounter, file: string, keyPath: (string | number)[]): string {
   const node = doc.getIn(keyPath, true) as { range?: [number, number, number] } | undefined;
@@ -71,7 +76,7 @@ export function readSweepSpec(file: string): SweepSpec {
   for (const k of Object.keys(set)) if (!nodeAt(k.split('.'))) fail(['set', k], unknownKeyMessage(k.split('.')));
   const grid = raw.grid as Record<string, unknown> | undefined;
   if (!grid || typeof grid !== 'object') fail(['grid'], 'expected a mapping with method, maxDepth and seeds (or repeats)');
-  for (const k of Object.keys(grid!)) if (!GRID_KEYS.includes(k)) fail(['grid', k], unknownOf(k, GRID_KEYS));
+  const axes = parseAxes(grid!, raw.zip, new Set(Object.keys(set)), fail);
 
   const list = <T>(key: string, ok: (v: unknown) => boolean, expected: string): T[] => {
     const v = grid![key];
@@ -94,5 +99,5 @@ export function readSweepSpec(file: string): SweepSpec {
     seeds = list<number>('seeds', isDepth, 'whole numbers ≥ 0');
   }
   const slurm = raw.slurm === undefined ? {} : parseSlurmSection(raw.slurm, fail);
-  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds }, slurm };
+  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds }, axes, slurm };
 }
