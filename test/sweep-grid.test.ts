@@ -4,8 +4,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { readSweepSpec } from '../src/sweep/spec.ts';
 import { planSweep } from '../src/sweep/plan.ts';
 import { VdsError } from '../src/util/errors.ts';
@@ -78,7 +79,7 @@ describe('sweep grid over any config key', () => {
     assert.equal(new Set(runs.map((r) => r.id)).size, 4);
   });
 
-  it('runs width × noise, shows the swept values in ids and status, and skips finished runs', () => {
+  it('runs width × noise, shows the swept values in ids and status, skips finished runs, and reports against them', () => {
     const root = tempDir('grid-run');
     // the issue's example; the spirals config calls the fully connected width model.width
     const file = sweepFile(root, 'wn', ['model.width: [4, 8]', 'data.spirals.noise: [0.1, 0.2]', 'method: [learnt]', 'maxDepth: [2]', 'seeds: [0]']);
@@ -107,5 +108,20 @@ describe('sweep grid over any config key', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /0 trained, 4 already finished/);
 
+    const out = path.join(root, 'report');
+    const rep = vds(['report', sweepDir, '--out', out]);
+    assert.equal(rep.code, 0, rep.stderr);
+    for (const table of ['summary.csv', 'headline.csv', 'runs.csv', 'posterior.csv']) {
+      const rows = parseCsv(readFileSync(path.join(out, table)), { columns: true }) as Record<string, string>[];
+      assert.ok(rows.length > 0, table);
+      assert.deepEqual([...new Set(rows.map((r) => `${r['model.width']}/${r['data.spirals.noise']}`))].sort(), ['4/0.1', '4/0.2', '8/0.1', '8/0.2'], table);
+    }
+    const summary = parseCsv(readFileSync(path.join(out, 'summary.csv')), { columns: true }) as Record<string, string>[];
+    assert.equal(summary.length, 4, 'one row per setting: not averaged together');
+    for (const key of ['model.width', 'data.spirals.noise']) {
+      for (const what of ['learnt-depth', 'accuracy', 'loglik']) assert.ok(existsSync(path.join(out, 'figures', `sweep-${what}-${key}-spirals.svg`)), `${what} against ${key}`);
+    }
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /Learnt depth \(E_q\[d\] and d\*\) against model\.width/);
   });
 });
