@@ -77,6 +77,7 @@ describe('sweep grid over any config key', () => {
     assert.deepEqual(seen, [[0.05, 8, 4], [0.05, 16, 8], [0.1, 8, 4], [0.1, 16, 8]]);
     assert.equal(runs[1].id.replace(/-[0-9a-f]{10}$/, ''), 'spirals-learnt-D2-lr0.05-outerWidth16-innerWidth8-s0');
     assert.equal(new Set(runs.map((r) => r.id)).size, 4);
+    assert.throws(() => planSweep(readSweepSpec(file), { sets: ['train.lr=0.2'], resultsDir: dir }), /train\.lr is varied by the sweep's grid, so --set train\.lr=0\.2 would be overridden/);
   });
 
   it('runs width × noise, shows the swept values in ids and status, skips finished runs, and reports against them', () => {

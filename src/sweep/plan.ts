@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/index.ts';
 import type { VdsConfig } from '../config/types.ts';
 import { configIdentity } from '../runs/run-dir.ts';
+import { VdsError } from '../util/errors.ts';
 import { settingLabel, settingsOf } from './axes.ts';
 import type { SweepSpec } from './spec.ts';
 
@@ -22,6 +23,12 @@ const asSet = (key: string, value: unknown): string => `${key}=${JSON.stringify(
 
 export function planSweep(spec: SweepSpec, o: { resultsDir?: string; sets: string[]; backend?: string }): PlannedRun[] {
   const runs: PlannedRun[] = [];
+  // a --set of a key the grid varies would be overridden by every run without a word
+  const swept = spec.axes.flatMap((a) => a.keys);
+  for (const s of o.sets) {
+    const key = s.slice(0, Math.max(0, s.indexOf('='))).trim();
+    if (swept.includes(key)) throw new VdsError(`${key} is varied by the sweep's grid, so --set ${s} would be overridden in every run`, { file: spec.file, key: '--set' });
+  }
   const common = Object.entries(spec.set).map(([k, v]) => asSet(k, v));
   const datasets = spec.grid.dataset ?? [null];
   for (const dataset of datasets) {
