@@ -10,6 +10,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { readSweepSpec } from '../src/sweep/spec.ts';
 import { planSweep } from '../src/sweep/plan.ts';
 import { VdsError } from '../src/util/errors.ts';
+import { sweepView } from '../src/board/sweep-view.ts';
 import { REPO, vds } from './helpers/cli.ts';
 import { tempDir } from './helpers/tiny-run.ts';
 
@@ -122,6 +123,10 @@ describe('sweep grid over any config key', () => {
     for (const key of ['model.width', 'data.spirals.noise']) {
       for (const what of ['learnt-depth', 'accuracy', 'loglik']) assert.ok(existsSync(path.join(out, 'figures', `sweep-${what}-${key}-spirals.svg`)), `${what} against ${key}`);
     }
+    // the board's sweep view: the same figures against each swept key, headline rows told apart by setting
+    const view = sweepView(sweepDir);
+    assert.deepEqual(view.charts.map((c) => c.name).filter((n) => n.startsWith('sweep-learnt-depth')), ['sweep-learnt-depth-model.width-spirals', 'sweep-learnt-depth-data.spirals.noise-spirals']);
+    assert.ok(view.headline.some((h) => h.dataset === 'spirals (model.width=8, data.spirals.noise=0.2)'), JSON.stringify(view.headline.map((h) => h.dataset)));
     const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
     assert.match(md, /Learnt depth \(E_q\[d\] and d\*\) against model\.width/);
   });

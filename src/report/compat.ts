@@ -127,13 +127,13 @@ function groupByKeys(runs: Run[], keysOf: (r: Run) => Record<string, string>): K
  * fixed-depth runs that match them serve as the baseline of each.
  */
 export function comparableSections(runs: Run[]): Section[] {
-  const swept = sweptKeysOf(runs);
+  // a sweep's swept settings are axes within its section; runs swept over other keys (or none) are another section
   const shared = (r: Run) => {
-    const keys = comparableKeys(r.config, swept);
+    const keys = comparableKeys(r.config, r.swept);
     for (const k of Object.keys(keys)) if (FIXED_IGNORES.some((x) => x.test(k))) delete keys[k];
-    return { ...keys, 'vds version': JSON.stringify(r.env.vdsVersion) };
+    return { ...keys, ...(r.swept.length ? { 'swept settings': JSON.stringify(r.swept) } : {}), 'vds version': JSON.stringify(r.env.vdsVersion) };
   };
-  const learntOnly = (r: Run) => Object.fromEntries(Object.entries(comparableKeys(r.config, swept)).filter(([k]) => FIXED_IGNORES.some((x) => x.test(k))));
+  const learntOnly = (r: Run) => Object.fromEntries(Object.entries(comparableKeys(r.config, r.swept)).filter(([k]) => FIXED_IGNORES.some((x) => x.test(k))));
   const raw: KeyedGroup[] = [];
   for (const g of groupByKeys(runs, shared)) {
     const fixed = g.runs.filter((r) => r.config.model.method !== 'learnt');
@@ -147,8 +147,7 @@ export function comparableSections(runs: Run[]): Section[] {
     const siblings = raw.filter((y) => dataset(y) === dataset(x));
     const differing = Object.keys(x.keys).filter((k) => siblings.some((y) => y.keys[k] !== x.keys[k])).sort();
     const experiments = [...new Set(x.runs.map((r) => r.config.experiment))].sort();
-    const own = swept.filter((k) => x.runs.some((r) => r.swept.includes(k)));
-    return { slug: '', dataset: dataset(x), describes: differing.map((k) => `${k}=${x.keys[k] ?? '(unset)'}`), experiments, swept: own, runs: x.runs };
+    return { slug: '', dataset: dataset(x), describes: differing.map((k) => `${k}=${x.keys[k] ?? '(unset)'}`), experiments, swept: sweptKeysOf(x.runs), runs: x.runs };
   });
   sections.sort((a, b) => a.dataset.localeCompare(b.dataset) || a.experiments.join().localeCompare(b.experiments.join()) || a.describes.join().localeCompare(b.describes.join()));
   const used = new Set<string>();
