@@ -53,6 +53,7 @@ describe('sweep grid over any config key', () => {
     bad('model.width: [4]', /in both grid: and zip:/, 'zip.model.width', 10, ['zip:', '  model.width: [4, 8]', '  model.outerWidth: [4, 8]']);
     bad('train.lr: [0.1]', /expected 2 values \(as many as the first key of zip:\), got 3/, 'zip.model.innerWidth', 11, ['zip:', '  model.outerWidth: [4, 8]', '  model.innerWidth: [2, 4, 8]']);
     bad('train.lr: [0.1]', /two or more dotted config keys/, 'zip', 10, ['zip:', '  model.outerWidth: [4, 8]']);
+    bad('train.lr: [0.1]', /method belongs under grid:/, 'zip.method', 10, ['zip:', '  method: [learnt, fixed]', '  model.outerWidth: [4, 8]']);
   });
 
   it('a sweep file of short names only plans the run ids vds planned before config-key grids', () => {

@@ -60,6 +60,7 @@ export function parseAxes(grid: Record<string, unknown>, zip: unknown, taken: Re
   const axes: Axis[] = [];
   const seen = new Set<string>();
   const claim = (key: string, at: (string | number)[]) => {
+    if (SHORT_KEYS.includes(key)) fail(at, `${key} belongs under grid:; zip: takes dotted config keys`);
     const why = sweptKeyProblem(key);
     if (why) fail(at, why);
     if (taken.has(key)) fail(at, `${key} is also under set:; give it in one place`);
