@@ -56,6 +56,17 @@ describe('sweep grid over any config key', () => {
     bad('train.lr: [0.1]', /method belongs under grid:/, 'zip.method', 10, ['zip:', '  method: [learnt, fixed]', '  model.outerWidth: [4, 8]']);
   });
 
+  it("a rule a run breaks through a value of the sweep file names that value's line, and the runs it breaks", () => {
+    const dir = tempDir('grid-rules');
+    const grid = sweepFile(dir, 'rule', [...SHORT, 'model.kind: [fc, conv]']);
+    rejects(() => planSweep(readSweepSpec(grid), { sets: [], resultsDir: dir }), /needs image data.*\(in the runs with model\.kind="conv"\)$/, 'grid.model.kind', /rule\.yaml:8$/);
+    const set = path.join(dir, 'set.yaml');
+    writeFileSync(set, readFileSync(sweepFile(dir, 'set', SHORT), 'utf8').replace('backend: wasm }', 'backend: wasm, model.kind: conv }'));
+    rejects(() => planSweep(readSweepSpec(set), { sets: [], resultsDir: dir }), /needs image data/, 'set.model.kind', /set\.yaml:3$/);
+    // the same value from the command line is the command line's
+    assert.throws(() => planSweep(readSweepSpec(sweepFile(dir, 'cli', SHORT)), { sets: ['model.kind=conv'], resultsDir: dir }), /\(from --set model\.kind=conv\)/);
+  });
+
   it('a sweep file of short names only plans the run ids vds planned before config-key grids', () => {
     // ids of configs/paper/quick-mnist.yaml as planned by the code before issue 28 (a run's id is how a
     // re-run finds it finished: a change here would retrain every existing sweep)

@@ -21,13 +21,28 @@ export interface PlannedRun {
 
 const asSet = (key: string, value: unknown): string => `${key}=${JSON.stringify(value)}`;
 
+/** A run's config; a rule it breaks through a value of the sweep file is blamed on that value's line. */
+function resolved(spec: SweepSpec, sets: string[], setting: Record<string, unknown>, fromCli: ReadonlySet<string>): VdsConfig {
+  try {
+    return loadConfig({ file: spec.base ?? undefined, sets }).config;
+  } catch (e) {
+    // a value given on the command line (which overrides set:) keeps its --set in the message
+    const at = e instanceof VdsError && e.key && !fromCli.has(e.key) ? spec.origins[e.key] : undefined;
+    if (!at) throw e;
+    const which = Object.keys(setting).length ? ` (in the runs with ${Object.entries(setting).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})` : '';
+    const message = (e as VdsError).message.replace(/ \(from --set [^\n]*?\)(?=\n|$)/, '');
+    throw new VdsError(message + which, { file: at.file, key: at.key, hint: (e as VdsError).hint });
+  }
+}
+
 export function planSweep(spec: SweepSpec, o: { resultsDir?: string; sets: string[]; backend?: string }): PlannedRun[] {
   const runs: PlannedRun[] = [];
   // a --set of a key the grid varies would be overridden by every run without a word
   const swept = spec.axes.flatMap((a) => a.keys);
+  const keyOf = (s: string) => s.slice(0, Math.max(0, s.indexOf('='))).trim();
+  const cliKeys = new Set(o.sets.map(keyOf));
   for (const s of o.sets) {
-    const key = s.slice(0, Math.max(0, s.indexOf('='))).trim();
-    if (swept.includes(key)) throw new VdsError(`${key} is varied by the sweep's grid, so --set ${s} would be overridden in every run`, { file: spec.file, key: '--set' });
+    if (swept.includes(keyOf(s))) throw new VdsError(`${keyOf(s)} is varied by the sweep's grid, so --set ${s} would be overridden in every run`, { file: spec.file, key: '--set' });
   }
   const common = Object.entries(spec.set).map(([k, v]) => asSet(k, v));
   const datasets = spec.grid.dataset ?? [null];
@@ -48,7 +63,7 @@ export function planSweep(spec: SweepSpec, o: { resultsDir?: string; sets: strin
               ...(o.resultsDir ? [asSet('resultsDir', o.resultsDir)] : []),
               ...(o.backend ? [asSet('backend', o.backend)] : []),
             ];
-            const { config } = loadConfig({ file: spec.base ?? undefined, sets });
+            const config = resolved(spec, sets, setting, cliKeys);
             // the swept values in the name, so runs can be told apart at a glance; none: the id as it always was
             const label = settingLabel(setting);
             const id = `${config.data.name}-${method}-D${maxDepth}${label ? `-${label}` : ''}-s${seed}-${configIdentity(config)}`;

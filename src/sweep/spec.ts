@@ -28,6 +28,7 @@ export interface SweepSpec {
   set: Record<string, unknown>;
   grid: { method: ('learnt' | 'fixed')[]; maxDepth: number[]; dataset: string[] | null; seeds: number[] };
   axes: Axis[]; // the other settings it varies (dotted keys of grid:, and zip:); [] for a grid of short names only
+  origins: Record<string, { file: string; key: string }>; // config key → where the sweep file sets it (set:, grid:, zip:)
   slurm: Partial<SlurmSettings>; // only read by `--launcher slurm`
 }
 
@@ -77,6 +78,11 @@ export function readSweepSpec(file: string): SweepSpec {
   const grid = raw.grid as Record<string, unknown> | undefined;
   if (!grid || typeof grid !== 'object') fail(['grid'], 'expected a mapping with method, maxDepth and seeds (or repeats)');
   const axes = parseAxes(grid!, raw.zip, new Set(Object.keys(set)), fail);
+  // so a cross-field rule a run breaks (checked when the grid is expanded) names this file's line, not a --set
+  const origins: SweepSpec['origins'] = {};
+  const origin = (section: string, key: string) => (origins[key] = { file: where(doc, lc, file, [section, key]), key: `${section}.${key}` });
+  for (const k of Object.keys(set)) origin('set', k);
+  for (const a of axes) for (const k of a.keys) origin(k in grid! ? 'grid' : 'zip', k);
 
   const list = <T>(key: string, ok: (v: unknown) => boolean, expected: string): T[] => {
     const v = grid![key];
@@ -99,5 +105,5 @@ export function readSweepSpec(file: string): SweepSpec {
     seeds = list<number>('seeds', isDepth, 'whole numbers ≥ 0');
   }
   const slurm = raw.slurm === undefined ? {} : parseSlurmSection(raw.slurm, fail);
-  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds }, axes, slurm };
+  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds }, axes, origins, slurm };
 }
