@@ -53,6 +53,7 @@ describe('sweep grid over any config key', () => {
     bad('model.width: [4]', /in both grid: and zip:/, 'zip.model.width', 10, ['zip:', '  model.width: [4, 8]', '  model.outerWidth: [4, 8]']);
     bad('train.lr: [0.1]', /expected 2 values \(as many as the first key of zip:\), got 3/, 'zip.model.innerWidth', 11, ['zip:', '  model.outerWidth: [4, 8]', '  model.innerWidth: [2, 4, 8]']);
     bad('train.lr: [0.1]', /two or more dotted config keys/, 'zip', 10, ['zip:', '  model.outerWidth: [4, 8]']);
+    rejects(() => readSweepSpec(sweepFile(dir, 'bad', ['{}'])), /expected something to vary/, 'grid', /bad\.yaml:5$/);
     bad('train.lr: [0.1]', /method belongs under grid:/, 'zip.method', 10, ['zip:', '  method: [learnt, fixed]', '  model.outerWidth: [4, 8]']);
   });
 
@@ -96,7 +97,8 @@ describe('sweep grid over any config key', () => {
   it('runs width × noise, shows the swept values in ids and status, skips finished runs, and reports against them', () => {
     const root = tempDir('grid-run');
     // the issue's example; the spirals config calls the fully connected width model.width
-    const file = sweepFile(root, 'wn', ['model.width: [4, 8]', 'data.spirals.noise: [0.1, 0.2]', 'method: [learnt]', 'maxDepth: [2]', 'seeds: [0]']);
+    // the issue's example, word for word: no maxDepth, so configs/spirals.yaml's D = 10 holds
+    const file = sweepFile(root, 'wn', ['model.width: [4, 8]', 'data.spirals.noise: [0.1, 0.2]', 'method: [learnt]', 'seeds: [0]']);
     const run = vds(['sweep', '--config', file, '--results-dir', root, '--jobs', '2']);
     assert.equal(run.code, 0, run.stderr);
     const sweepDir = path.join(root, 'wn');
@@ -107,10 +109,10 @@ describe('sweep grid over any config key', () => {
       return `${path.basename(r.dir).replace(/-[0-9a-f]{10}$/, '')} ${c.model.width} ${c.data.spirals.noise}`;
     });
     assert.deepEqual(settings, [
-      'spirals-learnt-D2-width4-noise0.1-s0 4 0.1',
-      'spirals-learnt-D2-width4-noise0.2-s0 4 0.2',
-      'spirals-learnt-D2-width8-noise0.1-s0 8 0.1',
-      'spirals-learnt-D2-width8-noise0.2-s0 8 0.2',
+      'spirals-learnt-D10-width4-noise0.1-s0 4 0.1',
+      'spirals-learnt-D10-width4-noise0.2-s0 4 0.2',
+      'spirals-learnt-D10-width8-noise0.1-s0 8 0.1',
+      'spirals-learnt-D10-width8-noise0.2-s0 8 0.2',
     ]);
 
     const status = vds(['sweep', 'status', sweepDir]);

@@ -45,20 +45,21 @@ export function planSweep(spec: SweepSpec, o: { resultsDir?: string; sets: strin
     if (swept.includes(keyOf(s))) throw new VdsError(`${keyOf(s)} is varied by the sweep's grid, so --set ${s} would be overridden in every run`, { file: spec.file, key: '--set' });
   }
   const common = Object.entries(spec.set).map(([k, v]) => asSet(k, v));
-  const datasets = spec.grid.dataset ?? [null];
-  for (const dataset of datasets) {
-    for (const method of spec.grid.method) {
-      for (const maxDepth of spec.grid.maxDepth) {
+  // a short name left out of the grid (null) is not set: the base config's value holds
+  const g = spec.grid;
+  for (const dataset of g.dataset ?? [null]) {
+    for (const method of g.method ?? [null]) {
+      for (const maxDepth of g.maxDepth ?? [null]) {
         for (const setting of settingsOf(spec.axes)) {
-          for (const seed of spec.grid.seeds) {
+          for (const seed of g.seeds ?? [null]) {
             const sets = [
               ...common,
               ...o.sets,
               asSet('experiment', spec.name),
-              asSet('model.method', method),
-              asSet('model.maxDepth', maxDepth),
+              ...(method !== null ? [asSet('model.method', method)] : []),
+              ...(maxDepth !== null ? [asSet('model.maxDepth', maxDepth)] : []),
               ...Object.entries(setting).map(([k, v]) => asSet(k, v)),
-              asSet('seed', seed),
+              ...(seed !== null ? [asSet('seed', seed)] : []),
               ...(dataset ? [asSet('data.name', dataset)] : []),
               ...(o.resultsDir ? [asSet('resultsDir', o.resultsDir)] : []),
               ...(o.backend ? [asSet('backend', o.backend)] : []),
@@ -66,8 +67,9 @@ export function planSweep(spec: SweepSpec, o: { resultsDir?: string; sets: strin
             const config = resolved(spec, sets, setting, cliKeys);
             // the swept values in the name, so runs can be told apart at a glance; none: the id as it always was
             const label = settingLabel(setting);
-            const id = `${config.data.name}-${method}-D${maxDepth}${label ? `-${label}` : ''}-s${seed}-${configIdentity(config)}`;
-            runs.push({ id, dataset: config.data.name, method, maxDepth, seed, setting, config, dir: path.join(config.resultsDir, spec.name, id) });
+            const { method: m, maxDepth: D } = config.model;
+            const id = `${config.data.name}-${m}-D${D}${label ? `-${label}` : ''}-s${config.seed}-${configIdentity(config)}`;
+            runs.push({ id, dataset: config.data.name, method: m, maxDepth: D, seed: config.seed, setting, config, dir: path.join(config.resultsDir, spec.name, id) });
           }
         }
       }

@@ -7,7 +7,7 @@
 //     method: [learnt, fixed]
 //     maxDepth: [0, 5, 10]
 //     dataset: [mnist]             # optional; default: the base config's data.name
-//     seeds: [0, 1, 2, 3]          # or `repeats: 4` for seeds 0..3
+//     seeds: [0, 1, 2, 3]          # or `repeats: 4` for seeds 0..3 (any of these left out: the base config's)
 //     train.lr: [0.05, 0.1]        # any dotted config key: crossed with the rest
 //   zip:                           # optional: keys that move together (the i-th values form one setting)
 //     model.outerWidth: [16, 32]
@@ -26,7 +26,8 @@ export interface SweepSpec {
   name: string;
   base: string | null; // absolute path of the base config
   set: Record<string, unknown>;
-  grid: { method: ('learnt' | 'fixed')[]; maxDepth: number[]; dataset: string[] | null; seeds: number[] };
+  // null: not in the grid, so every run takes the base config's value (model.method, model.maxDepth, data.name, seed)
+  grid: { method: ('learnt' | 'fixed')[] | null; maxDepth: number[] | null; dataset: string[] | null; seeds: number[] | null };
   axes: Axis[]; // the other settings it varies (dotted keys of grid:, and zip:); [] for a grid of short names only
   origins: Record<string, { file: string; key: string }>; // config key → where the sweep file sets it (set:, grid:, zip:)
   slurm: Partial<SlurmSettings>; // only read by `--launcher slurm`
@@ -92,18 +93,19 @@ export function readSweepSpec(file: string): SweepSpec {
     return v as T[];
   };
   const isDepth = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
-  const method = list<'learnt' | 'fixed'>('method', (x) => x === 'learnt' || x === 'fixed', '"learnt" or "fixed"');
-  const maxDepth = list<number>('maxDepth', isDepth, 'whole numbers ≥ 0');
+  const method = grid!.method === undefined ? null : list<'learnt' | 'fixed'>('method', (x) => x === 'learnt' || x === 'fixed', '"learnt" or "fixed"');
+  const maxDepth = grid!.maxDepth === undefined ? null : list<number>('maxDepth', isDepth, 'whole numbers ≥ 0');
   const dataset = grid!.dataset === undefined ? null : list<string>('dataset', (x) => typeof x === 'string', 'dataset names');
-  let seeds: number[];
+  let seeds: number[] | null = null;
   if (grid!.seeds !== undefined && grid!.repeats !== undefined) fail(['grid', 'repeats'], 'give seeds or repeats, not both');
   if (grid!.repeats !== undefined) {
     const r = grid!.repeats;
     if (!Number.isInteger(r) || (r as number) < 1) fail(['grid', 'repeats'], 'expected a whole number ≥ 1');
     seeds = Array.from({ length: r as number }, (_, i) => i);
-  } else {
+  } else if (grid!.seeds !== undefined) {
     seeds = list<number>('seeds', isDepth, 'whole numbers ≥ 0');
   }
+  if (!method && !maxDepth && !dataset && !seeds && !axes.length) fail(['grid'], 'expected something to vary: method, maxDepth, dataset, seeds (or repeats), or a dotted config key');
   const slurm = raw.slurm === undefined ? {} : parseSlurmSection(raw.slurm, fail);
   return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds }, axes, origins, slurm };
 }
