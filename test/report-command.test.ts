@@ -294,6 +294,7 @@ test('report: runs of another vds version become a section of their own, named b
     const out = path.join(root, 'report');
     const sections = csv(path.join(out, 'sections.csv'));
     assert.equal(sections.length, 2);
+    assert.equal(sections.filter((sec) => sec.distinguished_by.includes('swept settings=["train.lr"]')).length, 1, JSON.stringify(sections));
     const old = sections.find((x) => x.distinguished_by.includes('vds version="0.0.9"'))!;
     assert.ok(old, JSON.stringify(sections));
     assert.equal(old.runs, '1');
@@ -549,6 +550,27 @@ test('report: a setting a sweep varied (sweep.json `swept`) is a column and an a
     const svg = readFileSync(path.join(out2, 'figures', 'sweep-learnt-depth-model.outerWidth-mnist.svg'), 'utf8');
     assert.match(svg, /E_q\[d\], learnt D=10/);
     assert.match(readFileSync(path.join(out2, 'summary.md'), 'utf8'), /\| dataset \| model\.outerWidth \| D \| predictor/);
+
+    // another sweep, over the learning rate, beside it: a section of its own, not a second axis of this one
+    const other = tmp();
+    try {
+      for (const lr of [0.05, 0.1]) writeRun(other, { id: `learnt-D10-lr${lr}-s1`, cfg: { ...config({ method: 'learnt', D: 10, seed: 1 }), train: { ...config({ method: 'learnt', D: 10, seed: 1 }).train, lr } }, test: [0.98, -0.05, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000 });
+      cpSync(path.join(other, 'scan'), path.join(root, 'lr'), { recursive: true });
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    writeFileSync(path.join(root, 'lr', 'sweep.json'), JSON.stringify({ name: 'lr', swept: ['train.lr'], runs: [] }));
+    const out3 = path.join(root, 'rep3');
+    await reportCommand({ resultsDir: root, out: out3, formats: ['svg'] });
+    const sections = csv(path.join(out3, 'sections.csv'));
+    assert.equal(sections.length, 2);
+    assert.equal(sections.filter((sec) => sec.distinguished_by.includes('swept settings=["train.lr"]')).length, 1, JSON.stringify(sections));
+    for (const sec of sections) {
+      const cols = readFileSync(path.join(out3, sec.section, 'summary.csv'), 'utf8').split('\n')[0].split(',');
+      const lr = sec.distinguished_by.includes('swept settings=["train.lr"]');
+      assert.equal(cols.includes('train.lr'), lr, `${sec.section}: ${cols.slice(0, 4).join(',')}`);
+      assert.equal(cols.includes('model.outerWidth'), !lr);
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
