@@ -9,7 +9,7 @@ import type { Series } from './plot/chart.ts';
 import type { Figure } from './figures/types.ts';
 import { seedsNote } from './figures/types.ts';
 import { stat, type Stat } from './stats.ts';
-import type { Table } from './tables.ts';
+import { settingCols, type Table } from './tables.ts';
 
 export interface RobustnessRow {
   dataset: string;
@@ -56,7 +56,7 @@ export function robustnessTable(rows: RobustnessRow[], swept: readonly string[] 
   return {
     columns,
     rows: rows.map((r) => {
-      const out: Record<string, string | number | null> = { dataset: r.dataset, ...Object.fromEntries(swept.map((k) => [k, JSON.stringify(r.setting[k] ?? null)])), method: r.method, max_depth: r.maxDepth, check: r.check, degrees: r.degrees, runs: r.runs };
+      const out: Record<string, string | number | null> = { dataset: r.dataset, ...settingCols(swept, r.setting), method: r.method, max_depth: r.maxDepth, check: r.check, degrees: r.degrees, runs: r.runs };
       for (const k of STATISTICS) {
         const b = r.by[k];
         for (const [f, s] of [['auroc', b.auroc], ['accuracy', b.accuracy], ['log_likelihood', b.logLikelihood], ['ece10', b.ece10]] as const) {

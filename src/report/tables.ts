@@ -41,7 +41,7 @@ function bothCols(prefix: string, by: Record<'precise' | 'running', MetricStats 
 }
 
 /** A column per swept config key (named by its dotted key), after the dataset: numbers as numbers. */
-function settingCols(swept: readonly string[], setting: Setting | undefined): Record<string, Cell> {
+export function settingCols(swept: readonly string[], setting: Setting | undefined): Record<string, Cell> {
   return Object.fromEntries(swept.map((k) => {
     const v = setting?.[k];
     return [k, v === undefined ? null : typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v)];
