@@ -511,3 +511,66 @@ test('report: figures fit the data shown â€” one seed, d* = D, rotations from 0Â
 test('report: a missing results directory is a user error', async () => {
   await assert.rejects(reportCommand({ resultsDir: path.join(os.tmpdir(), 'vds-no-such-dir-xyz') }), VdsError);
 });
+
+test('report: a setting a sweep varied (sweep.json `swept`) is a column and an axis, not a section; the best fixed depth is chosen per setting', async () => {
+  const root = tmp();
+  try {
+    const withWidth = (c: VdsConfig, width: number): VdsConfig => ({ ...c, model: { ...c.model, outerWidth: width } });
+    for (const width of [16, 64]) {
+      for (const seed of [1, 2]) {
+        const narrow = width === 16;
+        writeRun(root, { id: `learnt-D10-w${width}-s${seed}`, cfg: withWidth(config({ method: 'learnt', D: 10, seed }), width), test: [narrow ? 0.97 : 0.99, -0.05, 0.004, 0.014], q: Q10, dStar: narrow ? 4 : 6, valLL: -0.03, epochs: 100, seconds: 3000 });
+        // the narrow networks do best at depth 5, the wide ones at depth 2
+        writeRun(root, { id: `fixed-D2-w${width}-s${seed}`, cfg: withWidth(config({ method: 'fixed', D: 2, seed }), width), test: [0.98, -0.05, 0.006, 0.024], valLL: narrow ? -0.06 : -0.03, epochs: 90, seconds: 900 });
+        writeRun(root, { id: `fixed-D5-w${width}-s${seed}`, cfg: withWidth(config({ method: 'fixed', D: 5, seed }), width), test: [0.985, -0.04, 0.005, 0.017], valLL: narrow ? -0.03 : -0.06, epochs: 95, seconds: 1500 });
+      }
+    }
+    const out = path.join(root, 'rep');
+    // without the sweep's word that it varied the width, the two widths cannot be compared: two sections
+    await reportCommand({ resultsDir: root, out, formats: ['svg'] });
+    assert.deepEqual(csv(path.join(out, 'sections.csv')).map((s) => s.distinguished_by).sort(), ['model.outerWidth=16', 'model.outerWidth=64']);
+
+    writeFileSync(path.join(root, 'scan', 'sweep.json'), JSON.stringify({ name: 'scan', swept: ['model.outerWidth'], runs: [] }));
+    const out2 = path.join(root, 'rep2');
+    await reportCommand({ resultsDir: root, out: out2, formats: ['svg'] });
+    assert.ok(!existsSync(path.join(out2, 'sections.csv')), 'one report');
+    const summary = csv(path.join(out2, 'summary.csv'));
+    assert.deepEqual(summary.map((r) => `${r.method} D=${r.max_depth} w=${r['model.outerWidth']} seeds=${r.seeds}`), [
+      'fixed D=2 w=16 seeds=2', 'fixed D=2 w=64 seeds=2', 'fixed D=5 w=16 seeds=2', 'fixed D=5 w=64 seeds=2', 'learnt D=10 w=16 seeds=2', 'learnt D=10 w=64 seeds=2',
+    ]);
+    const best = csv(path.join(out2, 'headline.csv')).filter((h) => h.predictor === 'best fixed depth');
+    assert.deepEqual(best.map((h) => `w=${h['model.outerWidth']} d=${h.depth_mean}`), ['w=16 d=5', 'w=64 d=2']);
+    for (const table of ['runs.csv', 'posterior.csv', 'reliability.csv', 'robustness.csv']) {
+      assert.ok(readFileSync(path.join(out2, table), 'utf8').split('\n')[0].split(',').includes('model.outerWidth'), `${table} has the column`);
+    }
+    for (const f of ['sweep-learnt-depth-model.outerWidth-mnist', 'sweep-accuracy-model.outerWidth-mnist', 'sweep-loglik-model.outerWidth-mnist', 'depth-error-mnist-outerWidth16', 'posterior-mnist-D10-outerWidth64']) {
+      assert.ok(existsSync(path.join(out2, 'figures', `${f}.svg`)), f);
+    }
+    const svg = readFileSync(path.join(out2, 'figures', 'sweep-learnt-depth-model.outerWidth-mnist.svg'), 'utf8');
+    assert.match(svg, /E_q\[d\], learnt D=10/);
+    assert.match(readFileSync(path.join(out2, 'summary.md'), 'utf8'), /\| dataset \| model\.outerWidth \| D \| predictor/);
+
+    // another sweep, over the learning rate, beside it: a section of its own, not a second axis of this one
+    const other = tmp();
+    try {
+      for (const lr of [0.05, 0.1]) writeRun(other, { id: `learnt-D10-lr${lr}-s1`, cfg: { ...config({ method: 'learnt', D: 10, seed: 1 }), train: { ...config({ method: 'learnt', D: 10, seed: 1 }).train, lr } }, test: [0.98, -0.05, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000 });
+      cpSync(path.join(other, 'scan'), path.join(root, 'lr'), { recursive: true });
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    writeFileSync(path.join(root, 'lr', 'sweep.json'), JSON.stringify({ name: 'lr', swept: ['train.lr'], runs: [] }));
+    const out3 = path.join(root, 'rep3');
+    await reportCommand({ resultsDir: root, out: out3, formats: ['svg'] });
+    const sections = csv(path.join(out3, 'sections.csv'));
+    assert.equal(sections.length, 2);
+    assert.equal(sections.filter((sec) => sec.distinguished_by.includes('swept settings=["train.lr"]')).length, 1, JSON.stringify(sections));
+    for (const sec of sections) {
+      const cols = readFileSync(path.join(out3, sec.section, 'summary.csv'), 'utf8').split('\n')[0].split(',');
+      const lr = sec.distinguished_by.includes('swept settings=["train.lr"]');
+      assert.equal(cols.includes('train.lr'), lr, `${sec.section}: ${cols.slice(0, 4).join(',')}`);
+      assert.equal(cols.includes('model.outerWidth'), !lr);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,7 @@ import { loadResults } from '../report/load.ts';
 import { comparableSections, dropDuplicates } from '../report/compat.ts';
 import { groupRuns, headline } from '../report/aggregate.ts';
 import { depthCurveFigures } from '../report/figures/depth-curves.ts';
+import { sweptFigures } from '../report/figures/swept.ts';
 import type { NamedChart } from './run-view.ts';
 
 export interface SweepView {
@@ -26,11 +27,14 @@ export function sweepView(sweepDir: string): SweepView {
   const rows: SweepView['headline'] = [];
   const sections = comparableSections(runs);
   for (const sec of sections) {
-    const groups = groupRuns(sec.runs);
+    const groups = groupRuns(sec.runs, sec.swept);
     const suffix = sections.filter((s) => s.dataset === sec.dataset).length > 1 ? ` (${sec.describes.join(', ')})` : '';
-    for (const f of depthCurveFigures(groups, sec.dataset)) charts.push({ name: `${f.name}${suffix ? `-${sec.slug}` : ''}`, spec: { ...f.spec, title: f.spec.title + suffix } });
+    // a sweep over other settings: the learnt depth, accuracy and LL against each (depth curves would mix them)
+    const figures = sec.swept.length ? sec.swept.flatMap((k) => sweptFigures(groups, sec.dataset, k)) : depthCurveFigures(groups, sec.dataset);
+    for (const f of figures) charts.push({ name: `${f.name}${suffix ? `-${sec.slug}` : ''}`, spec: { ...f.spec, title: f.spec.title + suffix } });
     for (const h of headline(groups)) {
-      rows.push({ dataset: h.dataset, maxDepth: h.maxDepth, predictor: h.predictor, depth: h.depth.mean, seeds: h.seeds, accuracy: h.metrics?.accuracy.mean ?? null, logLikelihood: h.metrics?.logLikelihood.mean ?? null });
+      const setting = Object.entries(h.setting).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+      rows.push({ dataset: setting ? `${h.dataset} (${setting})` : h.dataset, maxDepth: h.maxDepth, predictor: h.predictor, depth: h.depth.mean, seeds: h.seeds, accuracy: h.metrics?.accuracy.mean ?? null, logLikelihood: h.metrics?.logLikelihood.mean ?? null });
     }
   }
   const note = charts.length ? null : 'no fixed-depth runs finished yet: the depth curves need them';

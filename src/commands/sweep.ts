@@ -100,6 +100,7 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
     vdsVersion: VDS_VERSION,
     updatedAt: '',
     launcher: launcherName,
+    ...(spec.axes.length ? { swept: spec.axes.flatMap((a) => a.keys) } : {}),
     jobs,
     wallSeconds: null,
     ...(previous?.slurm ? { slurm: previous.slurm } : {}),

@@ -1,6 +1,7 @@
-// From runs to the numbers the tables and figures show: groups per dataset × method × depth, the headline
+// From runs to the numbers the tables and figures show: groups per dataset × method × depth (× the settings a
+// sweep varied, when it varied any), the headline
 // comparison, pruning speed-ups, posteriors against their prior, pooled reliability bins.
-import type { PriorConfig, PruneConfig } from '../config/types.ts';
+import type { PriorConfig, PruneConfig, VdsConfig } from '../config/types.ts';
 import type { EvalRecord, PredictiveMetrics, ReliabilityBin, StatisticsKind } from '../runs/layout.ts';
 import type { Run } from './load.ts';
 import { stat, statVec, type Stat } from './stats.ts';
@@ -28,10 +29,31 @@ export function predictorsUnder(e: EvalRecord, kind: StatisticsKind): Pick<EvalR
   return e.byStatistics?.[kind] ?? (selectedStatistics(e) === kind ? e : null);
 }
 
+/** The values of the swept config keys (dotted) in one run or group; {} when nothing else was swept. */
+export type Setting = Record<string, unknown>;
+
+export function settingOf(config: VdsConfig, swept: readonly string[]): Setting {
+  const at = (key: string) => key.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), config);
+  return Object.fromEntries(swept.map((k) => [k, at(k)]));
+}
+
+export const sameSetting = (a: Setting, b: Setting): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Settings in order: numbers by value, anything else by its JSON text, key by key. */
+export function compareSettings(a: Setting, b: Setting): number {
+  for (const k of Object.keys(a)) {
+    const [x, y] = [a[k], b[k]];
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : JSON.stringify(x).localeCompare(JSON.stringify(y));
+    if (c) return c;
+  }
+  return 0;
+}
+
 export interface Group {
   dataset: string;
   method: 'learnt' | 'fixed';
   maxDepth: number;
+  setting: Setting; // the swept keys' values shared by its runs
   runs: Run[];
   seeds: number[];
   statistics: StatisticsKind; // what drove selection and `test`/`pruned` (one per group: compat.ts)
@@ -62,10 +84,11 @@ function metricStats(ms: PredictiveMetrics[]): MetricStats {
   };
 }
 
-export function groupRuns(runs: Run[]): Group[] {
+/** Runs grouped by dataset × method × depth × the values of `swept` (seeds are what a group averages over). */
+export function groupRuns(runs: Run[], swept: readonly string[] = []): Group[] {
   const map = new Map<string, Run[]>();
   for (const r of runs) {
-    const k = JSON.stringify([r.config.data.name, r.config.model.method, r.config.model.maxDepth]);
+    const k = JSON.stringify([r.config.data.name, r.config.model.method, r.config.model.maxDepth, settingOf(r.config, swept)]);
     map.set(k, [...(map.get(k) ?? []), r]);
   }
   const groups = [...map.values()].map((rs): Group => {
@@ -80,6 +103,7 @@ export function groupRuns(runs: Run[]): Group[] {
       dataset: c.data.name,
       method: c.model.method,
       maxDepth: c.model.maxDepth,
+      setting: settingOf(c, swept),
       runs: rs,
       seeds: rs.map((r) => r.config.seed).sort((a, b) => a - b),
       statistics: selectedStatistics(rs[0].eval),
@@ -98,7 +122,7 @@ export function groupRuns(runs: Run[]): Group[] {
       valElbo: e((r) => r.eval.validation.elbo),
     };
   });
-  return groups.sort((a, b) => a.dataset.localeCompare(b.dataset) || a.method.localeCompare(b.method) || a.maxDepth - b.maxDepth);
+  return groups.sort((a, b) => a.dataset.localeCompare(b.dataset) || a.method.localeCompare(b.method) || a.maxDepth - b.maxDepth || compareSettings(a.setting, b.setting));
 }
 
 export const datasets = (groups: Group[]) => [...new Set(groups.map((g) => g.dataset))];
@@ -110,11 +134,11 @@ export function validationScore(g: Group): { value: number; by: 'validation LL' 
   return { value: NaN, by: 'none' };
 }
 
-/** The fixed-depth group of `dataset` with depth ≤ maxDepth and the best validation score (ties: shallower). */
-export function bestFixed(groups: Group[], dataset: string, maxDepth: number): Group | null {
+/** The fixed-depth group of `dataset` (and `setting`, when given) with depth ≤ maxDepth and the best validation score (ties: shallower). */
+export function bestFixed(groups: Group[], dataset: string, maxDepth: number, setting?: Setting): Group | null {
   let best: Group | null = null;
   for (const g of groups) {
-    if (g.dataset !== dataset || g.method !== 'fixed' || g.maxDepth > maxDepth) continue;
+    if (g.dataset !== dataset || g.method !== 'fixed' || g.maxDepth > maxDepth || (setting && !sameSetting(g.setting, setting))) continue;
     const v = validationScore(g).value;
     if (!Number.isFinite(v)) continue;
     if (!best || v > validationScore(best).value) best = g;
@@ -125,6 +149,7 @@ export function bestFixed(groups: Group[], dataset: string, maxDepth: number): G
 export interface HeadlineRow {
   dataset: string;
   maxDepth: number; // D of the learnt network
+  setting: Setting;
   predictor: 'learnt (full marginal)' | 'learnt + pruned' | 'best fixed depth';
   depth: Stat; // E_q[d], d*, or the chosen fixed depth
   selectedBy: string;
@@ -143,12 +168,12 @@ export function headline(groups: Group[]): HeadlineRow[] {
   const rows: HeadlineRow[] = [];
   const none: Stat = { mean: NaN, std: null, n: 0 };
   for (const g of groups.filter((x) => x.method === 'learnt')) {
-    const base = { dataset: g.dataset, maxDepth: g.maxDepth, seeds: g.runs.length, statistics: g.statistics };
+    const base = { dataset: g.dataset, maxDepth: g.maxDepth, setting: g.setting, seeds: g.runs.length, statistics: g.statistics };
     const full = { precise: g.by.precise.test, running: g.by.running.test };
     const cut = { precise: g.by.precise.pruned, running: g.by.running.pruned };
     rows.push({ ...base, predictor: 'learnt (full marginal)', depth: g.expectedDepth, selectedBy: 'E_q[d]', metrics: g.test, by: full, params: g.params, evalSeconds: g.evalSecondsFull });
     rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${ruleName(g.runs[0].config.prune)})`, metrics: g.pruned, by: cut, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
-    const f = bestFixed(groups, g.dataset, g.maxDepth);
+    const f = bestFixed(groups, g.dataset, g.maxDepth, g.setting);
     rows.push(
       f
         ? { ...base, predictor: 'best fixed depth', depth: stat([f.maxDepth]), seeds: f.runs.length, selectedBy: `${validationScore(f).by} over depths ≤ ${g.maxDepth}`, metrics: f.test, by: { precise: f.by.precise.test, running: f.by.running.test }, params: f.params, evalSeconds: f.evalSecondsFull }
@@ -161,6 +186,7 @@ export function headline(groups: Group[]): HeadlineRow[] {
 export interface PruningRow {
   dataset: string;
   maxDepth: number;
+  setting: Setting;
   runs: number; // runs with prune.json
   rule: string; // the rule `vds prune` used
   depth: Stat; // the depth it pruned at, by that rule
@@ -186,6 +212,7 @@ export function pruning(groups: Group[]): PruningRow[] {
       return {
       dataset: g.dataset,
       maxDepth: g.maxDepth,
+      setting: g.setting,
       runs: ps.length,
       rule: [...new Set(ps.map((p) => (p.rule === 'threshold' ? `threshold ${p.threshold}` : p.rule)))].join(' / '),
       depth: stat(ps.map((p) => p.depth)),
@@ -214,6 +241,7 @@ export function priorProbs(prior: PriorConfig, D: number): number[] {
 export interface PosteriorSummary {
   dataset: string;
   maxDepth: number;
+  setting: Setting;
   q: Stat[]; // per depth, over seeds
   prior: number[];
   priorLabel: string;
@@ -227,6 +255,7 @@ export function posteriors(groups: Group[]): PosteriorSummary[] {
       return {
         dataset: g.dataset,
         maxDepth: g.maxDepth,
+        setting: g.setting,
         q: statVec(g.runs.map((r) => r.eval.q)),
         prior: priorProbs(p, g.maxDepth),
         priorLabel: p.kind === 'uniform' ? 'uniform prior' : `prior p(d) ∝ ${p.decay}^d`,

@@ -1,7 +1,8 @@
 // What may be combined in one report. Runs from different vds versions never are; within a dataset, runs
 // must agree on every config key that changes their numbers, except the ones the tables vary over (method,
-// depth, seed) and the ones a fixed-depth run ignores (prior, prune rule). A results directory holding several
-// such groups is split into sections, each naming what it groups; the same config and seed twice is one run.
+// depth, seed, and the settings a sweep varied: sweep.json's `swept`) and the ones a fixed-depth run ignores
+// (prior, prune rule). A results directory holding several such groups is split into sections, each naming
+// what it groups; the same config and seed twice is one run.
 import type { VdsConfig } from '../config/types.ts';
 import { VdsError } from '../util/errors.ts';
 import type { Run, SkippedRun } from './load.ts';
@@ -18,10 +19,16 @@ export function flatten(v: unknown, prefix = '', out: Record<string, string> = {
   return out;
 }
 
-export function comparableKeys(config: VdsConfig): Record<string, string> {
+/** The keys that decide a run's numbers, less `swept` (settings the report puts on an axis instead). */
+export function comparableKeys(config: VdsConfig, swept: readonly string[] = []): Record<string, string> {
   const flat = flatten(config);
   const skip = config.model.method === 'fixed' ? [...IGNORED, ...FIXED_IGNORES] : IGNORED;
-  return Object.fromEntries(Object.entries(flat).filter(([k]) => !skip.some((r) => r.test(k))));
+  return Object.fromEntries(Object.entries(flat).filter(([k]) => !skip.some((r) => r.test(k)) && !swept.includes(k)));
+}
+
+/** Every key a sweep of these runs varied, in first-seen order: a column and an axis of the report. */
+export function sweptKeysOf(runs: readonly Run[]): string[] {
+  return [...new Set(runs.flatMap((r) => r.swept))];
 }
 
 function listRuns(ids: string[]): string {
@@ -48,7 +55,8 @@ export function assertComparable(runs: Run[]): void {
   const byDataset = new Map<string, Run[]>();
   for (const r of runs) byDataset.set(r.config.data.name, [...(byDataset.get(r.config.data.name) ?? []), r]);
   for (const [dataset, group] of byDataset) {
-    const keys = group.map((r) => comparableKeys(r.config));
+    const swept = sweptKeysOf(group);
+    const keys = group.map((r) => comparableKeys(r.config, swept));
     const all = new Set(keys.flatMap((k) => Object.keys(k)));
     for (const key of [...all].sort()) {
       // a key a fixed run ignores is only compared among the runs that use it
@@ -91,6 +99,7 @@ export interface Section {
   dataset: string;
   describes: string[]; // what sets it apart from the other sections of its dataset ("data.limit=2000", …)
   experiments: string[];
+  swept: string[]; // settings its runs' sweeps varied: columns and axes, not reasons to split
   runs: Run[];
 }
 
@@ -118,12 +127,13 @@ function groupByKeys(runs: Run[], keysOf: (r: Run) => Record<string, string>): K
  * fixed-depth runs that match them serve as the baseline of each.
  */
 export function comparableSections(runs: Run[]): Section[] {
+  // a sweep's swept settings are axes within its section; runs swept over other keys (or none) are another section
   const shared = (r: Run) => {
-    const keys = comparableKeys(r.config);
+    const keys = comparableKeys(r.config, r.swept);
     for (const k of Object.keys(keys)) if (FIXED_IGNORES.some((x) => x.test(k))) delete keys[k];
-    return { ...keys, 'vds version': JSON.stringify(r.env.vdsVersion) };
+    return { ...keys, ...(r.swept.length ? { 'swept settings': JSON.stringify(r.swept) } : {}), 'vds version': JSON.stringify(r.env.vdsVersion) };
   };
-  const learntOnly = (r: Run) => Object.fromEntries(Object.entries(comparableKeys(r.config)).filter(([k]) => FIXED_IGNORES.some((x) => x.test(k))));
+  const learntOnly = (r: Run) => Object.fromEntries(Object.entries(comparableKeys(r.config, r.swept)).filter(([k]) => FIXED_IGNORES.some((x) => x.test(k))));
   const raw: KeyedGroup[] = [];
   for (const g of groupByKeys(runs, shared)) {
     const fixed = g.runs.filter((r) => r.config.model.method !== 'learnt');
@@ -137,7 +147,7 @@ export function comparableSections(runs: Run[]): Section[] {
     const siblings = raw.filter((y) => dataset(y) === dataset(x));
     const differing = Object.keys(x.keys).filter((k) => siblings.some((y) => y.keys[k] !== x.keys[k])).sort();
     const experiments = [...new Set(x.runs.map((r) => r.config.experiment))].sort();
-    return { slug: '', dataset: dataset(x), describes: differing.map((k) => `${k}=${x.keys[k] ?? '(unset)'}`), experiments, runs: x.runs };
+    return { slug: '', dataset: dataset(x), describes: differing.map((k) => `${k}=${x.keys[k] ?? '(unset)'}`), experiments, swept: sweptKeysOf(x.runs), runs: x.runs };
   });
   sections.sort((a, b) => a.dataset.localeCompare(b.dataset) || a.experiments.join().localeCompare(b.experiments.join()) || a.describes.join().localeCompare(b.describes.join()));
   const used = new Set<string>();

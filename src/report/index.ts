@@ -5,8 +5,10 @@ import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { VDS_VERSION } from '../util/version.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
-import { datasets, deepestLearnt, groupRuns, headline, posteriors, pruning } from './aggregate.ts';
-import { assertComparable, assertOneVersion, comparableSections, dropDuplicates, type Section } from './compat.ts';
+import { compareSettings, datasets, deepestLearnt, groupRuns, headline, posteriors, pruning, sameSetting, type Group, type Setting } from './aggregate.ts';
+import { assertComparable, assertOneVersion, comparableSections, dropDuplicates, sweptKeysOf, type Section } from './compat.ts';
+import { settingLabel } from '../sweep/axes.ts';
+import { sweptFigures } from './figures/swept.ts';
 import { depthCurveFigures } from './figures/depth-curves.ts';
 import { learntDepthFigure } from './figures/learnt-depth.ts';
 import { posteriorFigure } from './figures/posterior.ts';
@@ -19,7 +21,7 @@ import { robustnessRows, robustnessTable, rotationFigure } from './robustness.ts
 import { sectionsIndexMarkdown, summaryMarkdown } from './markdown.ts';
 import { renderChart } from './plot/chart.ts';
 import { svgToPng } from './plot/png.ts';
-import { headlineTable, posteriorTable, pruningTable, reliabilityTable, runsTable, sectionsTable, skippedTable, summaryTable, toCsv, type Table } from './tables.ts';
+import { headlineTable, posteriorTable, pruningTable, reliabilityTable, runsTable, sectionsTable, skippedTable, summaryTable, toCsv, type ReliabilitySeries, type Table } from './tables.ts';
 
 export interface ReportOptions {
   resultsDir: string;
@@ -69,32 +71,57 @@ async function removeStaleSingleReport(out: string): Promise<void> {
 
 const TABLE_FILES = ['summary.csv', 'headline.csv', 'runs.csv', 'pruning.csv', 'posterior.csv', 'reliability.csv', 'robustness.csv', 'skipped.csv'];
 
+/** Groups cut by their swept setting: each slice is what a report without swept settings would show. */
+function slices(groups: Group[]): { setting: Setting; groups: Group[] }[] {
+  const out: { setting: Setting; groups: Group[] }[] = [];
+  for (const g of groups) {
+    const s = out.find((x) => sameSetting(x.setting, g.setting));
+    if (s) s.groups.push(g);
+    else out.push({ setting: g.setting, groups: [g] });
+  }
+  return out.sort((a, b) => compareSettings(a.setting, b.setting));
+}
+
+/** A figure of one slice: its setting in the file name and the title (unchanged when nothing was swept). */
+function ofSlice(f: Figure, setting: Setting): Figure {
+  const entries = Object.entries(setting);
+  if (!entries.length) return f;
+  const said = entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+  return { name: `${f.name}-${settingLabel(setting)}`, caption: `${f.caption} (${said})`, spec: { ...f.spec, title: `${f.spec.title} (${said})` } };
+}
+
 /** Tables, figures and summary.md of one comparable set of runs, into `out`; the paths written, relative to it. */
 async function writeSection(o: ReportOptions, runs: Run[], skipped: SkippedRun[], out: string, section: Section | null): Promise<string[]> {
   const version = assertOneVersion(runs);
   assertComparable(runs);
-  const groups = groupRuns(runs);
+  const swept = section?.swept ?? sweptKeysOf(runs);
+  const groups = groupRuns(runs, swept);
   const head = headline(groups);
   const prune = pruning(groups);
   const posts = posteriors(groups);
   const dss = datasets(groups);
-  const rel = dss.flatMap((d) => reliabilitySeries(groups, d));
+  const robust = robustnessRows(groups);
+  const rel: ReliabilitySeries[] = [];
 
   const figures: Figure[] = [];
-  for (const d of dss) {
-    const l = deepestLearnt(groups, d);
-    const p = l && posts.find((x) => x.dataset === d && x.maxDepth === l.maxDepth);
-    if (p) figures.push(posteriorFigure(p));
-    figures.push(...depthCurveFigures(groups, d));
-    const ld = learntDepthFigure(groups, d);
-    if (ld) figures.push(ld);
-    const rf = reliabilityFigure(rel.filter((s) => s.dataset === d), d);
-    if (rf) figures.push(rf);
-  }
-  const robust = robustnessRows(groups);
-  for (const d of dss) {
-    const rf = rotationFigure(groups, robust, d);
-    if (rf) figures.push(rf);
+  // with swept settings: the learnt depth, accuracy and LL against each, then the usual figures per setting
+  for (const d of dss) for (const key of swept) figures.push(...sweptFigures(groups, d, key));
+  for (const slice of slices(groups)) {
+    const gs = slice.groups;
+    const add = (f: Figure | null) => f && figures.push(ofSlice(f, slice.setting));
+    for (const d of datasets(gs)) {
+      const l = deepestLearnt(gs, d);
+      const p = l && posts.find((x) => x.dataset === d && x.maxDepth === l.maxDepth && sameSetting(x.setting, slice.setting));
+      if (p) add(posteriorFigure(p));
+      depthCurveFigures(gs, d).forEach(add);
+      // against D only where the slice has several D (a swept setting's slices often have one)
+      const depths = new Set(gs.filter((g) => g.dataset === d && g.method === 'learnt').map((g) => g.maxDepth));
+      if (!swept.length || depths.size > 1) add(learntDepthFigure(gs, d));
+      const series = reliabilitySeries(gs, d).map((x) => ({ ...x, setting: slice.setting }));
+      rel.push(...series);
+      add(reliabilityFigure(series, d));
+    }
+    for (const d of datasets(gs)) add(rotationFigure(gs, robust.filter((r) => sameSetting(r.setting, slice.setting)), d));
   }
   const sp = speedupFigure(prune);
   if (sp) figures.push(sp);
@@ -102,13 +129,13 @@ async function writeSection(o: ReportOptions, runs: Run[], skipped: SkippedRun[]
   for (const r of [...runs].sort((a, b) => a.id.localeCompare(b.id))) figures.push(...runCurveFigures(r));
 
   const tables: [string, Table][] = [
-    ['summary.csv', summaryTable(groups)],
-    ['headline.csv', headlineTable(head)],
-    ['runs.csv', runsTable(runs)],
-    ['pruning.csv', pruningTable(prune)],
-    ['posterior.csv', posteriorTable(posts)],
-    ['reliability.csv', reliabilityTable(rel)],
-    ['robustness.csv', robustnessTable(robust)],
+    ['summary.csv', summaryTable(groups, swept)],
+    ['headline.csv', headlineTable(head, swept)],
+    ['runs.csv', runsTable(runs, swept)],
+    ['pruning.csv', pruningTable(prune, swept)],
+    ['posterior.csv', posteriorTable(posts, swept)],
+    ['reliability.csv', reliabilityTable(rel, swept)],
+    ['robustness.csv', robustnessTable(robust, swept)],
     ['skipped.csv', skippedTable(skipped)],
   ];
   const files: string[] = [];
@@ -125,7 +152,7 @@ async function writeSection(o: ReportOptions, runs: Run[], skipped: SkippedRun[]
   await write(
     'summary.md',
     summaryMarkdown({
-      resultsDir: o.resultsDir, section, vdsVersion: version, reporterVersion: VDS_VERSION, runs, skipped, groups,
+      resultsDir: o.resultsDir, section, swept, vdsVersion: version, reporterVersion: VDS_VERSION, runs, skipped, groups,
       headline: head, pruning: prune, robustness: robust, figures, formats: o.formats, tables: tables.map(([n]) => n),
     }),
   );

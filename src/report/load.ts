@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { VdsConfig } from '../config/types.ts';
 import { RUN_FILES, type EnvRecord, type EvalRecord, type PruneRecord, type RobustnessRecord, type RunStatus } from '../runs/layout.ts';
 import { lockHolder } from '../runs/lock.ts';
+import { manifestPath, readManifest } from '../sweep/manifest.ts';
 import { VdsError } from '../util/errors.ts';
 
 export interface Run {
@@ -17,6 +18,7 @@ export interface Run {
   eval: EvalRecord;
   prune: PruneRecord | null;
   robustness: RobustnessRecord | null; // robustness.json from `vds eval`, when run
+  swept: string[]; // config keys its sweep varied besides method, depth, dataset and seed (the sweep.json beside it)
   epochRows: number; // data rows in metrics.csv (0 when absent)
   notes: string[]; // non-fatal problems, e.g. an unreadable prune.json
 }
@@ -120,6 +122,25 @@ function checkConfig(c: VdsConfig): void {
   if (c.prior?.kind !== 'geometric' && c.prior?.kind !== 'uniform') bad('prior.kind');
 }
 
+// a sweep's manifest is read once per report (and once per change for the board), not once per run
+const sweptCache = new Map<string, { mtimeMs: number; keys: string[] }>();
+
+/** The keys the sweep in `sweepDir` varied (its sweep.json's `swept`); [] when it is no sweep or varied none. */
+function sweptKeys(sweepDir: string): string[] {
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(manifestPath(sweepDir)).mtimeMs;
+  } catch {
+    return [];
+  }
+  const hit = sweptCache.get(sweepDir);
+  if (hit?.mtimeMs === mtimeMs) return hit.keys;
+  const s = readManifest(sweepDir)?.swept;
+  const keys = Array.isArray(s) ? s.filter((k): k is string => typeof k === 'string') : [];
+  sweptCache.set(sweepDir, { mtimeMs, keys });
+  return keys;
+}
+
 export function loadRun(dir: string, root: string): Run | SkippedRun {
   const id = path.relative(root, dir) || path.basename(dir);
   try {
@@ -174,7 +195,7 @@ export function loadRun(dir: string, root: string): Run | SkippedRun {
     const csv = path.join(dir, RUN_FILES.metrics);
     if (existsSync(csv)) epochRows = Math.max(0, readFileSync(csv, 'utf8').split('\n').filter((l) => l.trim()).length - 1);
     else notes.push(`${RUN_FILES.metrics} is missing`);
-    return { dir, id, config, env, status, eval: ev, prune, robustness, epochRows, notes };
+    return { dir, id, config, env, status, eval: ev, prune, robustness, swept: sweptKeys(path.dirname(dir)), epochRows, notes };
   } catch (e) {
     if (e instanceof Unusable) return { dir, id, state: e.state, reason: e.message };
     throw e;

@@ -1,6 +1,6 @@
 // summary.md: what was read, what was skipped and why, the headline comparison, the per-depth table, pruning,
 // and the figures. Numbers are mean ± std over seeds.
-import { bestFixed, deepestLearnt, type Group, type HeadlineRow, type MetricStats, type PruningRow } from './aggregate.ts';
+import { bestFixed, deepestLearnt, sameSetting, type Group, type HeadlineRow, type MetricStats, type PruningRow, type Setting } from './aggregate.ts';
 import type { RobustnessRow } from './robustness.ts';
 import type { Figure } from './figures/types.ts';
 import type { Run, SkippedRun } from './load.ts';
@@ -20,6 +20,7 @@ const secs = (s: Stat) => fmt(s, 1);
 export interface SummaryInput {
   resultsDir: string;
   section: Section | null; // one of several comparable groups of the results directory, or the whole of it
+  swept: string[]; // settings a sweep varied besides depth: a column each in every table
   vdsVersion: string | null;
   reporterVersion: string;
   runs: Run[];
@@ -35,6 +36,8 @@ export interface SummaryInput {
 
 export function summaryMarkdown(o: SummaryInput): string {
   const out: string[] = [];
+  // a column per swept setting, after the dataset
+  const sw = (s: Setting) => o.swept.map((k) => JSON.stringify(s[k] ?? null));
   out.push(o.section ? `# vds report — ${o.section.dataset}, ${o.section.experiments.join(', ')}` : `# vds report`, '');
   if (o.section) {
     out.push(
@@ -69,9 +72,9 @@ export function summaryMarkdown(o: SummaryInput): string {
     const pair = (h: HeadlineRow, f: (m: MetricStats) => string) => [h.by.precise ? f(h.by.precise) : '—', h.by.running ? f(h.by.running) : '—'];
     out.push(
       mdTable(
-        ['dataset', 'D', 'predictor', 'depth', 'chosen by', 'seeds', 'accuracy % precise', 'accuracy % running', 'log-lik precise', 'log-lik running', 'ECE % precise', 'ECE % running', 'Brier precise', 'Brier running', 'params'],
+        ['dataset', ...o.swept, 'D', 'predictor', 'depth', 'chosen by', 'seeds', 'accuracy % precise', 'accuracy % running', 'log-lik precise', 'log-lik running', 'ECE % precise', 'ECE % running', 'Brier precise', 'Brier running', 'params'],
         o.headline.map((h) => [
-          h.dataset, String(h.maxDepth), h.predictor, fmt(h.depth, 2), h.selectedBy, String(h.seeds),
+          h.dataset, ...sw(h.setting), String(h.maxDepth), h.predictor, fmt(h.depth, 2), h.selectedBy, String(h.seeds),
           ...pair(h, (m) => pct(m.accuracy)), ...pair(h, (m) => fmt(m.logLikelihood)),
           ...pair(h, (m) => pct(m.ece10)), ...pair(h, (m) => fmt(m.brier)), fmt(h.params, 0),
         ]),
@@ -81,14 +84,14 @@ export function summaryMarkdown(o: SummaryInput): string {
   }
 
   if (o.groups.length) {
-    out.push('## Per dataset × method × depth', '');
+    out.push(`## Per dataset × method × depth${o.swept.length ? ` × ${o.swept.join(' × ')}` : ''}`, '');
     out.push(
       mdTable(
-        ['dataset', 'method', 'D', 'seeds', 'accuracy % precise', 'accuracy % running', 'log-lik precise', 'log-lik running', 'ECE % precise', 'ECE % running', 'Brier precise', 'Brier running', 'E_q[d]', 'd*', 'epochs', 'train s'],
+        ['dataset', ...o.swept, 'method', 'D', 'seeds', 'accuracy % precise', 'accuracy % running', 'log-lik precise', 'log-lik running', 'ECE % precise', 'ECE % running', 'Brier precise', 'Brier running', 'E_q[d]', 'd*', 'epochs', 'train s'],
         o.groups.map((g) => {
           const pair = (f: (m: MetricStats) => string) => [g.by.precise.test ? f(g.by.precise.test) : '—', g.by.running.test ? f(g.by.running.test) : '—'];
           return [
-            g.dataset, g.method, String(g.maxDepth), String(g.runs.length), ...pair((m) => pct(m.accuracy)), ...pair((m) => fmt(m.logLikelihood)),
+            g.dataset, ...sw(g.setting), g.method, String(g.maxDepth), String(g.runs.length), ...pair((m) => pct(m.accuracy)), ...pair((m) => fmt(m.logLikelihood)),
             ...pair((m) => pct(m.ece10)), ...pair((m) => fmt(m.brier)), fmt(g.expectedDepth, 2), fmt(g.pruneDepth, 1), f1(g.epochs), secs(g.trainSeconds),
           ];
         }),
@@ -106,9 +109,9 @@ export function summaryMarkdown(o: SummaryInput): string {
     );
     out.push(
       mdTable(
-        ['dataset', 'D', 'pruned by', 'pruned at', 'speed-up vs full', 'speed-up vs fixed D', 'params full → pruned', 'accuracy % full → pruned', 'log-lik full → pruned'],
+        ['dataset', ...o.swept, 'D', 'pruned by', 'pruned at', 'speed-up vs full', 'speed-up vs fixed D', 'params full → pruned', 'accuracy % full → pruned', 'log-lik full → pruned'],
         o.pruning.map((p) => [
-          p.dataset, String(p.maxDepth), p.rule,
+          p.dataset, ...sw(p.setting), String(p.maxDepth), p.rule,
           fmt(p.depth, 1) + (p.runDStar.mean !== p.depth.mean ? ` (d* by the runs' own rule: ${fmt(p.runDStar, 1)})` : ''),
           p.nothingPruned === p.runs ? 'nothing pruned (d* = D)' : fmt(p.speedupVsFull, 2) + (p.nothingPruned ? ` (${p.nothingPruned} run(s) with d* = D left out)` : ''),
           p.nothingPruned === p.runs ? '—' : fmt(p.speedupVsFixed, 2),
@@ -124,20 +127,22 @@ export function summaryMarkdown(o: SummaryInput): string {
     out.push('## Robustness (DUN protocol, from robustness.json)', '');
     out.push('The full marginal of the deepest learnt network against the best fixed depth (chosen on validation). OOD: AUROC of predictive entropy, OOD images positive, normalised with the training set\'s constants. Rotations: test accuracy %.', '');
     const cells: string[][] = [];
-    for (const d of [...new Set(o.robustness.map((r) => r.dataset))]) {
-      const l = deepestLearnt(o.groups, d);
-      const f = bestFixed(o.groups, d, l ? l.maxDepth : Infinity);
-      const find = (g: Group | null, check: string) => (g ? o.robustness.find((r) => r.dataset === d && r.method === g.method && r.maxDepth === g.maxDepth && r.check === check) : undefined);
+    const settings = o.groups.map((g) => g.setting).filter((x, i, all) => all.findIndex((y) => sameSetting(x, y)) === i);
+    for (const setting of settings) for (const d of [...new Set(o.robustness.map((r) => r.dataset))]) {
+      const gs = o.groups.filter((g) => sameSetting(g.setting, setting));
+      const l = deepestLearnt(gs, d);
+      const f = bestFixed(gs, d, l ? l.maxDepth : Infinity);
+      const find = (g: Group | null, check: string) => (g ? o.robustness.find((r) => r.dataset === d && sameSetting(r.setting, setting) && r.method === g.method && r.maxDepth === g.maxDepth && r.check === check) : undefined);
       const checks = [...new Set(o.robustness.filter((r) => r.dataset === d).map((r) => r.check))];
       for (const c of checks) {
         const show = (r: RobustnessRow | undefined, k: 'precise' | 'running') => (!r ? '—' : r.degrees === null ? fmt(r.by[k].auroc) : pct(r.by[k].accuracy));
         const lr = find(l, c);
         const fr = find(f, c);
         if (!lr && !fr) continue;
-        cells.push([d, c, `${l ? `D=${l.maxDepth}` : '—'} / ${f ? `d=${f.maxDepth}` : '—'}`, show(lr, 'precise'), show(lr, 'running'), show(fr, 'precise'), show(fr, 'running'), String(lr?.runs ?? 0)]);
+        cells.push([d, ...sw(setting), c, `${l ? `D=${l.maxDepth}` : '—'} / ${f ? `d=${f.maxDepth}` : '—'}`, show(lr, 'precise'), show(lr, 'running'), show(fr, 'precise'), show(fr, 'running'), String(lr?.runs ?? 0)]);
       }
     }
-    out.push(mdTable(['dataset', 'check', 'learnt / fixed', 'learnt precise', 'learnt running', 'best fixed precise', 'best fixed running', 'seeds'], cells), '');
+    out.push(mdTable(['dataset', ...o.swept, 'check', 'learnt / fixed', 'learnt precise', 'learnt running', 'best fixed precise', 'best fixed running', 'seeds'], cells), '');
   }
 
   if (o.figures.length) {

@@ -4,15 +4,16 @@
 import { datasetName } from './names.ts';
 import { STATISTICS } from '../config/schema.ts';
 import type { StatisticsKind } from '../runs/layout.ts';
-import { deepestLearnt, bestFixed, type Group } from './aggregate.ts';
+import { deepestLearnt, bestFixed, type Group, type Setting } from './aggregate.ts';
 import type { Series } from './plot/chart.ts';
 import type { Figure } from './figures/types.ts';
 import { seedsNote } from './figures/types.ts';
 import { stat, type Stat } from './stats.ts';
-import type { Table } from './tables.ts';
+import { settingCols, type Table } from './tables.ts';
 
 export interface RobustnessRow {
   dataset: string;
+  setting: Setting; // the swept keys' values of its group
   method: 'learnt' | 'fixed';
   maxDepth: number;
   check: string; // 'ood → <target>' or 'rotation <deg>°'
@@ -30,7 +31,7 @@ export function robustnessRows(groups: Group[]): RobustnessRow[] {
     if (!rs.length) continue;
     const targets = [...new Set(rs.flatMap((r) => r.ood.map((o) => o.target)))].sort();
     const angles = [...new Set(rs.flatMap((r) => r.rotations.map((o) => o.degrees)))].sort((a, b) => a - b);
-    const base = { dataset: g.dataset, method: g.method, maxDepth: g.maxDepth };
+    const base = { dataset: g.dataset, setting: g.setting, method: g.method, maxDepth: g.maxDepth };
     for (const t of targets) {
       const per = (k: StatisticsKind) => rs.flatMap((r) => r.byStatistics[k]?.ood.filter((o) => o.target === t) ?? []);
       rows.push({ ...base, check: `ood → ${t}`, degrees: null, runs: per(g.statistics).length, by: {
@@ -49,13 +50,13 @@ export function robustnessRows(groups: Group[]): RobustnessRow[] {
 
 const num = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
 
-export function robustnessTable(rows: RobustnessRow[]): Table {
-  const columns = ['dataset', 'method', 'max_depth', 'check', 'degrees', 'runs'];
+export function robustnessTable(rows: RobustnessRow[], swept: readonly string[] = []): Table {
+  const columns = ['dataset', ...swept, 'method', 'max_depth', 'check', 'degrees', 'runs'];
   for (const k of ['precise', 'running']) for (const f of ['auroc', 'accuracy', 'log_likelihood', 'ece10']) columns.push(`${k}_${f}_mean`, `${k}_${f}_std`);
   return {
     columns,
     rows: rows.map((r) => {
-      const out: Record<string, string | number | null> = { dataset: r.dataset, method: r.method, max_depth: r.maxDepth, check: r.check, degrees: r.degrees, runs: r.runs };
+      const out: Record<string, string | number | null> = { dataset: r.dataset, ...settingCols(swept, r.setting), method: r.method, max_depth: r.maxDepth, check: r.check, degrees: r.degrees, runs: r.runs };
       for (const k of STATISTICS) {
         const b = r.by[k];
         for (const [f, s] of [['auroc', b.auroc], ['accuracy', b.accuracy], ['log_likelihood', b.logLikelihood], ['ece10', b.ece10]] as const) {

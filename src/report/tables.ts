@@ -5,7 +5,7 @@ import type { Section } from './compat.ts';
 import { STATISTICS } from '../config/schema.ts';
 import { stringify } from 'csv-stringify/sync';
 import type { ReliabilityBin } from '../runs/layout.ts';
-import { predictorsUnder, selectedStatistics, type Group, type HeadlineRow, type MetricStats, type PosteriorSummary, type PruningRow } from './aggregate.ts';
+import { predictorsUnder, selectedStatistics, settingOf, type Group, type HeadlineRow, type MetricStats, type PosteriorSummary, type PruningRow, type Setting } from './aggregate.ts';
 import type { Run, SkippedRun } from './load.ts';
 import type { Stat } from './stats.ts';
 
@@ -40,15 +40,24 @@ function bothCols(prefix: string, by: Record<'precise' | 'running', MetricStats 
   return out;
 }
 
+/** A column per swept config key (named by its dotted key), after the dataset: numbers as numbers. */
+export function settingCols(swept: readonly string[], setting: Setting | undefined): Record<string, Cell> {
+  return Object.fromEntries(swept.map((k) => {
+    const v = setting?.[k];
+    return [k, v === undefined ? null : typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v)];
+  }));
+}
+
 function table(rows: Record<string, Cell>[], columns?: string[]): Table {
   return { columns: columns ?? (rows[0] ? Object.keys(rows[0]) : []), rows };
 }
 
-export function runsTable(runs: Run[]): Table {
+export function runsTable(runs: Run[], swept: readonly string[] = []): Table {
   return table(
     runs.map((r) => ({
       run: r.id,
       dataset: r.config.data.name,
+      ...settingCols(swept, settingOf(r.config, swept)),
       method: r.config.model.method,
       max_depth: r.config.model.maxDepth,
       seed: r.config.seed,
@@ -86,10 +95,11 @@ export function runsTable(runs: Run[]): Table {
   );
 }
 
-export function summaryTable(groups: Group[]): Table {
+export function summaryTable(groups: Group[], swept: readonly string[] = []): Table {
   return table(
     groups.map((g) => ({
       dataset: g.dataset,
+      ...settingCols(swept, g.setting),
       method: g.method,
       max_depth: g.maxDepth,
       seeds: g.runs.length,
@@ -109,10 +119,11 @@ export function summaryTable(groups: Group[]): Table {
   );
 }
 
-export function headlineTable(rows: HeadlineRow[]): Table {
+export function headlineTable(rows: HeadlineRow[], swept: readonly string[] = []): Table {
   return table(
     rows.map((h) => ({
       dataset: h.dataset,
+      ...settingCols(swept, h.setting),
       max_depth: h.maxDepth,
       predictor: h.predictor,
       ...ms('depth', h.depth),
@@ -127,10 +138,11 @@ export function headlineTable(rows: HeadlineRow[]): Table {
   );
 }
 
-export function pruningTable(rows: PruningRow[]): Table {
+export function pruningTable(rows: PruningRow[], swept: readonly string[] = []): Table {
   return table(
     rows.map((p) => ({
       dataset: p.dataset,
+      ...settingCols(swept, p.setting),
       max_depth: p.maxDepth,
       runs: p.runs,
       rule: p.rule,
@@ -149,24 +161,25 @@ export function pruningTable(rows: PruningRow[]): Table {
   );
 }
 
-export function posteriorTable(ps: PosteriorSummary[]): Table {
+export function posteriorTable(ps: PosteriorSummary[], swept: readonly string[] = []): Table {
   return table(
-    ps.flatMap((p) => p.q.map((q, d) => ({ dataset: p.dataset, max_depth: p.maxDepth, depth: d, q_mean: num(q.mean), q_std: num(q.std), prior: num(p.prior[d]) }))),
-    ['dataset', 'max_depth', 'depth', 'q_mean', 'q_std', 'prior'],
+    ps.flatMap((p) => p.q.map((q, d) => ({ dataset: p.dataset, ...settingCols(swept, p.setting), max_depth: p.maxDepth, depth: d, q_mean: num(q.mean), q_std: num(q.std), prior: num(p.prior[d]) }))),
+    ['dataset', ...swept, 'max_depth', 'depth', 'q_mean', 'q_std', 'prior'],
   );
 }
 
 export interface ReliabilitySeries {
   dataset: string;
+  setting?: Setting; // of the slice it was drawn from, when a sweep varied settings
   predictor: string;
   depth: number;
   bins: ReliabilityBin[];
 }
 
-export function reliabilityTable(series: ReliabilitySeries[]): Table {
+export function reliabilityTable(series: ReliabilitySeries[], swept: readonly string[] = []): Table {
   return table(
-    series.flatMap((s) => s.bins.map((b) => ({ dataset: s.dataset, predictor: s.predictor, depth: s.depth, lower: b.lower, upper: b.upper, count: b.count, confidence: b.confidence, accuracy: b.accuracy }))),
-    ['dataset', 'predictor', 'depth', 'lower', 'upper', 'count', 'confidence', 'accuracy'],
+    series.flatMap((s) => s.bins.map((b) => ({ dataset: s.dataset, ...settingCols(swept, s.setting), predictor: s.predictor, depth: s.depth, lower: b.lower, upper: b.upper, count: b.count, confidence: b.confidence, accuracy: b.accuracy }))),
+    ['dataset', ...swept, 'predictor', 'depth', 'lower', 'upper', 'count', 'confidence', 'accuracy'],
   );
 }
 

@@ -42,6 +42,7 @@ export interface ManifestRun {
   method: string;
   maxDepth: number;
   seed: number;
+  setting?: Record<string, unknown>; // the swept config keys' values (absent when the sweep varies none)
   dir: string;
   epochs?: number; // train.epochs: the most it will train (early stopping may end it sooner)
   state: SweepRunState;
@@ -57,6 +58,7 @@ export interface SweepManifest {
   vdsVersion: string;
   updatedAt: string;
   launcher?: LauncherName; // absent in manifests from before there was a choice: local
+  swept?: string[]; // config keys the sweep varies besides method, depth, dataset and seed (`vds report` plots against them)
   jobs: number | null; // runs at a time (local), or the array throttle %N (slurm; null: no limit)
   wallSeconds: number | null;
   local?: LocalRecord | null;
@@ -76,6 +78,7 @@ export function manifestRun(r: PlannedRun, sweepDir: string): ManifestRun {
     method: r.method,
     maxDepth: r.maxDepth,
     seed: r.seed,
+    ...(Object.keys(r.setting).length ? { setting: r.setting } : {}),
     dir: path.resolve(r.dir), // absolute: status, cancel and Slurm jobs may run from elsewhere
     epochs: r.config.train.epochs,
     state: 'pending',

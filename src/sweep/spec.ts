@@ -1,5 +1,5 @@
-// A sweep file: a grid of training runs over method × max depth × dataset × seed, on top of a base
-// training config. Example (configs/paper/mnist.yaml):
+// A sweep file: a grid of training runs over method × max depth × dataset × seed, and any other config
+// setting (sweep/axes.ts), on top of a base training config. Example (configs/paper/mnist.yaml):
 //   name: paper-mnist              # runs go to <resultsDir>/paper-mnist/<run-id>/
 //   base: ../mnist.yaml            # a `vds train` config, relative to this file
 //   set: { train.epochs: 500 }     # dotted overrides applied to every run
@@ -7,13 +7,18 @@
 //     method: [learnt, fixed]
 //     maxDepth: [0, 5, 10]
 //     dataset: [mnist]             # optional; default: the base config's data.name
-//     seeds: [0, 1, 2, 3]          # or `repeats: 4` for seeds 0..3
+//     seeds: [0, 1, 2, 3]          # or `repeats: 4` for seeds 0..3 (any of these left out: the base config's)
+//     train.lr: [0.05, 0.1]        # any dotted config key: crossed with the rest
+//   zip:                           # optional: keys that move together (the i-th values form one setting)
+//     model.outerWidth: [16, 32]
+//     model.innerWidth: [8, 16]
 //   slurm: { partition: gpu, gres: gpu:1, time: "12:00:00" }   # optional: `--launcher slurm` (slurm/settings.ts)
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML, { LineCounter, isMap, type Document } from 'yaml';
 import { VdsError } from '../util/errors.ts';
 import { closest, nodeAt, unknownKeyMessage } from '../config/schema.ts';
+import { parseAxes, type Axis } from './axes.ts';
 import { parseSlurmSection, type SlurmSettings } from './slurm/settings.ts';
 
 export interface SweepSpec {
@@ -21,12 +26,14 @@ export interface SweepSpec {
   name: string;
   base: string | null; // absolute path of the base config
   set: Record<string, unknown>;
-  grid: { method: ('learnt' | 'fixed')[]; maxDepth: number[]; dataset: string[] | null; seeds: number[] };
+  // null: not in the grid, so every run takes the base config's value (model.method, model.maxDepth, data.name, seed)
+  grid: { method: ('learnt' | 'fixed')[] | null; maxDepth: number[] | null; dataset: string[] | null; seeds: number[] | null };
+  axes: Axis[]; // the other settings it varies (dotted keys of grid:, and zip:); [] for a grid of short names only
+  origins: Record<string, { file: string; key: string }>; // config key → where the sweep file sets it (set:, grid:, zip:)
   slurm: Partial<SlurmSettings>; // only read by `--launcher slurm`
 }
 
-const TOP_KEYS = ['name', 'base', 'set', 'grid', 'slurm'];
-const GRID_KEYS = ['method', 'maxDepth', 'dataset', 'seeds', 'repeats'];
+const TOP_KEYS = ['name', 'base', 'set', 'grid', 'zip', 'slurm'];
 
 function where(doc: Document, lc: LineCounter, file: string, keyPath: (string | number)[]): string {
   const node = doc.getIn(keyPath, true) as { range?: [number, number, number] } | undefined;
@@ -71,7 +78,12 @@ export function readSweepSpec(file: string): SweepSpec {
   for (const k of Object.keys(set)) if (!nodeAt(k.split('.'))) fail(['set', k], unknownKeyMessage(k.split('.')));
   const grid = raw.grid as Record<string, unknown> | undefined;
   if (!grid || typeof grid !== 'object') fail(['grid'], 'expected a mapping with method, maxDepth and seeds (or repeats)');
-  for (const k of Object.keys(grid!)) if (!GRID_KEYS.includes(k)) fail(['grid', k], unknownOf(k, GRID_KEYS));
+  const axes = parseAxes(grid!, raw.zip, new Set(Object.keys(set)), fail);
+  // so a cross-field rule a run breaks (checked when the grid is expanded) names this file's line, not a --set
+  const origins: SweepSpec['origins'] = {};
+  const origin = (section: string, key: string) => (origins[key] = { file: where(doc, lc, file, [section, key]), key: `${section}.${key}` });
+  for (const k of Object.keys(set)) origin('set', k);
+  for (const a of axes) for (const k of a.keys) origin(k in grid! ? 'grid' : 'zip', k);
 
   const list = <T>(key: string, ok: (v: unknown) => boolean, expected: string): T[] => {
     const v = grid![key];
@@ -81,18 +93,19 @@ export function readSweepSpec(file: string): SweepSpec {
     return v as T[];
   };
   const isDepth = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
-  const method = list<'learnt' | 'fixed'>('method', (x) => x === 'learnt' || x === 'fixed', '"learnt" or "fixed"');
-  const maxDepth = list<number>('maxDepth', isDepth, 'whole numbers ≥ 0');
+  const method = grid!.method === undefined ? null : list<'learnt' | 'fixed'>('method', (x) => x === 'learnt' || x === 'fixed', '"learnt" or "fixed"');
+  const maxDepth = grid!.maxDepth === undefined ? null : list<number>('maxDepth', isDepth, 'whole numbers ≥ 0');
   const dataset = grid!.dataset === undefined ? null : list<string>('dataset', (x) => typeof x === 'string', 'dataset names');
-  let seeds: number[];
+  let seeds: number[] | null = null;
   if (grid!.seeds !== undefined && grid!.repeats !== undefined) fail(['grid', 'repeats'], 'give seeds or repeats, not both');
   if (grid!.repeats !== undefined) {
     const r = grid!.repeats;
     if (!Number.isInteger(r) || (r as number) < 1) fail(['grid', 'repeats'], 'expected a whole number ≥ 1');
     seeds = Array.from({ length: r as number }, (_, i) => i);
-  } else {
+  } else if (grid!.seeds !== undefined) {
     seeds = list<number>('seeds', isDepth, 'whole numbers ≥ 0');
   }
+  if (!method && !maxDepth && !dataset && !seeds && !axes.length) fail(['grid'], 'expected something to vary: method, maxDepth, dataset, seeds (or repeats), or a dotted config key');
   const slurm = raw.slurm === undefined ? {} : parseSlurmSection(raw.slurm, fail);
-  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds }, slurm };
+  return { file, name: name as string, base, set, grid: { method, maxDepth, dataset, seeds }, axes, origins, slurm };
 }

@@ -13,6 +13,7 @@ export type RunView = (typeof RUN_VIEWS)[number];
 
 export interface RunStatusRow {
   id: string;
+  setting: Record<string, unknown>; // the swept config keys' values ({} when the sweep varies none)
   state: RunView;
   epoch: number | null; // epochs completed
   epochs: number | null; // the most it will train
@@ -64,6 +65,7 @@ export function statusRows(manifest: SweepManifest, jobs: Map<string, LauncherJo
     const sched = schedulerRecord(r.dir);
     return {
       id: r.id,
+      setting: r.setting ?? {},
       state,
       epoch: st?.epoch ?? null,
       epochs: r.epochs ?? null,
@@ -82,11 +84,13 @@ export function countByView(rows: RunStatusRow[]): Record<RunView, number> {
   return c;
 }
 
-/** A plain-text table, one run a line, then the counts. */
+/** A plain-text table, one run a line (with a column per swept config key), then the counts. */
 export function statusTable(rows: RunStatusRow[], withJobs: boolean): string {
-  const header = ['run', 'state', 'epoch', ...(withJobs ? ['job', 'scheduler state', 'restarts'] : []), 'note'];
+  const swept = [...new Set(rows.flatMap((r) => Object.keys(r.setting)))];
+  const header = ['run', ...swept, 'state', 'epoch', ...(withJobs ? ['job', 'scheduler state', 'restarts'] : []), 'note'];
   const lines = rows.map((r) => [
     r.id,
+    ...swept.map((k) => (k in r.setting ? JSON.stringify(r.setting[k]) : '')),
     r.state,
     r.epoch === null ? '' : `${r.epoch}${r.epochs ? ` of ${r.epochs}` : ''}`,
     ...(withJobs ? [r.job?.id ?? '', r.job ? `${r.job.state}${r.job.reason ? ` (${r.job.reason})` : ''}` : '', r.restarts === null ? '' : String(r.restarts)] : []),
