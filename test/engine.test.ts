@@ -13,7 +13,7 @@ import { SWIFTSHADER_ICD } from '../src/tf/webgpu.ts';
 import { engineDevice } from '../src/engine/device.ts';
 import { Gpu } from '../src/engine/gpu.ts';
 import type { KernelDef } from '../src/engine/kernel.ts';
-import { convDw, convDw4, convDwRef, convDx, convDxRef, convFwd, convFwd4, convFwdRef, dwReduce, stemDw, stemDwRef, stemFwd, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
+import { convDw, convDw4, convDwRef, convDx, convDx4, convDxRef, convFwd, convFwd4, convFwdRef, dwReduce, stemDw, stemDwRef, stemFwd, stemFwd4, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
 import { bnBackwardRef, bnBwdApply, bnBwdReduce, bnStats, bnStatsRef } from '../src/engine/kernels/norm.ts';
 import { linearBackwardRef, linearDw, linearDx, linearFwd, linearRef } from '../src/engine/kernels/head.ts';
 import { WebGpuEngine } from '../src/engine/engine.ts';
@@ -82,9 +82,9 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
   };
 
   // Co 5: version 1 (a thread per output channel); Co 8: version 2 (four a thread), which must give the same bits
-  for (const [K, pad, act, res, Co] of [[1, 0, true, false, 5], [3, 1, true, true, 5], [3, 1, false, false, 5], [1, 0, false, true, 5], [1, 0, true, true, 8], [3, 1, true, false, 8]] as const) {
-    it(`conv ${K}×${K} pad ${pad}${act ? ', BatchNorm+ReLU on its input' : ''}${res ? ', residual' : ''}, ${Co} outputs: forward, input and weight gradients`, async () => {
-      const s = { B: 3, H: 5, W: 7, Ci: 3, Co, K, pad };
+  for (const [K, pad, act, res, Ci, Co] of [[1, 0, true, false, 3, 5], [3, 1, true, true, 3, 5], [3, 1, false, false, 3, 5], [1, 0, false, true, 3, 5], [1, 0, true, true, 4, 8], [3, 1, true, false, 8, 4]] as const) {
+    it(`conv ${K}×${K} pad ${pad}${act ? ', BatchNorm+ReLU on its input' : ''}${res ? ', residual' : ''}, ${Ci} → ${Co} channels: forward, input and weight gradients`, async () => {
+      const s = { B: 3, H: 5, W: 7, Ci, Co, K, pad };
       const inp = values(s.B * s.H * s.W * s.Ci, 1);
       const w = values(K * K * s.Ci * s.Co, 2);
       const b = values(s.Co, 3);
@@ -101,6 +101,10 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
       }
       const [, , dx] = await runKernel(convDx, { ...s, wOff: 0 }, [dout, p, new Float32Array(inp.length)], { threads: inp.length });
       expectClose('input gradient', dx, convDxRef(s, dout, w), TOL);
+      if (Ci % 4 === 0) {
+        const [, , dx4] = await runKernel(convDx4, { ...s, wOff: 0 }, [dout, p, new Float32Array(inp.length)], { threads: inp.length / 4 });
+        assert.deepEqual(dx4, dx, 'version 2 of the input gradient gives version 1 bits');
+      }
       // chunks of 7 positions: several, the last one short
       const per = (K * K * s.Ci + 1) * s.Co;
       const parts = Math.ceil((s.B * s.H * s.W) / 7);
@@ -128,6 +132,8 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
     const u = { B: s.B, Hin: s.Hin, Win: s.Win, Ci: s.Ci, Hp, Wp, Co: s.Co, K: 5, wOff: 0, bOff: w.length };
     const [, , out] = await runKernel(stemFwd, u, [x, p, new Float32Array(n)], { threads: n });
     expectClose('forward', out, stemFwdRef(s, x, w, b), TOL);
+    const [, , out4] = await runKernel(stemFwd4, u, [x, p, new Float32Array(n)], { threads: n / 4 });
+    assert.deepEqual(out4, out, 'version 2 gives version 1 bits');
     const dout = values(n, 10);
     const per = (25 * s.Ci + 1) * s.Co;
     const parts = Math.ceil((s.B * Hp * Wp) / 5);

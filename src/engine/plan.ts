@@ -10,7 +10,7 @@
 import type { ConvResNetShape } from '../model/resnet.ts';
 import type { Copy, Dispatch, Gpu, Step } from './gpu.ts';
 import { FlatLayout, StatsLayout } from './layout.ts';
-import { convDw, convDw4, convDx, convFwd, convFwd4, DW_CHUNK, dwReduce, stemDw, stemFwd } from './kernels/conv.ts';
+import { convDw, convDw4, convDx, convDx4, convFwd, convFwd4, DW_CHUNK, dwReduce, stemDw, stemFwd, stemFwd4 } from './kernels/conv.ts';
 import { bnBwdApply, bnBwdReduce, bnStats, RUNNING_ROW, runningUpdate } from './kernels/norm.ts';
 import { headBnRes, linearDw, linearDx, linearFwd, poolBwd, poolMean } from './kernels/head.ts';
 import { ceRows, dlogits, elbo, sgd } from './kernels/loss.ts';
@@ -96,7 +96,8 @@ export function buildPass(ctx: PlanContext, kind: PassKind, B: number, upTo: num
   const zz = arena.get('zz', H * B * O);
   const logits = arena.get('logits', H * B * K);
 
-  steps.push(gpu.dispatch(stemFwd, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, wOff: at('stem.w'), bOff: at('stem.b') }, [x, p, hBuf(0)], { threads: M * O }));
+  const stem4 = O % 4 === 0; // four output channels a thread (kernels/conv.ts, version 2)
+  steps.push(gpu.dispatch(stem4 ? stemFwd4 : stemFwd, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, wOff: at('stem.w'), bOff: at('stem.b') }, [x, p, hBuf(0)], { threads: (M * O) / (stem4 ? 4 : 1) }));
   const pool = (k: number, slot: number) => steps.push(gpu.dispatch(poolMean, { B, HW, C: O, oOff: slot * B * O }, [hBuf(k), z], { threads: B * O }));
   if (heads === 'all') pool(0, 0);
   for (let k = 0; k < upTo; k++) {
@@ -212,7 +213,8 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
       const four = Co % 4 === 0;
       steps.push(gpu.dispatch(four ? convDw4 : convDw, { ...shape, act: 1, ...bnVals, chunk: DW_CHUNK, parts }, [ins[j], gOut, p, st, dwPart], { threads: (per * parts) / (four ? 4 : 1) }));
       steps.push(gpu.dispatch(dwReduce, { per, Co, parts, wOff: at(`${conv}.w`), bOff: at(`${conv}.b`) }, [dwPart, gr], { threads: per }));
-      steps.push(gpu.dispatch(convDx, { ...shape, wOff: at(`${conv}.w`) }, [gOut, p, dt], { threads: M * Cin }));
+      const dx4 = Cin % 4 === 0;
+      steps.push(gpu.dispatch(dx4 ? convDx4 : convDx, { ...shape, wOff: at(`${conv}.w`) }, [gOut, p, dt], { threads: (M * Cin) / (dx4 ? 4 : 1) }));
       const norm = { G: 1, N: M, C: Cin, ...bnVals, pre: 0, post: 1 };
       steps.push(gpu.dispatch(bnBwdReduce, { ...norm, dgOff: at(`${bn}.gamma`), dbOff: at(`${bn}.beta`) }, [ins[j], dt, p, st, sums, gr], { groups: Cin }));
       if (j > 0) {

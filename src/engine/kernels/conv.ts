@@ -471,3 +471,76 @@ ${ACT_MAIN} {
   for (var k = 0u; k < 4u; k++) { part[o + k] = acc[k]; }
 }`,
 };
+
+// Version 2 of conv_dx (input widths that are multiples of 4): four input channels a thread, each output
+// gradient loaded once for four multiply-adds; the same terms in the same order as version 1.
+export const convDx4: KernelDef = {
+  name: 'conv_dx4',
+  uniforms: convDx.uniforms,
+  bindings: convDx.bindings,
+  workgroup: 64,
+  body: `
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = gi(g, n);
+  let groups = u.Ci / 4u;
+  if (i >= u.B * u.H * u.W * groups) { return; }
+  let ci = (i % groups) * 4u;
+  var r = i / groups;
+  let x = r % u.W; r = r / u.W;
+  let y = r % u.H;
+  let b = r / u.H;
+  var acc = vec4<f32>(0.0);
+  for (var ky = 0u; ky < u.K; ky++) {
+    let oy = i32(y + u.pad) - i32(ky);
+    if (oy < 0 || oy >= i32(u.H)) { continue; }
+    for (var kx = 0u; kx < u.K; kx++) {
+      let ox = i32(x + u.pad) - i32(kx);
+      if (ox < 0 || ox >= i32(u.W)) { continue; }
+      let base = ((b * u.H + u32(oy)) * u.W + u32(ox)) * u.Co;
+      let wb = u.wOff + ((ky * u.K + kx) * u.Ci + ci) * u.Co;
+      for (var co = 0u; co < u.Co; co++) {
+        let d = dout[base + co];
+        acc += d * vec4<f32>(p[wb + co], p[wb + u.Co + co], p[wb + 2u * u.Co + co], p[wb + 3u * u.Co + co]);
+      }
+    }
+  }
+  let o = ((b * u.H + y) * u.W + x) * u.Ci + ci;
+  for (var j = 0u; j < 4u; j++) { dx[o + j] = acc[j]; }
+}`,
+};
+
+// Version 2 of stem_fwd (output widths that are multiples of 4): four output channels a thread.
+export const stemFwd4: KernelDef = {
+  name: 'stem_fwd4',
+  uniforms: stemFwd.uniforms,
+  bindings: stemFwd.bindings,
+  workgroup: 64,
+  body: `
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = gi(g, n);
+  let groups = u.Co / 4u;
+  if (i >= u.B * u.Hp * u.Wp * groups) { return; }
+  let co = (i % groups) * 4u;
+  var r = i / groups;
+  let px = r % u.Wp; r = r / u.Wp;
+  let py = r % u.Hp;
+  let b = r / u.Hp;
+  var acc = vec4<f32>(0.0);
+  for (var d = 0u; d < 4u; d++) {
+    let y0 = 2u * py + d / 2u;
+    let x0 = 2u * px + d % 2u;
+    for (var ky = 0u; ky < u.K; ky++) {
+      for (var kx = 0u; kx < u.K; kx++) {
+        let base = ((b * u.Hin + y0 + ky) * u.Win + x0 + kx) * u.Ci;
+        let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
+        for (var ci = 0u; ci < u.Ci; ci++) {
+          let w = wb + ci * u.Co;
+          acc += x[base + ci] * vec4<f32>(p[w], p[w + 1u], p[w + 2u], p[w + 3u]);
+        }
+      }
+    }
+  }
+  let o = (((b * u.Hp + py) * u.Wp + px)) * u.Co + co;
+  for (var j = 0u; j < 4u; j++) { out[o + j] = p[u.bOff + co + j] + acc[j] * 0.25; }
+}`,
+};

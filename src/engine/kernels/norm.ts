@@ -14,7 +14,7 @@
 // `pre`: a ReLU between the stored tensor and the BatchNorm (the head); `post`: a ReLU after it (the blocks).
 import type { KernelDef } from '../kernel.ts';
 
-const RWG = 256; // threads of a reduction workgroup
+const RWG = 64; // threads of a reduction workgroup (more made SwiftShader slower at its barriers; a GPU runs one workgroup per channel either way)
 
 const TREE = (v: string) => `
   sh[t] = ${v};
