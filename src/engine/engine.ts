@@ -84,8 +84,30 @@ export class WebGpuEngine implements ParallelTrainer {
   private pass(kind: PassKind, B: number, upTo: number, heads: 'all' | 'last'): Pass {
     const key = `${kind}:${B}:${upTo}:${heads}`;
     let p = this.passes.get(key);
-    if (!p) this.passes.set(key, (p = buildPass(this.ctx, kind, B, upTo, heads)));
+    if (!p) {
+      // a buffer the device cannot hold, or a plan it refuses, is an error scope's finding, not a silent zero
+      const device = this.device.device;
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+      this.passes.set(key, (p = buildPass(this.ctx, kind, B, upTo, heads)));
+      const what = `the engine's ${kind} pass (batch ${B}, depth ${upTo})`;
+      const found = Promise.all([device.popErrorScope(), device.popErrorScope()]).then(([invalid, oom]) => {
+        if (oom) throw new Error(`${what} does not fit the GPU's memory: ${oom.message.split('\n')[0]} (a smaller train.batchSize or train.evalBatchSize fits)`);
+        if (invalid) throw new Error(`${what} was refused by the device: ${invalid.message.split('\n')[0]}`);
+      });
+      found.catch(() => undefined); // reported by checked(), before the pass runs
+      this.planned.push(found);
+    }
     return p;
+  }
+
+  private planned: Promise<void>[] = [];
+
+  /** Throws what planning found wrong (out of memory, an invalid plan) before a pass runs. */
+  private async checked(): Promise<void> {
+    if (!this.planned.length) return;
+    const all = this.planned.splice(0);
+    await Promise.all(all);
   }
 
   /** Dispatches of one training step at batch size B (planning it if needed). */
@@ -154,6 +176,7 @@ export class WebGpuEngine implements ParallelTrainer {
     const t0 = performance.now();
     const B = ys.length;
     const pass = this.pass('train', B, l.net.maxDepth, headsOf(l.posterior));
+    await this.checked();
     if (this.lr.get(pass) !== l.opt.lr) {
       this.gpu.rewrite(pass.sgd!, sgd, { P: this.ctx.P.size, f_lr: l.opt.lr, f_momentum: l.opt.momentum, f_wd: l.opt.weightDecay });
       this.lr.set(pass, l.opt.lr);
@@ -206,6 +229,7 @@ export class WebGpuEngine implements ParallelTrainer {
       const b = batch(k);
       const B = b.shape[0];
       const pass = this.pass('eval', B, o.upTo, o.heads);
+      await this.checked();
       this.gpu.write(pass.x, 0, b.x);
       this.gpu.run(pass.steps);
       reads.push(this.gpu.read(pass.logits, 0, pass.H * B * this.ctx.net.classes)); // in flight while the next batch runs
@@ -216,6 +240,8 @@ export class WebGpuEngine implements ParallelTrainer {
   async batchStatistics(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]> {
     const heads = headsOf(l.posterior);
     const D = l.net.maxDepth;
+    for (const rows of new Set(plan.map((r) => r.length))) this.pass('calibrate', rows, D, heads);
+    await this.checked();
     const reads = plan.map((rows) => {
       const b = makeBatch(ds, ds.train, rows);
       const pass = this.pass('calibrate', rows.length, D, heads);
