@@ -23,6 +23,7 @@ import type { Learner } from '../src/train/types.ts';
 import { logPrior } from '../src/vds/prior.ts';
 import { marginalLogProbs, truncatedLogQ } from '../src/vds/predict.ts';
 import type { Dataset } from '../src/data/types.ts';
+import { makeBatch } from '../src/data/batch.ts';
 import { buildReferenceModel, closeTo, imagesToTf, loadReferenceCases, toTf, vdsName, type RefCase } from './helpers/reference.ts';
 import { fixture as preciseFixture } from './helpers/precise-bn-checks.ts';
 import { read } from './helpers/tf-async.ts';
@@ -334,6 +335,36 @@ describe('engine: the same bits every time', { skip }, () => {
       dispose(l);
     }
   }
+
+  it('a batch gathered on the GPU from the training bytes equals the batch built on the CPU, bit for bit', async () => {
+    const c = convCase();
+    const inputShape = [12, 12, 1];
+    const n = 20;
+    const bytes = Uint8Array.from({ length: n * 144 }, (_, i) => (i * 37 + (i >> 5)) % 256);
+    const split = { x: bytes, y: Uint8Array.from({ length: n }, (_, i) => (i * 3) % 10), n };
+    const empty = { x: new Uint8Array(0), y: new Uint8Array(0), n: 0 };
+    const ds: Dataset = { name: 'bytes', classes: 10, inputShape, mean: [0.1307], std: [0.3081], train: split, validation: empty, test: empty, provenance: {} };
+    const order = Uint32Array.from([7, 3, 19, 0, 11, 5, 2, 16, 9, 13, 1, 18]);
+    const states: Map<string, Float32Array>[] = [];
+    for (const onGpu of [true, false]) {
+      const l = referenceLearner(c);
+      const engine = await WebGpuEngine.start(l, inputShape);
+      try {
+        for (const [s, e] of [[0, 6], [6, 12]]) {
+          if (onGpu) await engine.stepRows(l, ds, order, s, e);
+          else {
+            const b = makeBatch(ds, ds.train, order.subarray(s, e));
+            await engine.stepBatch(l, b.x, b.y);
+          }
+        }
+        states.push(new Map([...(await engine.tensors())].map(([k, v]) => [k, v.values])));
+      } finally {
+        await engine.close();
+        dispose(l);
+      }
+    }
+    for (const [k, v] of states[1]) assert.deepEqual(states[0].get(k), v, k);
+  });
 
   it('two runs are bit-identical, and one handed to TF.js and back mid-run equals them', async () => {
     const a = await train(null);

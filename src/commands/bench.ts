@@ -22,6 +22,7 @@ import { tryPlanMemory, wasmHeapBytes, type RecomputeMode } from '../train/memor
 import { WebGpuEngine } from '../engine/engine.ts';
 import { DAWN_BACKEND_ENV } from '../engine/device.ts';
 import type { Dataset } from '../data/types.ts';
+import { makeBatch } from '../data/batch.ts';
 
 export interface BenchOptions {
   backend?: string;
@@ -108,11 +109,13 @@ export function evalBatch(l: Learner, x: tf.Tensor): Promise<Float32Array> {
   return takeFloats(lp);
 }
 
-/** A dataset whose training split is one float batch (for timing the engine's calibration pass). */
-function batchDataset(xs: Float32Array, batch: number): { ds: Dataset; rows: Uint32Array } {
-  const split = { x: xs, y: new Uint8Array(batch), n: batch };
-  const empty = { x: new Float32Array(0), y: new Uint8Array(0), n: 0 };
-  const ds: Dataset = { name: 'bench', classes: 10, inputShape: REFERENCE_DATA.inputShape, mean: [], std: [], train: split, validation: empty, test: empty, provenance: {} };
+/** A training split of `batch` seeded byte images (the engine keeps a split on the GPU as bytes), MNIST's normalisation. */
+function batchDataset(batch: number): { ds: Dataset; rows: Uint32Array } {
+  const rng = Rng.derive(1, 'bench-bytes');
+  const x = Uint8Array.from({ length: batch * 28 * 28 }, () => Math.floor(rng.uniformRange(0, 256)));
+  const y = Uint8Array.from({ length: batch }, () => Math.min(9, Math.floor(rng.uniformRange(0, 10))));
+  const empty = { x: new Uint8Array(0), y: new Uint8Array(0), n: 0 };
+  const ds: Dataset = { name: 'bench', classes: 10, inputShape: REFERENCE_DATA.inputShape, mean: [0.1307], std: [0.3081], train: { x, y, n: batch }, validation: empty, test: empty, provenance: {} };
   return { ds, rows: Uint32Array.from({ length: batch }, (_, i) => i) };
 }
 
@@ -120,15 +123,15 @@ function batchDataset(xs: Float32Array, batch: number): { ds: Dataset; rows: Uin
 async function benchEngine(depth: number, batch: number, reps: number): Promise<BenchResult> {
   const config = referenceConfig(depth);
   const l = createLearner(config, REFERENCE_DATA.inputShape, REFERENCE_DATA.classes, REFERENCE_DATA.nTrain);
-  const { x, y } = referenceBatch(batch);
-  const xs = await readFloats(x);
-  const ys = Array.from(await readFloats(tf.cast(y, 'float32')));
   const engine = await WebGpuEngine.start(l, REFERENCE_DATA.inputShape);
   try {
-    const { ds, rows } = batchDataset(xs, batch);
-    const evalOnce = () => engine.evalLogits(l, 1, () => ({ x: xs, y: Int32Array.from(ys), shape: [batch, 28, 28, 1] }), async () => new Float32Array(0), { upTo: depth, heads: 'all' });
-    await engine.stepBatch(l, xs, ys); // warm-up: plans, pipelines
-    await engine.stepBatch(l, xs, ys);
+    // training as vds trains: the split on the GPU, a step gathers its rows; evaluation uploads its batch
+    const { ds, rows } = batchDataset(batch);
+    const step = () => engine.stepRows(l, ds, rows, 0, batch);
+    const evalBatchOf = () => makeBatch(ds, ds.train, rows);
+    const evalOnce = () => engine.evalLogits(l, 1, evalBatchOf, async () => new Float32Array(0), { upTo: depth, heads: 'all' });
+    await step(); // warm-up: plans, pipelines, the split's upload
+    await step();
     await evalOnce();
     await engine.batchStatistics(l, ds, [rows]);
     sampleRss();
@@ -145,7 +148,7 @@ async function benchEngine(depth: number, batch: number, reps: number): Promise<
     const encode: number[] = [];
     const trainMs = await time(async () => {
       const before = engine.encodeMs;
-      await engine.stepBatch(l, xs, ys);
+      await step();
       encode.push(engine.encodeMs - before);
     });
     const evalMs = await time(evalOnce);
@@ -177,8 +180,6 @@ async function benchEngine(depth: number, batch: number, reps: number): Promise<
   } finally {
     await engine.close();
     disposeLearner(l);
-    x.dispose();
-    y.dispose();
   }
 }
 

@@ -10,7 +10,8 @@ export interface Batch {
 
 const tables = new WeakMap<Dataset, Float32Array>();
 
-function lookup(ds: Dataset): Float32Array {
+/** (v/255 − mean_c)/std_c for every byte value v and channel c: [c·256 + v] (what a GPU engine normalises with too). */
+export function normalisationTable(ds: Dataset): Float32Array {
   let t = tables.get(ds);
   if (!t) {
     const c = ds.inputShape[ds.inputShape.length - 1];
@@ -37,7 +38,7 @@ export function makeBatch(ds: Dataset, split: Split, indices: ArrayLike<number>)
     for (let k = 0; k < b; k++) x.set(src.subarray(indices[k] * per, (indices[k] + 1) * per), k * per);
     return { x, y, shape };
   }
-  const t = lookup(ds);
+  const t = normalisationTable(ds);
   const c = ds.inputShape[ds.inputShape.length - 1];
   for (let k = 0; k < b; k++) {
     const s = indices[k] * per;

@@ -7,7 +7,7 @@ import type { Learner, ParallelTrainer, StepStats, BatchStatistics, EvalPass } f
 import { headsOf } from '../train/types.ts';
 import { assignLearnerTensors, learnerTensors, type TensorMap } from '../train/learner.ts';
 import type { Dataset } from '../data/types.ts';
-import { makeBatch, type Batch } from '../data/batch.ts';
+import { makeBatch, normalisationTable, type Batch } from '../data/batch.ts';
 import type { ConvResNet } from '../model/resnet.ts';
 import type { PreciseStats } from '../model/norm-stats.ts';
 import { readFloats, type tf } from '../tf/tf.ts';
@@ -18,6 +18,8 @@ import { Arena, buildPass, type Pass, type PassKind, type PlanContext } from './
 import { MAX_HEADS } from './kernels/loss.ts';
 import { MAX_ACT_CHANNELS } from './kernels/conv.ts';
 import { sgd } from './kernels/loss.ts';
+import { gather, packBytes } from './kernels/data.ts';
+import type { Dispatch } from './gpu.ts';
 
 export { ENGINE_NAME } from './name.ts';
 import { ENGINE_NAME } from './name.ts';
@@ -110,9 +112,9 @@ export class WebGpuEngine implements ParallelTrainer {
     await Promise.all(all);
   }
 
-  /** Dispatches of one training step at batch size B (planning it if needed). */
+  /** Dispatches of one training step at batch size B (planning it if needed), the gather of its batch included. */
   dispatchesPerStep(l: Learner, B: number): number {
-    return this.pass('train', B, l.net.maxDepth, headsOf(l.posterior)).dispatches;
+    return this.pass('train', B, l.net.maxDepth, headsOf(l.posterior)).dispatches + 1;
   }
 
   dispatchesPerEval(l: Learner, B: number): number {
@@ -172,18 +174,70 @@ export class WebGpuEngine implements ParallelTrainer {
     return this.stepBatch(l, xs as Float32Array, ys as Int32Array);
   }
 
+  // the training split on the GPU (bytes, normalisation table, labels) and the epoch's row order
+  private split: { ds: Dataset; bytes: GPUBuffer; table: GPUBuffer; ys: GPUBuffer } | null = null;
+  private order: { rows: Uint32Array; buffer: GPUBuffer } | null = null;
+  private gathers = new Map<string, Dispatch>();
+
+  /** A step on rows order[start..end) of the training split, which lives on the GPU (uploaded once). */
+  async stepRows(l: Learner, ds: Dataset, order: Uint32Array, start: number, end: number): Promise<StepStats> {
+    if (!(ds.train.x instanceof Uint8Array)) {
+      const b = makeBatch(ds, ds.train, order.subarray(start, end));
+      return this.stepBatch(l, b.x, b.y);
+    }
+    const { gpu } = this;
+    if (this.split?.ds !== ds) {
+      const bytes = gpu.buffer(Math.ceil(ds.train.x.length / 4), 'train-bytes');
+      gpu.write(bytes, 0, packBytes(ds.train.x));
+      const table = gpu.buffer(256 * ds.inputShape[2], 'normalisation');
+      gpu.write(table, 0, normalisationTable(ds));
+      const ys = gpu.buffer(ds.train.n, 'train-labels');
+      gpu.write(ys, 0, Float32Array.from(ds.train.y));
+      this.split = { ds, bytes, table, ys };
+      this.gathers.clear();
+    }
+    if (this.order?.rows !== order) {
+      // once an epoch: the shuffled row indices (a buffer is kept while the split's size stays)
+      if (!this.order || this.order.rows.length !== order.length) {
+        this.order = { rows: order, buffer: gpu.buffer(order.length, 'epoch-order') };
+        this.gathers.clear();
+      }
+      this.order.rows = order;
+      gpu.write(this.order.buffer, 0, Float32Array.from(order));
+    }
+    const B = end - start;
+    const pass = this.pass('train', B, l.net.maxDepth, headsOf(l.posterior));
+    const per = ds.inputShape.reduce((a, b) => a * b, 1);
+    const values = { B, per, C: ds.inputShape[2], start };
+    let g = this.gathers.get(`${B}`);
+    if (!g) this.gathers.set(`${B}`, (g = gpu.dispatch(gather, values, [this.split.bytes, this.split.table, this.split.ys, this.order.buffer, pass.x, pass.labels!], { threads: B * per })));
+    const first = g;
+    return this.replay(l, pass, [g], () => gpu.rewrite(first, gather, values));
+  }
+
   async stepBatch(l: Learner, xs: Float32Array, ys: ArrayLike<number>): Promise<StepStats> {
-    const t0 = performance.now();
     const B = ys.length;
     const pass = this.pass('train', B, l.net.maxDepth, headsOf(l.posterior));
+    return this.replay(l, pass, [], () => {
+      this.gpu.write(pass.x, 0, xs);
+      this.gpu.write(pass.labels!, 0, Float32Array.from(ys));
+    });
+  }
+
+  /**
+   * Runs a planned training step and reads its numbers. `load` writes the step's inputs (its batch, or the
+   * gather's offset) right before the submit, so with steps in flight every write lands between its own
+   * step and the one before, in queue order.
+   */
+  private async replay(l: Learner, pass: Pass, before: Dispatch[], load: () => void): Promise<StepStats> {
     await this.checked();
+    const t0 = performance.now();
+    load();
     if (this.lr.get(pass) !== l.opt.lr) {
       this.gpu.rewrite(pass.sgd!, sgd, { P: this.ctx.P.size, f_lr: l.opt.lr, f_momentum: l.opt.momentum, f_wd: l.opt.weightDecay });
       this.lr.set(pass, l.opt.lr);
     }
-    this.gpu.write(pass.x, 0, xs);
-    this.gpu.write(pass.labels!, 0, Float32Array.from(ys));
-    this.gpu.run(pass.steps);
+    this.gpu.run(before.length ? [...before, ...pass.steps] : pass.steps);
     this.momentumLive ||= l.opt.momentum !== 0;
     this.steps++;
     this.encodeMs += performance.now() - t0;

@@ -43,7 +43,7 @@ export class Gpu {
     return b;
   }
 
-  write(buffer: GPUBuffer, offsetFloats: number, data: Float32Array): void {
+  write(buffer: GPUBuffer, offsetFloats: number, data: Float32Array | Uint32Array): void {
     if (data.length) this.device.queue.writeBuffer(buffer, offsetFloats * 4, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   }
 

@@ -7,7 +7,7 @@ export const WG = 64;
 /** WebGPU's guaranteed limit on workgroups per grid dimension. */
 export const MAX_GROUPS = 65535;
 
-export type Access = 'read' | 'rw';
+export type Access = 'read' | 'rw' | 'read-u32'; // read-u32: raw 32-bit words (packed bytes), never f32 bits
 
 export interface KernelDef {
   name: string;
@@ -22,7 +22,7 @@ export function wgsl(k: KernelDef): string {
   const fields = [...k.uniforms];
   while (fields.length % 4 !== 0) fields.push(`_pad${fields.length}`); // uniform structs are 16-byte multiples
   const struct = `struct U {\n${fields.map((f) => `  ${f}: u32,`).join('\n')}\n}`;
-  const binds = k.bindings.map(([name, access], i) => `@group(0) @binding(${i + 1}) var<storage, ${access === 'rw' ? 'read_write' : 'read'}> ${name}: array<f32>;`);
+  const binds = k.bindings.map(([name, access], i) => `@group(0) @binding(${i + 1}) var<storage, ${access === 'rw' ? 'read_write' : 'read'}> ${name}: array<${access === 'read-u32' ? 'u32' : 'f32'}>;`);
   return [
     struct,
     '@group(0) @binding(0) var<uniform> u: U;',

@@ -150,7 +150,7 @@ export async function trainLoop(
     // Steps in flight: one on TF.js (a step returns when it is done); two on an engine that trains on the GPU,
     // so the CPU encodes a step while the GPU computes the one before. Their numbers are settled in order.
     const depth = l.parallel?.engine ? 2 : 1;
-    const inflight: { stats: Promise<StepStats>; batch: TensorBatch; index: number }[] = [];
+    const inflight: { stats: Promise<StepStats>; batch: TensorBatch | null; size: number; index: number }[] = [];
     let settledAt = performance.now();
     const settle = async (): Promise<void> => {
       const f = inflight.shift()!;
@@ -158,8 +158,8 @@ export async function trainLoop(
       try {
         stats = await f.stats;
       } finally {
-        f.batch.x.dispose();
-        f.batch.y.dispose();
+        f.batch?.x.dispose();
+        f.batch?.y.dispose();
       }
       // the loss is their sum: the term that went non-finite first names the cause
       const bad = ([['the expected NLL', stats.expectedNll], ['the KL term', stats.kl], ['the loss', stats.loss]] as const).find(([, v]) => !Number.isFinite(v));
@@ -167,10 +167,10 @@ export async function trainLoop(
         throw new TrainingDiverged(state.epoch + 1, f.index + 1, ranges.length, `${bad[0]} is ${fmtNum(bad[1])} (loss ${fmtNum(stats.loss)}, expected NLL ${fmtNum(stats.expectedNll)}, KL ${fmtNum(stats.kl)})`);
       }
       const sums = state.sums;
-      sums.loss += stats.loss * f.batch.size;
-      sums.nll += stats.expectedNll * f.batch.size;
+      sums.loss += stats.loss * f.size;
+      sums.nll += stats.expectedNll * f.size;
       sums.correct += stats.correct;
-      sums.seen += f.batch.size;
+      sums.seen += f.size;
       const now = performance.now();
       sums.seconds += (now - settledAt) / 1000;
       settledAt = now;
@@ -184,10 +184,11 @@ export async function trainLoop(
         return 'interrupted';
       }
       const [s, e] = ranges[state.step];
-      const batch = tensorBatch(ds, ds.train, order.subarray(s, e));
-      const stats = trainStep(l, batch.x, batch.y);
+      // an engine that keeps the training split on the GPU takes the rows; otherwise the batch goes to TF.js
+      const batch = l.parallel?.stepRows ? null : tensorBatch(ds, ds.train, order.subarray(s, e));
+      const stats = batch ? trainStep(l, batch.x, batch.y) : l.parallel!.stepRows!(l, ds, order, s, e);
       stats.catch(() => undefined); // a step that fails while an earlier one settles is reported when its turn comes
-      inflight.push({ stats, batch, index: state.step });
+      inflight.push({ stats, batch, size: e - s, index: state.step });
       while (inflight.length >= depth) await settle();
       await new Promise((r) => setImmediate(r)); // let signals and progress output through
       tick('steps');

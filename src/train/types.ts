@@ -23,6 +23,8 @@ export interface ParallelTrainer {
   readonly size: number; // replicas, this thread included
   readonly engine?: string; // vds's own GPU engine (src/engine): it holds the weights while it trains
   step(l: Learner, x: tf.Tensor, y: tf.Tensor1D): Promise<StepStats>;
+  /** A step on rows order[start..end) of ds.train, where the trainer keeps the split itself (the GPU engine). */
+  stepRows?(l: Learner, ds: Dataset, order: Uint32Array, start: number, end: number): Promise<StepStats>;
   /** Per-batch train-mode BatchNorm statistics of the calibration batches `plan` (rows of ds.train), in order. */
   batchStatistics?(l: Learner, ds: Dataset, plan: Uint32Array[]): Promise<BatchStatistics[]>;
   /** Eval-mode logits of `count` batches (`batch(k)`; `forwardHere(k)` computes one on this thread), in order. */
