@@ -5,7 +5,7 @@ import { tf } from './tf.ts';
 import { VdsError } from '../util/errors.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
-import { describeAdapter, driverReport, setupWebGpu, webGpuAdapter, type WebGpuAdapterInfo } from './webgpu.ts';
+import { describeAdapter, driverReport, probeDriverOutput, setupWebGpu, webGpuAdapter, type WebGpuAdapterInfo } from './webgpu.ts';
 import type { BackendName } from '../config/types.ts';
 import { BACKENDS } from '../config/schema.ts';
 
@@ -139,6 +139,9 @@ export async function selectBackend(pref: BackendPref | string = 'auto'): Promis
         });
       }
       notes.push(`${name} skipped: ${reason}`);
+    } finally {
+      // what the drivers printed while webgpu was probed (kept off stderr): for --verbose and `vds doctor`
+      if (name === 'webgpu' && probeDriverOutput()) notes.push(`webgpu probe: the driver said: ${probeDriverOutput()}`);
     }
   }
   throw new VdsError('no TF.js backend could be initialised', { key: 'backend', hint: notes.join('; ') });
