@@ -60,7 +60,7 @@ interface RunSpec {
   epochs: number;
   seconds: number;
   version?: string;
-  prune?: { speedupVsFull: number; speedupVsFixed: number | null; rule?: 'threshold' | 'expected'; depth?: number };
+  prune?: { speedupVsFull: number; speedupVsFixed: number | null; rule?: 'threshold' | 'expected'; depth?: number; range?: [number, number] }; // range: lowest and highest paired ratio vs full
   other?: [number, number, number, number]; // vds ≥ 0.2: the marginal under the other set of statistics
 }
 
@@ -116,6 +116,7 @@ function writeRun(root: string, r: RunSpec): string {
       pruned: { metrics: ev.pruned, params: ev.pruned.params, evalSeconds: nothingPruned ? 4 : 4 / r.prune.speedupVsFull, depth },
       ...(nothingPruned ? { nothingPruned, speedupVsFull: null, speedupVsFixed: null } : { speedupVsFull: r.prune.speedupVsFull, speedupVsFixed: r.prune.speedupVsFixed }),
       fixedRunDir: null, evaluatedExamples: 10000,
+      ...(r.prune.range && !nothingPruned ? { speedups: { vsFull: { median: r.prune.speedupVsFull, min: r.prune.range[0], max: r.prune.range[1], repeats: 9 }, vsFixed: null } } : {}),
     };
     writeFileSync(path.join(dir, 'prune.json'), JSON.stringify(p, null, 2));
   }
@@ -390,6 +391,37 @@ test('report: a run pruned by another rule keeps its own d* beside the depth it 
     const fig = readFileSync(path.join(out, 'figures', 'pruning-speedup.svg'), 'utf8');
     assert.match(fig, /D=10/);
     assert.doesNotMatch(fig, /D=3\b/); // nothing was pruned at D=3: no bar
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: a speed-up keeps the range and the verdict vds prune gave it — table, CSV, markdown and figure (issue 29)', async () => {
+  const root = tmp();
+  try {
+    // D=10: `vds prune` printed "speed-up vs full 1.29x (0.87–1.67) … the range spans 1x"; D=5: 2.00x (1.80–2.30)
+    writeRun(root, { id: 'learnt-D10-s1', cfg: config({ method: 'learnt', D: 10, seed: 1 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, prune: { speedupVsFull: 1.29, speedupVsFixed: null, range: [0.87, 1.67] } });
+    writeRun(root, { id: 'learnt-D5-s1', cfg: config({ method: 'learnt', D: 5, seed: 1 }), test: [0.99, -0.03, 0.004, 0.014], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -0.03, epochs: 100, seconds: 3000, prune: { speedupVsFull: 2.0, speedupVsFixed: null, range: [1.8, 2.3] } });
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const rows = csv(path.join(out, 'pruning.csv'));
+    const d10 = find(rows, { max_depth: '10' });
+    close(d10.speedup_vs_full_mean, 1.29);
+    close(d10.speedup_vs_full_min, 0.87);
+    close(d10.speedup_vs_full_max, 1.67);
+    assert.equal(d10.speedup_vs_full_spans_1x, '1 of 1');
+    assert.equal(find(rows, { max_depth: '5' }).speedup_vs_full_spans_1x, '0 of 1');
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /\| 1\.29 \(0\.87–1\.67\); the range spans 1×: no speed-up that this machine measures reliably \|/);
+    assert.match(md, /\| 2\.00 \(1\.80–2\.30\) \|/);
+    const fig = readFileSync(path.join(out, 'figures', 'pruning-speedup.svg'), 'utf8');
+    // the bars, their intervals, and the mark on the one whose range spans 1× (only that one)
+    assert.match(fig, /data-y="1\.29"/);
+    assert.match(fig, /data-lo="0\.87" data-hi="1\.67"/);
+    assert.match(fig, /data-lo="1\.8" data-hi="2\.3"/);
+    assert.equal(fig.match(/>spans 1×</g)?.length, 1);
+    assert.match(fig, />median over paired passes \(mean over 1 run\); error bars: lowest to highest paired ratio; &quot;spans 1×&quot;: not a reliable speed-up</);
+    assert.match(fig, />no speed-up \(1×\)</);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -8,7 +8,14 @@ export interface Point {
   x: number;
   y: number;
   err?: number; // ± half-height of the error bar
+  lo?: number; // or an interval: the error bar runs from lo to hi (e.g. a range that is not symmetric)
+  hi?: number;
+  flag?: string; // a word or two above the point or bar, e.g. 'spans 1×' (a bar with a flag is drawn faint)
 }
+
+/** The ends of a point's error bar, if it has one. */
+const barEnds = (p: Point): [number, number] | null =>
+  p.lo !== undefined && p.hi !== undefined ? [p.lo, p.hi] : p.err ? [p.y - p.err, p.y + p.err] : null;
 
 export interface Series {
   label: string;
@@ -75,8 +82,10 @@ function marker(kind: Series['marker'], x: number, y: number, color: string): st
   return el('circle', { cx: x, cy: y, r: 4, fill: color });
 }
 
-function errorBar(x: number, y0: number, y1: number, color: string): string {
-  return el('path', { d: `${path([[x, y0], [x, y1]])}${path([[x - 4, y0], [x + 4, y0]])}${path([[x - 4, y1], [x + 4, y1]])}`, stroke: color, 'stroke-width': 1.4, fill: 'none' });
+/** An error bar from pixel y0 to y1; `ends` (data units) are kept as attributes, so the SVG says what it draws. */
+function errorBar(x: number, y0: number, y1: number, color: string, ends: [number, number]): string {
+  const v = (n: number) => String(Number(n.toPrecision(4)));
+  return el('path', { d: `${path([[x, y0], [x, y1]])}${path([[x - 4, y0], [x + 4, y0]])}${path([[x - 4, y1], [x + 4, y1]])}`, stroke: color, 'stroke-width': 1.4, fill: 'none', 'data-lo': v(ends[0]), 'data-hi': v(ends[1]) });
 }
 
 export function renderChart(spec: ChartSpec): string {
@@ -96,7 +105,7 @@ export function renderChart(spec: ChartSpec): string {
   // domains
   const bars = spec.series.filter((s) => s.kind === 'bar');
   const xs = spec.series.flatMap((s) => s.points.map((p) => p.x)).concat((spec.xTickLabels ?? []).map((t) => t.x));
-  const ys = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.y + (p.err ?? 0), p.y - (p.err ?? 0)]));
+  const ys = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, ...(barEnds(p) ?? [])]));
   for (const c of spec.heat?.cells ?? []) xs.push(c.x, c.x + c.w), ys.push(c.y, c.y + c.h);
   for (const b of spec.bands ?? []) ys.push(b.lo, b.hi);
   if (bars.length) ys.push(0);
@@ -171,8 +180,11 @@ export function renderChart(spec: ChartSpec): string {
       for (const p of pts) {
         const cx = X(p.x) - slot / 2 + bw * (k + 0.5);
         const y0 = Y(Math.max(yDom.min, 0));
-        body.push(el('rect', { x: cx - bw / 2 + 1, y: Math.min(Y(p.y), y0), width: Math.max(1, bw - 2), height: Math.abs(y0 - Y(p.y)), fill: c, 'fill-opacity': 0.85 }));
-        if (p.err) body.push(errorBar(cx, Y(p.y - p.err), Y(p.y + p.err), '#222'));
+        const faint = p.flag ? { 'fill-opacity': 0.3, stroke: c, 'stroke-dasharray': '4 3' } : { 'fill-opacity': 0.85 };
+        body.push(el('rect', { x: cx - bw / 2 + 1, y: Math.min(Y(p.y), y0), width: Math.max(1, bw - 2), height: Math.abs(y0 - Y(p.y)), fill: c, ...faint, 'data-y': String(Number(p.y.toPrecision(4))) }));
+        const ends = barEnds(p);
+        if (ends) body.push(errorBar(cx, Y(ends[0]), Y(ends[1]), '#222', ends));
+        if (p.flag) marks.push(text(cx, Y(Math.max(p.y, ends?.[1] ?? p.y)) - 8, p.flag, { size: 12, anchor: 'middle', fill: '#222' }));
       }
       return;
     }
@@ -180,7 +192,9 @@ export function renderChart(spec: ChartSpec): string {
       body.push(el('path', { d: path(pts.map((p) => [X(p.x), Y(p.y)])), stroke: c, 'stroke-width': 2, fill: 'none', 'stroke-dasharray': s.dashed ? '7 4' : undefined }));
     }
     for (const p of pts.filter((q) => inX(q.x) && inY(q.y))) {
-      if (p.err) marks.push(errorBar(X(p.x), Y(Math.max(yDom.min, p.y - p.err)), Y(Math.min(yDom.max, p.y + p.err)), c));
+      const ends = barEnds(p);
+      if (ends) marks.push(errorBar(X(p.x), Y(Math.max(yDom.min, ends[0])), Y(Math.min(yDom.max, ends[1])), c, ends));
+      if (p.flag) marks.push(text(X(p.x), Y(p.y) - 10, p.flag, { size: 12, anchor: 'middle', fill: '#222' }));
       marks.push(marker(s.marker, X(p.x), Y(p.y), c));
     }
   });
