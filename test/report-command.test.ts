@@ -386,11 +386,41 @@ test('report: a run pruned by another rule keeps its own d* beside the depth it 
     const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
     assert.match(md, /\| 3 \| threshold 0\.95 \| 3\.0 \| nothing pruned \(d\* = D\) \| — \|/);
     assert.match(md, /1\.80 \(1 run\(s\) with d\* = D left out\)/);
-    // the headline names the rule its d* comes from
-    assert.match(md, /learnt \+ pruned \| 4\.00 ± 0\.00 \| d\* \(threshold 0\.95\)/);
+    // the headline reports the networks vds prune cut (d = 5 and d = 10) and names the rules (issue 29)
+    assert.match(md, /learnt \+ pruned \| 7\.50 ± 3\.54 \| d\* \(round\(E_q\[d\]\), by vds prune \/ threshold 0\.95, by vds prune\)/);
     const fig = readFileSync(path.join(out, 'figures', 'pruning-speedup.svg'), 'utf8');
     assert.match(fig, /D=10/);
     assert.doesNotMatch(fig, /D=3\b/); // nothing was pruned at D=3: no bar
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: the depth vds prune --rule expected cut at is the run\'s d* in the headline and runs.csv, with its numbers and its rule (issue 29)', async () => {
+  const root = tmp();
+  try {
+    // the run's own rule (threshold 0.95) gives d* = 4; `vds prune --rule expected` cut at d = 3, where the
+    // pruned network's accuracy is 0.950 (eval.json's d* = 4 network: 0.990)
+    const dir = writeRun(root, { id: 'learnt-D10-s1', cfg: config({ method: 'learnt', D: 10, seed: 1 }), test: [0.99, -0.03, 0.004, 0.014], pruned: [0.99, -0.031, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, prune: { speedupVsFull: 1.8, speedupVsFixed: null, rule: 'expected', depth: 3 } });
+    const p = JSON.parse(readFileSync(path.join(dir, 'prune.json'), 'utf8')) as PruneRecord;
+    p.pruned.metrics = metrics(0.95, -0.2, 0.01, 0.08);
+    p.pruned.params = 6603 + 3 * 13697 + 4;
+    writeFileSync(path.join(dir, 'prune.json'), JSON.stringify(p));
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const run = find(csv(path.join(out, 'runs.csv')), { run: 'scan/learnt-D10-s1' });
+    assert.equal(run.prune_depth, '3');
+    assert.equal(run.prune_rule, 'round(E_q[d]), by vds prune');
+    close(run.pruned_accuracy, 0.95);
+    const head = find(csv(path.join(out, 'headline.csv')), { predictor: 'learnt + pruned' });
+    close(head.depth_mean, 3);
+    close(head.test_accuracy_mean, 0.95);
+    close(head.params_mean, 6603 + 3 * 13697 + 4);
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /learnt \+ pruned \| 3\.00 \| d\* \(round\(E_q\[d\]\), by vds prune\) \| 1 \| — \| 95\.00 \|/);
+    // the pruning table still says what the run's own rule would have given
+    assert.match(md, /\| expected \| 3\.0 \(d\* by the runs' own rule: 4\.0\) \|/);
+    assert.equal(find(csv(path.join(out, 'pruning.csv')), { max_depth: '10' }).run_d_star_mean, '4');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

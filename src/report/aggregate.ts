@@ -1,6 +1,6 @@
 // From runs to the numbers the tables and figures show: groups per dataset × method × depth, the headline
 // comparison, pruning speed-ups, posteriors against their prior, pooled reliability bins.
-import type { PriorConfig, PruneConfig } from '../config/types.ts';
+import type { PriorConfig } from '../config/types.ts';
 import type { EvalRecord, PredictiveMetrics, ReliabilityBin, StatisticsKind } from '../runs/layout.ts';
 import type { Run } from './load.ts';
 import { stat, statVec, type Stat } from './stats.ts';
@@ -137,8 +137,6 @@ export interface HeadlineRow {
   evalSeconds: Stat;
 }
 
-/** A prune rule as the tables name it. */
-export const ruleName = (p: PruneConfig): string => (p.rule === 'threshold' ? `threshold ${p.threshold}` : 'round(E_q[d])');
 
 export function headline(groups: Group[]): HeadlineRow[] {
   const rows: HeadlineRow[] = [];
@@ -148,7 +146,7 @@ export function headline(groups: Group[]): HeadlineRow[] {
     const full = { precise: g.by.precise.test, running: g.by.running.test };
     const cut = { precise: g.by.precise.pruned, running: g.by.running.pruned };
     rows.push({ ...base, predictor: 'learnt (full marginal)', depth: g.expectedDepth, selectedBy: 'E_q[d]', metrics: g.test, by: full, params: g.params, evalSeconds: g.evalSecondsFull });
-    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${ruleName(g.runs[0].config.prune)})`, metrics: g.pruned, by: cut, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
+    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${[...new Set(g.runs.map((r) => r.pruneRule))].join(' / ')})`, metrics: g.pruned, by: cut, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
     const f = bestFixed(groups, g.dataset, g.maxDepth);
     rows.push(
       f
@@ -216,7 +214,7 @@ export function pruning(groups: Group[]): PruningRow[] {
       runs: ps.length,
       rule: [...new Set(ps.map((p) => (p.rule === 'threshold' ? `threshold ${p.threshold}` : p.rule)))].join(' / '),
       depth: stat(ps.map((p) => p.depth)),
-      runDStar: stat(g.runs.filter((r) => r.prune).map((r) => r.eval.pruneDepth)),
+      runDStar: stat(g.runs.filter((r) => r.prune).map((r) => r.ownDStar)),
       nothingPruned: ps.length - cut.length,
       speedupVsFull: stat(cut.map((p) => p.speedupVsFull ?? NaN)),
       speedupVsFixed: stat(cut.map((p) => p.speedupVsFixed ?? NaN)),

@@ -64,7 +64,8 @@ export function runsTable(runs: Run[]): Table {
       test_ece15: num(r.eval.marginal.ece15),
       test_brier: num(r.eval.marginal.brier),
       expected_depth: num(r.eval.expectedDepth),
-      prune_depth: num(r.eval.pruneDepth),
+      prune_depth: num(r.eval.pruneDepth), // the depth vds prune cut at when it ran, else eval.json's d*
+      prune_rule: r.pruneRule,
       pruned_accuracy: num(r.eval.pruned.accuracy),
       pruned_log_likelihood: num(r.eval.pruned.logLikelihood),
       ...Object.fromEntries(
