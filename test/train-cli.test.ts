@@ -19,6 +19,7 @@ describe('vds train on the command line', () => {
     const r = await run.done;
     assert.equal(r.code, 130, r.stderr);
     const runDir = /^run: (.*)$/m.exec(r.stderr)![1];
+    assert.equal(r.stdout.trim().split('\n').pop(), runDir, 'after Ctrl-C too, the run directory is the last line of stdout');
     assert.match(r.stderr, /checkpoint saved/);
     assert.match(r.stderr, /--resume/);
     assert.equal(JSON.parse(readFileSync(path.join(runDir, 'status.json'), 'utf8')).state, 'interrupted');

@@ -38,8 +38,8 @@ export interface TrainOptions {
 
 /**
  * The closing lines: the marginal over depths (a fixed-depth run: the network itself), the network pruned at
- * d* (learnt only), and the same under the other set of BatchNorm statistics, named for what it is. ECE is
- * top-label with 10 equal-width bins, as in the report.
+ * d* (learnt only), and the same under the other set of BatchNorm statistics, named for what it is; all of
+ * the epoch with the best validation ELBO, named. ECE is top-label with 10 equal-width bins, as in the report.
  */
 export function closingSummary(ev: EvalRecord): string[] {
   const m = (x: { accuracy: number; logLikelihood: number; ece10: number }) =>
@@ -54,7 +54,8 @@ export function closingSummary(ev: EvalRecord): string[] {
       ? "reference's running statistics (the running BatchNorm averages the PyTorch code evaluates with)"
       : 'precise per-depth BatchNorm statistics';
   return [
-    `test split, ${sel === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics (eval.statistics):`,
+    // the tested weights are the best epoch's (validation ELBO), not the last epoch printed above: say which
+    `test split, epoch ${ev.bestEpoch} of ${ev.epochsRun} (best validation ELBO), ${sel === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics (eval.statistics):`,
     learnt
       ? `  ${label(`marginal over depths 0..${ev.maxDepth}`)}${m(ev.marginal)}  E_q[d] ${ev.expectedDepth.toFixed(2)}`
       : `  ${label(`fixed depth ${ev.maxDepth}`)}${m(ev.marginal)}`,
@@ -248,7 +249,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     });
     reporter.stop();
     if (outcome.state === 'interrupted') {
-      throw new VdsError(`stopped in epoch ${outcome.epoch + 1} (${outcome.epoch} epoch(s) complete); checkpoint saved`, {
+      throw new VdsError(`${outcome.message}; checkpoint saved`, {
         file: runDir,
         hint: `continue with \`vds train --resume ${runDir}\``,
         exitCode: 130,
@@ -257,8 +258,14 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     const ev = outcome.eval;
     env.endedAt = new Date().toISOString();
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
-    for (const line of closingSummary(ev)) reporter.log(line);
+    // the results, whatever --progress says (it silences progress, not results); stderr, as stdout is the run dir
+    process.stderr.write(closingSummary(ev).map((l) => `${l}\n`).join(''));
     process.stdout.write(runDir + '\n');
+  } catch (e) {
+    // stopped (Ctrl-C) or failed: the run directory stays, so it is still the last line of stdout
+    // (`RUN=$(vds train … | tail -1)` then names the run to resume or inspect); the error goes to stderr
+    process.stdout.write(runDir + '\n');
+    throw e;
   } finally {
     if (orphanWatch) clearInterval(orphanWatch);
     clearInterval(heartbeat);
