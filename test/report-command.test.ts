@@ -426,6 +426,53 @@ test('report: the depth vds prune --rule expected cut at is the run\'s d* in the
   }
 });
 
+test('report: figures say what their data are — rotation caption, running-statistics error bars, pooled test images, a labelled colour scale (issue 29)', async () => {
+  const root = tmp();
+  try {
+    // two seeds; the fixed-depth runs' running-statistics numbers differ by seed (a std to draw); q differs by depth
+    for (const seed of [1, 2]) {
+      writeRun(root, { id: `learnt-D5-s${seed}`, cfg: config({ method: 'learnt', D: 5, seed, statistics: 'precise' }), test: [0.97, -0.1, 0.01, 0.05], other: [0.6, -1.2, 0.3, 0.6], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -0.1, epochs: 40, seconds: 100, version: VERSION_NOW });
+      writeRun(root, { id: `fixed-D3-s${seed}`, cfg: config({ method: 'fixed', D: 3, seed, statistics: 'precise' }), test: [0.96, -0.12, 0.012, 0.06], other: [0.9 - 0.06 * seed, -0.15 - 0.1 * seed, 0.02, 0.07], valLL: -0.12, epochs: 40, seconds: 50, version: VERSION_NOW });
+      // rotation results for the learnt runs only: the best fixed depth has none
+      const set = { ood: [], rotations: [0, 90, 180].map((degrees) => ({ degrees, accuracy: 0.9 - degrees / 1000, logLikelihood: -2, ece10: 0.2, ece15: 0.2, brier: 0.7 })) };
+      writeFileSync(path.join(root, 'scan', `learnt-D5-s${seed}`, 'robustness.json'), JSON.stringify({ vdsVersion: VERSION_NOW, statistics: 'precise', ...set, byStatistics: { precise: set, running: set }, updatedAt: '2026-12-01T00:00:00Z' }));
+    }
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const fig = (name: string) => readFileSync(path.join(out, 'figures', `${name}.svg`), 'utf8');
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+
+    // rotations: no fixed line, so the caption does not promise one, and says how to get it
+    const rot = fig('rotations-mnist');
+    assert.match(rot, />learnt D=5, marginal over depths</);
+    assert.doesNotMatch(rot, /best fixed depth/);
+    assert.match(md, /\*Accuracy on the MNIST test split rotated by 0°…180° \(bilinear\), learnt depth \(precise BatchNorm statistics; dashed: the learnt network with the reference's running statistics\)\. The best fixed depth \(d=3\) has no rotation results: run `vds eval RUN --rotations` on its runs to add it\.\*/);
+
+    // depth-error: the running-statistics fixed series carries the ± std its table gives (errors 16% and 22%)
+    const err = fig('depth-error-mnist');
+    assert.match(err, />fixed depth \(running BN statistics, reference\)</);
+    const sd = 100 * Math.SQRT2 * 0.03; // sample std of 10% and 16% … in %: |0.06|/√2
+    assert.match(err, new RegExp(`data-lo="${Number((19 - sd).toPrecision(4))}" data-hi="${Number((19 + sd).toPrecision(4))}"`));
+
+    // reliability: two seeds of a 10,000-image test set, pooled — not "20000 test examples"
+    const rel = fig('reliability-mnist');
+    assert.match(rel, />learnt D=5 \(full marginal\), 2 seeds × 10,000 test images, pooled</);
+    assert.doesNotMatch(rel, /20000/);
+
+    // q(d) over the epochs: a continuous scale with a labelled colour bar; distinct q, distinct colours
+    const heat = fig('runs/posterior-epochs-scan_learnt-D5-s1');
+    assert.match(heat, /<linearGradient id="heatscale"/);
+    assert.match(heat, /data-max="0\.3"/);
+    assert.match(heat, />q\(d\)</);
+    for (const tick of ['0.0', '0.1', '0.2', '0.3']) assert.match(heat, new RegExp(`>${tick.replace('.', '\\.')}</text>`));
+    const fills = new Set([...heat.matchAll(/<rect [^>]*fill="(#[0-9a-f]{6})"/g)].map((m) => m[1]).filter((c) => c !== '#ffffff'));
+    assert.ok(fills.size >= 5, `${fills.size} colours for 5 distinct values of q`);
+    assert.doesNotMatch(heat, /fill-opacity="0\.(25|50|75)"/); // no unlabelled swatches
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('report: a speed-up keeps the range and the verdict vds prune gave it — table, CSV, markdown and figure (issue 29)', async () => {
   const root = tmp();
   try {

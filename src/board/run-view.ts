@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUN_FILES, type EvalRecord, type PruneRecord } from '../runs/layout.ts';
 import { predictorsUnder } from '../report/aggregate.ts';
-import type { ChartSpec, Series } from '../report/plot/chart.ts';
+import { HEAT_COLORS, type ChartSpec, type Series } from '../report/plot/chart.ts';
 import { column, type MetricsTable } from '../runs/metrics-csv.ts';
 import { readMetrics, summarise, type RunSummary } from './tree.ts';
 
@@ -61,7 +61,7 @@ function curves(t: MetricsTable, learnt: boolean): NamedChart[] {
     const d = Number(c.slice(2));
     return column(t, c).flatMap((v, i) => (v === null || epochs[i] === null ? [] : [{ x: epochs[i]!, y: d, w: 1, h: 1, value: v }]));
   });
-  charts.push({ name: 'posterior', spec: { title: 'Posterior q(d) over the epochs', xLabel, yLabel: 'depth d', xInteger: true, series: [], heat: { label: 'q(d)', cells, color: '#0072B2' } } });
+  charts.push({ name: 'posterior', spec: { title: 'Posterior q(d) over the epochs', xLabel, yLabel: 'depth d', xInteger: true, series: [], heat: { label: 'q(d)', cells, max: 1, colors: HEAT_COLORS } } });
   return charts;
 }
 

@@ -168,7 +168,8 @@ export interface ReliabilitySeries {
   dataset: string;
   predictor: string;
   depth: number;
-  bins: ReliabilityBin[];
+  bins: ReliabilityBin[]; // pooled over the runs (counts add up)
+  examples: number[]; // test examples of each run pooled: the legend says seeds × test-set size, not their sum
 }
 
 export function reliabilityTable(series: ReliabilitySeries[]): Table {

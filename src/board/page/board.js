@@ -143,7 +143,7 @@ function option(spec, width = 560) {
       grid: { left: 60, right: 80, top: 44, bottom: 48 },
       xAxis: { type: 'category', data: xs, name: spec.xLabel, nameGap: 28, ...axisName },
       yAxis: { type: 'category', data: ys, name: spec.yLabel, nameGap: 36, ...axisName },
-      visualMap: { min: 0, max: 1, calculable: false, orient: 'vertical', right: 8, top: 'center', inRange: { color: ['#ffffff', heat.color] }, text: ['q = 1', '0'] },
+      visualMap: { min: 0, max: heat.max, calculable: false, orient: 'vertical', right: 8, top: 'center', inRange: { color: heat.colors }, text: [`q = ${heat.max}`, '0'] },
       series: [{ name: heat.label, type: 'heatmap', data: heat.cells.map((c) => [xs.indexOf(c.x), ys.indexOf(c.y), c.value]), progressive: 0 }],
       animation: false,
     };
