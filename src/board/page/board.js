@@ -40,10 +40,11 @@ function runMeta(r) {
 function runRow(r) {
   const sel = board.selected && board.selected.kind === 'run' && board.selected.id === r.id;
   const box = h('input', { type: 'checkbox', title: 'compare: overlay this run on one chart with the others checked', checked: board.compare.has(r.id) || null, onclick: (e) => { e.stopPropagation(); toggleCompare(r.id, e.target.checked); } });
-  return h('div', { class: `run${sel ? ' selected' : ''}`, 'data-run': r.id, 'data-state': r.state, title: r.error ? `error: ${r.error}` : r.message || r.id, onclick: () => select('run', r.id) },
+  return h('div', { class: `run${sel ? ' selected' : ''}`, 'data-run': r.id, 'data-state': r.state, title: `${r.id}${r.error ? `\nerror: ${r.error}` : r.message ? `\n${r.message}` : ''}`, onclick: () => select('run', r.id) },
     box,
     h('span', { class: `dot ${r.state}` }),
-    h('span', { class: 'name' }, `${r.error ? '⚠ ' : ''}${base(r.id)}`),
+    // its settings before the hash (the id, cut by the sidebar's width, hid which seed was which)
+    h('span', { class: 'name' }, `${r.error ? '⚠ ' : ''}${r.label || base(r.id)}`),
     h('span', { class: 'meta' }, runMeta(r)));
 }
 
