@@ -19,7 +19,7 @@ export interface RunView {
   summary: RunSummary;
   epochs: number; // complete rows of metrics.csv
   charts: NamedChart[];
-  prune: { depth: number; nothingPruned: boolean; full: { accuracy: number; logLikelihood: number }; pruned: { accuracy: number; logLikelihood: number }; speedup: number | null } | null;
+  prune: { depth: number; nothingPruned: boolean; full: { accuracy: number; logLikelihood: number }; pruned: { accuracy: number; logLikelihood: number }; speedup: { median: number; min: number; max: number } | null } | null;
   error: string | null;
 }
 
@@ -81,7 +81,7 @@ function pruneNumbers(dir: string): RunView['prune'] {
   if (!existsSync(file)) return null;
   const p = JSON.parse(readFileSync(file, 'utf8')) as PruneRecord;
   const m = (x: { metrics: { accuracy: number; logLikelihood: number } }) => ({ accuracy: x.metrics.accuracy, logLikelihood: x.metrics.logLikelihood });
-  return { depth: p.depth, nothingPruned: Boolean(p.nothingPruned), full: m(p.full), pruned: m(p.pruned), speedup: p.speedups?.vsFull?.median ?? null };
+  return { depth: p.depth, nothingPruned: Boolean(p.nothingPruned), full: m(p.full), pruned: m(p.pruned), speedup: p.speedups?.vsFull ?? null }; // median and range, as vds prune prints them
 }
 
 export function runView(root: string, dir: string, sweep: string | null): RunView {

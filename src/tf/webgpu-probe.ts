@@ -75,11 +75,16 @@ export async function probeInChild(dawnUrl: string, choice: string | undefined, 
   });
   clearTimeout(timer);
   const driverSaid = summariseDriverOutput(err);
-  if (code !== 0) {
-    const why = code === 'SIGKILL' ? `no answer in ${PROBE_TIMEOUT_MS / 1000} s` : `exit ${code}`;
-    throw new Error(`the WebGPU probe (a child process) failed: ${why}${driverSaid ? `; the driver said: ${driverSaid}` : ''}`);
+  let found: Omit<ProbeResult, 'driverSaid'> | null = null;
+  try {
+    found = JSON.parse(out);
+  } catch {
+    /* no answer: why is below */
   }
-  return { ...(JSON.parse(out) as Omit<ProbeResult, 'driverSaid'>), driverSaid };
+  // a driver that crashes the child on its way out after the answer was written does not void the answer
+  if (found) return { ...found, driverSaid };
+  const why = code === 'SIGKILL' ? `no answer in ${PROBE_TIMEOUT_MS / 1000} s` : `exit ${code}`;
+  throw new Error(`the WebGPU probe (a child process) failed: ${why}${driverSaid ? `; the driver said: ${driverSaid}` : ''}`);
 }
 
 /** Driver messages seen in the wild, in vds's words (the rest are passed on as the driver wrote them). */

@@ -213,7 +213,9 @@ function renderRun(v) {
   }
   if (v.prune) {
     cards.append(card('pruned', v.prune.nothingPruned ? 'nothing pruned (d* = D)' : `d = ${v.prune.depth}: acc ${fmt(v.prune.pruned.accuracy)}`));
-    if (v.prune.speedup) cards.append(card('speed-up vs full', `${v.prune.speedup.toFixed(2)}×`));
+    const sp = v.prune.speedup;
+    // with its range and, where that spans 1×, vds prune's verdict: the same words as the terminal and the report
+    if (sp) cards.append(card('speed-up vs full', `${sp.median.toFixed(2)}× (${sp.min.toFixed(2)}–${sp.max.toFixed(2)})${sp.min < 1 && sp.max > 1 ? '; spans 1×: not a reliable speed-up' : ''}`));
   }
   if (cards.childElementCount) main.append(cards);
   if (!v.charts.length) main.append(h('p', { class: 'muted' }, 'No epochs yet: the curves appear after the first epoch.'));
