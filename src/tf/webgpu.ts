@@ -1,7 +1,9 @@
 // The WebGPU backend's setup: Dawn's Node bindings (npm `webgpu`) give Node a `navigator.gpu` over Vulkan
 // (Linux), Metal (macOS) or D3D12 (Windows); @tensorflow/tfjs-backend-webgpu then runs TF.js on it. This
 // file finds the adapter, says what it is (a software adapter such as SwiftShader is slower than wasm, so
-// 'auto' skips it), and explains a missing driver in one line. Both packages are optional dependencies.
+// 'auto' skips it), and explains a missing driver in one line. Both packages are optional dependencies. The
+// first look for an adapter happens in a child process (webgpu-probe.ts), so the drivers' own stderr is
+// vds's to summarise rather than the user's to read.
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -112,6 +114,7 @@ export interface WebGpuSetup {
  * with the reason when there is none, or when `requireHardware` and the adapter is a software one.
  */
 export async function setupWebGpu(requireHardware: boolean, env: NodeJS.ProcessEnv = process.env): Promise<WebGpuSetup> {
+  driverSaid = ''; // this attempt's, not an earlier one's
   if (process.platform === 'linux') {
     // no Vulkan loader or driver at all: say so without starting Dawn (and its drivers' own messages)
     const d = driverReport(env);
