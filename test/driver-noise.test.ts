@@ -52,8 +52,7 @@ describe('with Mesa\'s Vulkan drivers installed', { skip }, () => {
     const verbose = train(['--verbose']);
     assert.equal(verbose.code, 0, verbose.stderr);
     assert.doesNotMatch(verbose.stderr, RAW);
-    assert.match(verbose.stderr, /^backend: webgpu skipped: no WebGPU adapter: .*lvp_icd/m);
-    assert.match(verbose.stderr, /^backend: webgpu probe: the driver said: a Vulkan driver found no XDG_RUNTIME_DIR \(harmless[^\n]*Dawn declined a Vulkan device/m);
+    assert.match(verbose.stderr, /^backend: webgpu skipped: no WebGPU adapter: .*lvp_icd.* \(while probed, the driver said: a Vulkan driver found no XDG_RUNTIME_DIR \(harmless[^\n]*Dawn declined a Vulkan device[^\n]*\)$/m);
   });
 
   it('vds doctor summarises the drivers in one line and keeps stderr clean', () => {
@@ -63,8 +62,6 @@ describe('with Mesa\'s Vulkan drivers installed', { skip }, () => {
     const lines = r.stdout.split('\n').filter((l) => l.includes('XDG_RUNTIME_DIR'));
     assert.equal(lines.length, 1, r.stdout);
     assert.match(lines[0], /^ {2}webgpu driver: .*; while probed it said: a Vulkan driver found no XDG_RUNTIME_DIR/);
-    const json = JSON.parse(vds(['doctor', '--json'], env()).stdout);
-    assert.match(json.webgpu.driverSaid, /lacks dynamic indexing/);
   });
 });
 

@@ -138,10 +138,9 @@ export async function selectBackend(pref: BackendPref | string = 'auto'): Promis
           hint: hintFor(name),
         });
       }
-      notes.push(`${name} skipped: ${reason}`);
-    } finally {
-      // what the drivers printed while webgpu was probed (kept off stderr): for --verbose and `vds doctor`
-      if (name === 'webgpu' && probeDriverOutput()) notes.push(`webgpu probe: the driver said: ${probeDriverOutput()}`);
+      // what the drivers printed while webgpu was probed (kept off stderr), on the same line: for --verbose
+      const said = name === 'webgpu' && probeDriverOutput() ? ` (while probed, the driver said: ${probeDriverOutput()})` : '';
+      notes.push(`${name} skipped: ${reason}${said}`);
     }
   }
   throw new VdsError('no TF.js backend could be initialised', { key: 'backend', hint: notes.join('; ') });
