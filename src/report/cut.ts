@@ -6,12 +6,12 @@ import type { PruneConfig } from '../config/types.ts';
 import type { EvalRecord, PredictiveMetrics, PruneRecord, StatisticsKind } from '../runs/layout.ts';
 
 /** A prune rule as the tables name it. */
-export const ruleName = (p: Pick<PruneConfig, 'rule' | 'threshold'> | { rule: string; threshold: number | null }): string =>
+export const ruleName = (p: { rule: string; threshold: number | null }): string =>
   p.rule === 'threshold' ? `threshold ${p.threshold}` : 'round(E_q[d])';
 
 export interface Cut {
   eval: EvalRecord; // eval.json, its pruned predictor replaced by the network prune.json cut (when it differs)
-  rule: string; // the rule that gave eval.pruneDepth, e.g. 'round(E_q[d]) (vds prune)' or 'threshold 0.95'
+  rule: string; // the rule that gave eval.pruneDepth, e.g. 'round(E_q[d]), by vds prune' or 'threshold 0.95'
   ownDStar: number; // d* by the run's own rule (eval.json)
 }
 
