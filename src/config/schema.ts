@@ -42,6 +42,9 @@ export function unknownDataset(v: unknown, allowed: readonly string[] = DATASETS
   return `unknown dataset ${describe(v)}${guesses.length ? ` (did you mean ${guesses.map(say).join(' or ')}?)` : ''}; expected one of ${groups.join('; ')}`;
 }
 
+/** Datasets `vds eval --ood` loads by name: images (not spirals), not files of the user's own (idx, mat). */
+export const OOD_DATASETS: readonly string[] = DATASETS.filter((d) => DATASET_SOURCES[d] !== 'files' && d !== 'spirals');
+
 /** Datasets whose examples are feature vectors, not images: they need model.kind fc. */
 export const VECTOR_DATASETS: readonly string[] = ['spirals'];
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
