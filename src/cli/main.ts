@@ -157,7 +157,7 @@ export async function main(argv: string[]): Promise<void> {
   // failure of vds: what it still writes there is dropped, and the exit code stays the command's own
   for (const s of [process.stdout, process.stderr]) {
     s.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
+      if (e.code !== 'EPIPE' && e.code !== 'EBADF') throw e; // EBADF: a stdout vds train handed back
     });
   }
   let code = 0;

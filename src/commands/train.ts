@@ -1,7 +1,7 @@
 // `vds train`: resolve the config (or take it from the checkpoint on --resume), pick the backend, load the
 // data, run, evaluate, and print the run directory as the last line of stdout.
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { BackendName, VdsConfig } from '../config/types.ts';
 import { configToYaml, loadConfig, parseResolvedConfig } from '../config/index.ts';
 import { selectBackend, backendInfo } from '../tf/backend.ts';
@@ -64,6 +64,28 @@ export function closingSummary(ev: EvalRecord): string[] {
       ? [`  with the ${otherName}: ${learnt ? 'marginal ' : ''}${m(other.marginal)}${learnt ? `; pruned accuracy ${other.pruned.accuracy.toFixed(4)}` : ''}`]
       : []),
   ];
+}
+
+/**
+ * The run directory, on stdout, once: as soon as the run holds it, so that it is stdout's last line however the
+ * run ends (finished, stopped, failed, killed). Into a pipe, stdout is then handed back: a Ctrl-C at the
+ * terminal stops every process of the pipeline, and `tail -1` in `RUN=$(vds train … | tail -1)` would die
+ * waiting for an end of file that only vds's exit gives, losing the line. So fd 1 is closed (the reader sees
+ * the end at once) and reopened on /dev/null (nothing vds writes later can reach a file that took its number);
+ * vds writes nothing more to stdout in a run.
+ */
+function announceRunDir(runDir: string): void {
+  process.stdout.write(`${runDir}\n`); // synchronous into a pipe (Linux, macOS)
+  let pipe = false;
+  try {
+    pipe = process.platform !== 'win32' && fstatSync(1).isFIFO();
+  } catch {
+    /* no stdout at all */
+  }
+  if (!pipe) return;
+  closeSync(1);
+  const fd = openSync('/dev/null', 'w'); // the lowest free number: 1, unless another thread opened a file between
+  if (fd !== 1) closeSync(fd); // then stdout stays closed: later writes fail quietly (main.ts) instead
 }
 
 /** The most data-parallel replicas vds starts on its own to make a step fit (each is a wasm instance). */
@@ -211,6 +233,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance }); // a resumed run's at its end
   reporter.log(`run: ${runDir}`);
   const lock = acquireRunLock(runDir);
+  announceRunDir(runDir);
 
   // Ctrl-C (or a sweep's SIGTERM): finish the current step, checkpoint, and leave a resumable run
   let stopRequested = false;
@@ -260,12 +283,6 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
     // the results, whatever --progress says (it silences progress, not results); stderr, as stdout is the run dir
     process.stderr.write(closingSummary(ev).map((l) => `${l}\n`).join(''));
-    process.stdout.write(runDir + '\n');
-  } catch (e) {
-    // stopped (Ctrl-C) or failed: the run directory stays, so it is still the last line of stdout
-    // (`RUN=$(vds train … | tail -1)` then names the run to resume or inspect); the error goes to stderr
-    process.stdout.write(runDir + '\n');
-    throw e;
   } finally {
     if (orphanWatch) clearInterval(orphanWatch);
     clearInterval(heartbeat);
