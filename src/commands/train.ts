@@ -85,7 +85,7 @@ function announceRunDir(runDir: string): void {
   if (!pipe) return;
   closeSync(1);
   const fd = openSync('/dev/null', 'w'); // the lowest free number: 1, unless another thread opened a file between
-  if (fd !== 1) closeSync(fd); // then stdout stays closed: later writes fail quietly (main.ts) instead
+  if (fd !== 1) closeSync(fd); // lost that race: fd 1 is another file's now, and vds writes nothing more to stdout
 }
 
 /** The most data-parallel replicas vds starts on its own to make a step fit (each is a wasm instance). */
