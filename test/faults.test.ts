@@ -168,6 +168,7 @@ describe('faults: training that diverges', () => {
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, what);
       const dir = path.join(results, 'diverge', `lr${lr}`);
+      assert.equal(r.stdout.trim().split('\n').pop(), dir, 'a failed run leaves its directory: the last line of stdout');
       const st = status(dir);
       assert.equal(st.state, 'failed');
       assert.equal(st.epoch, 2);

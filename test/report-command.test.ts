@@ -60,7 +60,7 @@ interface RunSpec {
   epochs: number;
   seconds: number;
   version?: string;
-  prune?: { speedupVsFull: number; speedupVsFixed: number | null; rule?: 'threshold' | 'expected'; depth?: number };
+  prune?: { speedupVsFull: number; speedupVsFixed: number | null; rule?: 'threshold' | 'expected'; depth?: number; range?: [number, number] }; // range: lowest and highest paired ratio vs full
   other?: [number, number, number, number]; // vds ≥ 0.2: the marginal under the other set of statistics
 }
 
@@ -116,6 +116,7 @@ function writeRun(root: string, r: RunSpec): string {
       pruned: { metrics: ev.pruned, params: ev.pruned.params, evalSeconds: nothingPruned ? 4 : 4 / r.prune.speedupVsFull, depth },
       ...(nothingPruned ? { nothingPruned, speedupVsFull: null, speedupVsFixed: null } : { speedupVsFull: r.prune.speedupVsFull, speedupVsFixed: r.prune.speedupVsFixed }),
       fixedRunDir: null, evaluatedExamples: 10000,
+      ...(r.prune.range && !nothingPruned ? { speedups: { vsFull: { median: r.prune.speedupVsFull, min: r.prune.range[0], max: r.prune.range[1], repeats: 9 }, vsFixed: null } } : {}),
     };
     writeFileSync(path.join(dir, 'prune.json'), JSON.stringify(p, null, 2));
   }
@@ -385,11 +386,119 @@ test('report: a run pruned by another rule keeps its own d* beside the depth it 
     const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
     assert.match(md, /\| 3 \| threshold 0\.95 \| 3\.0 \| nothing pruned \(d\* = D\) \| — \|/);
     assert.match(md, /1\.80 \(1 run\(s\) with d\* = D left out\)/);
-    // the headline names the rule its d* comes from
-    assert.match(md, /learnt \+ pruned \| 4\.00 ± 0\.00 \| d\* \(threshold 0\.95\)/);
+    // the headline reports the networks vds prune cut (d = 5 and d = 10) and names the rules (issue 29)
+    assert.match(md, /learnt \+ pruned \| 7\.50 ± 3\.54 \| d\* \(round\(E_q\[d\]\), by vds prune \/ threshold 0\.95, by vds prune\)/);
     const fig = readFileSync(path.join(out, 'figures', 'pruning-speedup.svg'), 'utf8');
     assert.match(fig, /D=10/);
     assert.doesNotMatch(fig, /D=3\b/); // nothing was pruned at D=3: no bar
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: the depth vds prune --rule expected cut at is the run\'s d* in the headline and runs.csv, with its numbers and its rule (issue 29)', async () => {
+  const root = tmp();
+  try {
+    // the run's own rule (threshold 0.95) gives d* = 4; `vds prune --rule expected` cut at d = 3, where the
+    // pruned network's accuracy is 0.950 (eval.json's d* = 4 network: 0.990)
+    const dir = writeRun(root, { id: 'learnt-D10-s1', cfg: config({ method: 'learnt', D: 10, seed: 1 }), test: [0.99, -0.03, 0.004, 0.014], pruned: [0.99, -0.031, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, prune: { speedupVsFull: 1.8, speedupVsFixed: null, rule: 'expected', depth: 3 } });
+    const p = JSON.parse(readFileSync(path.join(dir, 'prune.json'), 'utf8')) as PruneRecord;
+    p.pruned.metrics = metrics(0.95, -0.2, 0.01, 0.08);
+    p.pruned.params = 6603 + 3 * 13697 + 4;
+    writeFileSync(path.join(dir, 'prune.json'), JSON.stringify(p));
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const run = find(csv(path.join(out, 'runs.csv')), { run: 'scan/learnt-D10-s1' });
+    assert.equal(run.prune_depth, '3');
+    assert.equal(run.prune_rule, 'round(E_q[d]), by vds prune');
+    close(run.pruned_accuracy, 0.95);
+    const head = find(csv(path.join(out, 'headline.csv')), { predictor: 'learnt + pruned' });
+    close(head.depth_mean, 3);
+    close(head.test_accuracy_mean, 0.95);
+    close(head.params_mean, 6603 + 3 * 13697 + 4);
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /learnt \+ pruned \| 3\.00 \| d\* \(round\(E_q\[d\]\), by vds prune\) \| 1 \| — \| 95\.00 \|/);
+    // the pruning table still says what the run's own rule would have given
+    assert.match(md, /\| expected \| 3\.0 \(d\* by the runs' own rule: 4\.0\) \|/);
+    assert.equal(find(csv(path.join(out, 'pruning.csv')), { max_depth: '10' }).run_d_star_mean, '4');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: figures say what their data are — rotation caption, running-statistics error bars, pooled test images, a labelled colour scale (issue 29)', async () => {
+  const root = tmp();
+  try {
+    // two seeds; the fixed-depth runs' running-statistics numbers differ by seed (a std to draw); q differs by depth
+    for (const seed of [1, 2]) {
+      writeRun(root, { id: `learnt-D5-s${seed}`, cfg: config({ method: 'learnt', D: 5, seed, statistics: 'precise' }), test: [0.97, -0.1, 0.01, 0.05], other: [0.6, -1.2, 0.3, 0.6], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -0.1, epochs: 40, seconds: 100, version: VERSION_NOW });
+      writeRun(root, { id: `fixed-D3-s${seed}`, cfg: config({ method: 'fixed', D: 3, seed, statistics: 'precise' }), test: [0.96, -0.12, 0.012, 0.06], other: [0.9 - 0.06 * seed, -0.15 - 0.1 * seed, 0.02, 0.07], valLL: -0.12, epochs: 40, seconds: 50, version: VERSION_NOW });
+      // rotation results for the learnt runs only: the best fixed depth has none
+      const set = { ood: [], rotations: [0, 90, 180].map((degrees) => ({ degrees, accuracy: 0.9 - degrees / 1000, logLikelihood: -2, ece10: 0.2, ece15: 0.2, brier: 0.7 })) };
+      writeFileSync(path.join(root, 'scan', `learnt-D5-s${seed}`, 'robustness.json'), JSON.stringify({ vdsVersion: VERSION_NOW, statistics: 'precise', ...set, byStatistics: { precise: set, running: set }, updatedAt: '2026-12-01T00:00:00Z' }));
+    }
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const fig = (name: string) => readFileSync(path.join(out, 'figures', `${name}.svg`), 'utf8');
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+
+    // rotations: no fixed line, so the caption does not promise one, and says how to get it
+    const rot = fig('rotations-mnist');
+    assert.match(rot, />learnt D=5, marginal over depths</);
+    assert.doesNotMatch(rot, /best fixed depth/);
+    assert.match(md, /\*Accuracy on the MNIST test split rotated by 0°…180° \(bilinear\), learnt depth \(precise BatchNorm statistics; dashed: the learnt network with the reference's running statistics\)\. The best fixed depth \(d=3\) has no rotation results: run `vds eval RUN --rotations` on its runs to add it\.\*/);
+
+    // depth-error: the running-statistics fixed series carries the ± std its table gives (errors 16% and 22%)
+    const err = fig('depth-error-mnist');
+    assert.match(err, />fixed depth \(running BN statistics, reference\)</);
+    const sd = 100 * Math.SQRT2 * 0.03; // sample std of 10% and 16% … in %: |0.06|/√2
+    assert.match(err, new RegExp(`data-lo="${Number((19 - sd).toPrecision(4))}" data-hi="${Number((19 + sd).toPrecision(4))}"`));
+
+    // reliability: two seeds of a 10,000-image test set, pooled — not "20000 test examples"
+    const rel = fig('reliability-mnist');
+    assert.match(rel, />learnt D=5 \(full marginal\), 2 seeds × 10,000 test images, pooled</);
+    assert.doesNotMatch(rel, /20000/);
+
+    // q(d) over the epochs: a continuous scale with a labelled colour bar; distinct q, distinct colours
+    const heat = fig('runs/posterior-epochs-scan_learnt-D5-s1');
+    assert.match(heat, /<linearGradient id="heatscale"/);
+    assert.match(heat, /data-max="0\.3"/);
+    assert.match(heat, />q\(d\)</);
+    for (const tick of ['0.0', '0.1', '0.2', '0.3']) assert.match(heat, new RegExp(`>${tick.replace('.', '\\.')}</text>`));
+    const fills = new Set([...heat.matchAll(/<rect [^>]*fill="(#[0-9a-f]{6})"/g)].map((m) => m[1]).filter((c) => c !== '#ffffff'));
+    assert.ok(fills.size >= 5, `${fills.size} colours for 5 distinct values of q`);
+    assert.doesNotMatch(heat, /fill-opacity="0\.(25|50|75)"/); // no unlabelled swatches
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('report: a speed-up keeps the range and the verdict vds prune gave it — table, CSV, markdown and figure (issue 29)', async () => {
+  const root = tmp();
+  try {
+    // D=10: `vds prune` printed "speed-up vs full 1.29x (0.87–1.67) … the range spans 1x"; D=5: 2.00x (1.80–2.30)
+    writeRun(root, { id: 'learnt-D10-s1', cfg: config({ method: 'learnt', D: 10, seed: 1 }), test: [0.99, -0.03, 0.004, 0.014], q: Q10, dStar: 4, valLL: -0.03, epochs: 100, seconds: 3000, prune: { speedupVsFull: 1.29, speedupVsFixed: null, range: [0.87, 1.67] } });
+    writeRun(root, { id: 'learnt-D5-s1', cfg: config({ method: 'learnt', D: 5, seed: 1 }), test: [0.99, -0.03, 0.004, 0.014], q: [0.05, 0.1, 0.2, 0.3, 0.25, 0.1], dStar: 3, valLL: -0.03, epochs: 100, seconds: 3000, prune: { speedupVsFull: 2.0, speedupVsFixed: null, range: [1.8, 2.3] } });
+    await reportCommand({ resultsDir: root, formats: ['svg'] });
+    const out = path.join(root, 'report');
+    const rows = csv(path.join(out, 'pruning.csv'));
+    const d10 = find(rows, { max_depth: '10' });
+    close(d10.speedup_vs_full_mean, 1.29);
+    close(d10.speedup_vs_full_min, 0.87);
+    close(d10.speedup_vs_full_max, 1.67);
+    assert.equal(d10.speedup_vs_full_spans_1x, '1 of 1');
+    assert.equal(find(rows, { max_depth: '5' }).speedup_vs_full_spans_1x, '0 of 1');
+    const md = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.match(md, /\| 1\.29 \(0\.87–1\.67\); the range spans 1×: no speed-up that this machine measures reliably \|/);
+    assert.match(md, /\| 2\.00 \(1\.80–2\.30\) \|/);
+    const fig = readFileSync(path.join(out, 'figures', 'pruning-speedup.svg'), 'utf8');
+    // the bars, their intervals, and the mark on the one whose range spans 1× (only that one)
+    assert.match(fig, /data-y="1\.29"/);
+    assert.match(fig, /data-lo="0\.87" data-hi="1\.67"/);
+    assert.match(fig, /data-lo="1\.8" data-hi="2\.3"/);
+    assert.equal(fig.match(/>spans 1×</g)?.length, 1);
+    assert.match(fig, />median over paired passes \(mean over 1 run\); error bars: lowest to highest paired ratio; &quot;spans 1×&quot;: not a reliable speed-up</);
+    assert.match(fig, />no speed-up \(1×\)</);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

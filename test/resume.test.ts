@@ -29,7 +29,7 @@ describe('resume', () => {
     const resumedDir = path.join(root, 'resumed');
     let steps = 0;
     const first = await executeRun(config, ds, resumedDir, false, { replicas: replicas }, { onStep: () => steps++, interrupted: () => steps >= 9 });
-    assert.deepEqual(first, { state: 'interrupted', epoch: 1, step: 1 });
+    assert.deepEqual(first, { state: 'interrupted', epoch: 1, step: 1, message: 'stopped in epoch 2 after its step 1 (1 epoch(s) complete); the checkpoint resumes at step 2 of epoch 2' });
     assert.equal(readStatus(resumedDir)?.state, 'interrupted');
     const second = await executeRun(config, ds, resumedDir, true, { replicas: replicas }, { interrupted: () => false });
     assert.equal(second.state, 'finished');

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
-import { REPO, vds, vdsAsync } from './helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { REPO, VDS_BIN, vds, vdsAsync } from './helpers/cli.ts';
+import { waitFor } from './helpers/wait.ts';
 import { tempDir, tinyConfig } from './helpers/tiny-run.ts';
 import { configToYaml } from '../src/config/index.ts';
 
@@ -19,6 +21,7 @@ describe('vds train on the command line', () => {
     const r = await run.done;
     assert.equal(r.code, 130, r.stderr);
     const runDir = /^run: (.*)$/m.exec(r.stderr)![1];
+    assert.equal(r.stdout.trim().split('\n').pop(), runDir, 'after Ctrl-C too, the run directory is the last line of stdout');
     assert.match(r.stderr, /checkpoint saved/);
     assert.match(r.stderr, /--resume/);
     assert.equal(JSON.parse(readFileSync(path.join(runDir, 'status.json'), 'utf8')).state, 'interrupted');
@@ -36,6 +39,22 @@ describe('vds train on the command line', () => {
     assert.equal(env.backend, 'wasm');
     assert.equal(env.resumedAt.length, 1);
     assert.ok(existsSync(path.join(runDir, 'eval.json')));
+  });
+
+  it('a Ctrl-C at the terminal (SIGINT to the whole pipeline, tail too) leaves RUN=$(vds train … | tail -1) the run directory', async () => {
+    const root = tempDir('cli-ctrl-c');
+    const out = path.join(root, 'run.txt');
+    const train = `"${process.execPath}" "${VDS_BIN}" train --config "${path.join(REPO, 'configs/spirals.yaml')}" --results-dir "${root}" --backend wasm --progress none --set train.epochs=100000 --set train.patience=100000`;
+    // its own process group, as a terminal's foreground job: the signal reaches bash, vds and tail alike
+    const job = spawn('bash', ['-c', `${train} 2>/dev/null | tail -1 > "${out}"`], { detached: true, stdio: 'ignore' });
+    const runDir = await waitFor('the run directory with two epochs', () => {
+      const exp = path.join(root, 'spirals');
+      const dir = existsSync(exp) ? readdirSync(exp).map((d) => path.join(exp, d))[0] : undefined;
+      return dir && existsSync(path.join(dir, 'status.json')) && JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8')).epoch >= 2 ? dir : null;
+    });
+    process.kill(-job.pid!, 'SIGINT');
+    await waitFor('the stopped run', () => JSON.parse(readFileSync(path.join(runDir, 'status.json'), 'utf8')).state === 'interrupted');
+    assert.equal(readFileSync(out, 'utf8'), `${runDir}\n`);
   });
 
   it('trains a conv network on --threads 2 data-parallel replicas, records them, and keeps them on --resume', () => {

@@ -130,6 +130,11 @@ describe('vds prune when d* = D', () => {
     const t = vds(['train', '-c', file, '--results-dir', root, '--run-id', 'd0', '--progress', 'none', '--backend', 'wasm']);
     assert.equal(t.code, 0, t.stderr);
     const runDir = t.stdout.trim().split('\n').pop()!;
+    // --progress none silences the progress, not the results; the test lines name the epoch they tested (issue 29)
+    const ev = JSON.parse(readFileSync(path.join(runDir, 'eval.json'), 'utf8'));
+    assert.doesNotMatch(t.stderr, /^epoch \d/m);
+    assert.match(t.stderr, new RegExp(`^test split, epoch ${ev.bestEpoch} of 3 \\(best validation ELBO\\), precise per-depth BatchNorm statistics`, 'm'));
+    assert.match(t.stderr, /^ {2}marginal over depths 0\.\.0 +accuracy [\d.]+/m);
     const p = vds(['prune', runDir, '--backend', 'wasm']);
     assert.equal(p.code, 0, p.stderr);
     assert.match(p.stdout, /nothing pruned: d = D = 0/);

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUN_FILES, type EvalRecord, type PruneRecord } from '../runs/layout.ts';
 import { predictorsUnder } from '../report/aggregate.ts';
-import type { ChartSpec, Series } from '../report/plot/chart.ts';
+import { HEAT_COLORS, type ChartSpec, type Series } from '../report/plot/chart.ts';
 import { column, type MetricsTable } from '../runs/metrics-csv.ts';
 import { readMetrics, summarise, type RunSummary } from './tree.ts';
 
@@ -19,7 +19,7 @@ export interface RunView {
   summary: RunSummary;
   epochs: number; // complete rows of metrics.csv
   charts: NamedChart[];
-  prune: { depth: number; nothingPruned: boolean; full: { accuracy: number; logLikelihood: number }; pruned: { accuracy: number; logLikelihood: number }; speedup: number | null } | null;
+  prune: { depth: number; nothingPruned: boolean; full: { accuracy: number; logLikelihood: number }; pruned: { accuracy: number; logLikelihood: number }; speedup: { median: number; min: number; max: number } | null } | null;
   error: string | null;
 }
 
@@ -61,7 +61,7 @@ function curves(t: MetricsTable, learnt: boolean): NamedChart[] {
     const d = Number(c.slice(2));
     return column(t, c).flatMap((v, i) => (v === null || epochs[i] === null ? [] : [{ x: epochs[i]!, y: d, w: 1, h: 1, value: v }]));
   });
-  charts.push({ name: 'posterior', spec: { title: 'Posterior q(d) over the epochs', xLabel, yLabel: 'depth d', xInteger: true, series: [], heat: { label: 'q(d)', cells, color: '#0072B2' } } });
+  charts.push({ name: 'posterior', spec: { title: 'Posterior q(d) over the epochs', xLabel, yLabel: 'depth d', xInteger: true, series: [], heat: { label: 'q(d)', cells, max: 1, colors: HEAT_COLORS } } });
   return charts;
 }
 
@@ -81,7 +81,7 @@ function pruneNumbers(dir: string): RunView['prune'] {
   if (!existsSync(file)) return null;
   const p = JSON.parse(readFileSync(file, 'utf8')) as PruneRecord;
   const m = (x: { metrics: { accuracy: number; logLikelihood: number } }) => ({ accuracy: x.metrics.accuracy, logLikelihood: x.metrics.logLikelihood });
-  return { depth: p.depth, nothingPruned: Boolean(p.nothingPruned), full: m(p.full), pruned: m(p.pruned), speedup: p.speedups?.vsFull?.median ?? null };
+  return { depth: p.depth, nothingPruned: Boolean(p.nothingPruned), full: m(p.full), pruned: m(p.pruned), speedup: p.speedups?.vsFull ?? null }; // median and range, as vds prune prints them
 }
 
 export function runView(root: string, dir: string, sweep: string | null): RunView {

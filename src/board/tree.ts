@@ -8,6 +8,7 @@ import { findRunDirs, walkDirs } from '../report/load.ts';
 import { lockHolder } from '../runs/lock.ts';
 import { RUN_FILES, type EvalRecord, type RunStatus } from '../runs/layout.ts';
 import type { SweepManifest } from '../sweep/manifest.ts';
+import { flatSettings, runLabels } from './labels.ts';
 import { parseMetrics, type MetricsTable } from '../runs/metrics-csv.ts';
 
 export type BoardState = 'running' | 'finished' | 'failed' | 'interrupted' | 'queued' | 'unknown';
@@ -26,6 +27,20 @@ export interface RunSummary {
   backend: string | null;
   test: { accuracy: number; logLikelihood: number; dStar: number; expectedDepth: number | null } | null;
   error: string | null; // a file of this run that cannot be read
+  label?: string; // the sidebar's name: the settings that set it apart from the runs listed with it (labels.ts)
+}
+
+/** Each summary's settings (config.yaml flattened), kept beside it rather than sent to the browser. */
+const settingsOf = new WeakMap<RunSummary, Record<string, string>>();
+
+/** Sets every run's label from the settings that differ within its list (a sweep, or the runs outside any). */
+function labelRuns(runs: RunSummary[]): void {
+  const lists = new Map<string | null, RunSummary[]>();
+  for (const r of runs) lists.set(r.sweep, [...(lists.get(r.sweep) ?? []), r]);
+  for (const list of lists.values()) {
+    const labels = runLabels(list.map((r) => ({ id: r.id, settings: settingsOf.get(r) ?? null })));
+    for (const r of list) r.label = labels.get(r.id);
+  }
 }
 
 export interface SweepSummary {
@@ -94,6 +109,7 @@ export function summarise(root: string, dir: string, sweep: string | null, metri
     } catch {
       throw new Error(`${RUN_FILES.config} is not valid YAML`);
     }
+    settingsOf.set(s, flatSettings(c));
     s.dataset = c?.data?.name ?? null;
     s.method = c?.model?.method ?? null;
     s.maxDepth = c?.model?.maxDepth ?? null;
@@ -170,7 +186,9 @@ export class TreeReader {
         sweepOf.set(runDir, id);
         // planned but not started: no run directory yet
         if (!existsSync(path.join(runDir, RUN_FILES.status))) {
-          queued.push({ id: idOf(this.root, runDir), sweep: id, state: r.state === 'failed' ? 'failed' : 'queued', message: null, epoch: null, epochs: r.epochs ?? null, dataset: r.dataset, method: r.method, maxDepth: r.maxDepth, seed: r.seed, backend: null, test: null, error: null });
+          const q: RunSummary = { id: idOf(this.root, runDir), sweep: id, state: r.state === 'failed' ? 'failed' : 'queued', message: null, epoch: null, epochs: r.epochs ?? null, dataset: r.dataset, method: r.method, maxDepth: r.maxDepth, seed: r.seed, backend: null, test: null, error: null };
+          settingsOf.set(q, flatSettings({ model: { method: r.method, maxDepth: r.maxDepth }, seed: r.seed })); // all sweep.json knows
+          queued.push(q);
         }
       }
     }
@@ -186,6 +204,7 @@ export class TreeReader {
       seen.add(summary.id);
     }
     for (const q of queued) if (!seen.has(q.id)) runs.push(q);
+    labelRuns(runs);
     return { root: this.root, sweeps, runs };
   }
 
@@ -200,6 +219,7 @@ export class TreeReader {
       this.cache.set(dir, { print: fingerprint(dir), summary });
       return summary;
     });
+    labelRuns(runs);
     return { ...tree, runs };
   }
 }

@@ -2,7 +2,7 @@
 // the option object its function receives, and where that function lives. Command modules are imported
 // only when their command runs, so `vds --help` never loads tfjs.
 import type { Options, PositionalOptions } from 'yargs';
-import { BACKENDS } from '../config/schema.ts';
+import { BACKENDS, OOD_DATASETS, unknownDataset } from '../config/schema.ts';
 import { RECOMPUTE_MODES } from '../train/memory.ts';
 import { LAUNCHERS, type LauncherName } from '../sweep/manifest.ts';
 import { SLURM_FLAGS, type SlurmKey, type SlurmSettings } from '../sweep/slurm/settings.ts';
@@ -369,7 +369,12 @@ export const COMMANDS: CommandSpec[] = [
       backend,
       'data-dir': dataDir,
     },
-    check: (a) => (list(a.ood).length === 0 && !a.rotations ? 'vds eval needs --ood DATASET and/or --rotations' : null),
+    check: (a) => {
+      if (list(a.ood).length === 0 && !a.rotations) return 'vds eval needs --ood DATASET and/or --rotations';
+      // a misspelt dataset is refused here, before TF.js loads (evalCommand checks again for other callers)
+      const bad = (list(a.ood) as string[]).find((t) => !OOD_DATASETS.includes(t));
+      return bad === undefined ? null : `--ood: ${unknownDataset(bad, OOD_DATASETS)}`;
+    },
     options: (a): EvalCliOptions =>
       defined({ runDir: a.runDir as string, ood: list(a.ood) as string[], rotations: a.rotations as boolean, backend: a.backend as Backend | undefined, dataDir: a.dataDir as string | undefined }),
     module: 'eval',
@@ -383,7 +388,7 @@ export const COMMANDS: CommandSpec[] = [
     positionals: { resultsDir: { type: 'string', default: 'results', describe: 'directory holding runs and sweeps' } },
     flags: {
       out: { type: 'string', arg: 'DIR', describe: 'where to write the report (default: <RESULTS_DIR>/report)' },
-      format: { type: 'string', arg: 'svg,png', describe: 'figure formats, comma-separated' },
+      format: { type: 'string', arg: 'svg,png', describe: 'figure formats, comma-separated (default: svg,png — both)' },
     },
     check: (a) => {
       if (a.format === undefined) return null;

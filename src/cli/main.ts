@@ -153,6 +153,13 @@ function exitCodeFor(e: unknown): number {
 const drain = (s: NodeJS.WriteStream) => new Promise<void>((r) => s.write('', () => r()));
 
 export async function main(argv: string[]): Promise<void> {
+  // a reader that went away (`| head`, or a Ctrl-C at the terminal that stopped `| tail -1` too) is not a
+  // failure of vds: what it still writes there is dropped, and the exit code stays the command's own
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'EBADF') throw e; // EBADF: a stdout vds train handed back
+    });
+  }
   let code = 0;
   try {
     await buildCli(argv, execute).parseAsync();

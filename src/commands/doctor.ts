@@ -2,7 +2,7 @@
 // SIMD/threads flags, and a tiny convolution-gradient check against finite differences (float64 in JS).
 import { tf, takeFloats } from '../tf/tf.ts';
 import { backendAttempts, backendInfo, selectBackend, type BackendAttempt } from '../tf/backend.ts';
-import { ADAPTER_ENV, describeAdapter, driverReport, probedAdapter, type DriverReport, type WebGpuAdapterInfo } from '../tf/webgpu.ts';
+import { ADAPTER_ENV, describeAdapter, driverReport, probeDriverOutput, probedAdapter, type DriverReport, type WebGpuAdapterInfo } from '../tf/webgpu.ts';
 import { VdsError } from '../util/errors.ts';
 import { resolveThreads } from '../train/parallelism.ts';
 import { engineCheck } from '../engine/check.ts';
@@ -20,7 +20,7 @@ export interface DoctorReport {
   gradCheck?: { ok: boolean; maxRelError: number; detail: string };
   engine?: string; // vds's WebGPU engine, when the selected backend trains on it
   engineCheck?: { ok: boolean; maxRelError: number; detail: string }; // its kernels on this adapter
-  webgpu?: { adapter: WebGpuAdapterInfo | null; driver: DriverReport }; // what the webgpu attempt found, used or not
+  webgpu?: { adapter: WebGpuAdapterInfo | null; driver: DriverReport; driverSaid: string }; // what the webgpu attempt found, used or not; what the drivers printed meanwhile
   error?: string;
 }
 
@@ -100,7 +100,7 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
     }
   }
   report.attempts = backendAttempts();
-  if (report.attempts.some((a) => a.name === 'webgpu')) report.webgpu = { adapter: probedAdapter(), driver: driverReport() };
+  if (report.attempts.some((a) => a.name === 'webgpu')) report.webgpu = { adapter: probedAdapter(), driver: driverReport(), driverSaid: probeDriverOutput() };
   if (report.backend === 'wasm') report.trainingThreads = resolveThreads();
   if (report.wasmSimd === undefined) {
     // the flags are meaningful even when another backend was chosen
@@ -125,7 +125,7 @@ export async function doctorCommand(o: { backend?: string; json?: boolean }): Pr
         console.log(`  webgpu adapter: ${describeAdapter(adapter)}; largest buffer ${mib(adapter.maxBufferSize)}, largest binding ${mib(adapter.maxStorageBufferBindingSize)}`);
         if (adapter.available.length > 1) console.log(`  webgpu adapters (${ADAPTER_ENV}=index or name picks one): ${adapter.available.map((a, i) => `${i} ${a}`).join('; ')}`);
       }
-      console.log(`  webgpu driver: ${driver.summary}`);
+      console.log(`  webgpu driver: ${driver.summary}${report.webgpu.driverSaid ? `; while probed it said: ${report.webgpu.driverSaid}` : ''}`);
     }
     if (report.wasmSimd !== undefined) {
       console.log(`  wasm: SIMD ${report.wasmSimd ? 'yes' : 'no'}, threads ${report.wasmThreads ? 'yes' : 'no (TF.js disables wasm threads under Node)'}`);

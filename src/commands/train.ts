@@ -1,7 +1,7 @@
 // `vds train`: resolve the config (or take it from the checkpoint on --resume), pick the backend, load the
 // data, run, evaluate, and print the run directory as the last line of stdout.
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { BackendName, VdsConfig } from '../config/types.ts';
 import { configToYaml, loadConfig, parseResolvedConfig } from '../config/index.ts';
 import { selectBackend, backendInfo } from '../tf/backend.ts';
@@ -38,8 +38,8 @@ export interface TrainOptions {
 
 /**
  * The closing lines: the marginal over depths (a fixed-depth run: the network itself), the network pruned at
- * d* (learnt only), and the same under the other set of BatchNorm statistics, named for what it is. ECE is
- * top-label with 10 equal-width bins, as in the report.
+ * d* (learnt only), and the same under the other set of BatchNorm statistics, named for what it is; all of
+ * the epoch with the best validation ELBO, named. ECE is top-label with 10 equal-width bins, as in the report.
  */
 export function closingSummary(ev: EvalRecord): string[] {
   const m = (x: { accuracy: number; logLikelihood: number; ece10: number }) =>
@@ -54,7 +54,8 @@ export function closingSummary(ev: EvalRecord): string[] {
       ? "reference's running statistics (the running BatchNorm averages the PyTorch code evaluates with)"
       : 'precise per-depth BatchNorm statistics';
   return [
-    `test split, ${sel === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics (eval.statistics):`,
+    // the tested weights are the best epoch's (validation ELBO), not the last epoch printed above: say which
+    `test split, epoch ${ev.bestEpoch} of ${ev.epochsRun} (best validation ELBO), ${sel === 'precise' ? 'precise per-depth' : "the reference's running"} BatchNorm statistics (eval.statistics):`,
     learnt
       ? `  ${label(`marginal over depths 0..${ev.maxDepth}`)}${m(ev.marginal)}  E_q[d] ${ev.expectedDepth.toFixed(2)}`
       : `  ${label(`fixed depth ${ev.maxDepth}`)}${m(ev.marginal)}`,
@@ -63,6 +64,28 @@ export function closingSummary(ev: EvalRecord): string[] {
       ? [`  with the ${otherName}: ${learnt ? 'marginal ' : ''}${m(other.marginal)}${learnt ? `; pruned accuracy ${other.pruned.accuracy.toFixed(4)}` : ''}`]
       : []),
   ];
+}
+
+/**
+ * The run directory, on stdout, once: as soon as the run holds it, so that it is stdout's last line however the
+ * run ends (finished, stopped, failed, killed). Into a pipe, stdout is then handed back: a Ctrl-C at the
+ * terminal stops every process of the pipeline, and `tail -1` in `RUN=$(vds train … | tail -1)` would die
+ * waiting for an end of file that only vds's exit gives, losing the line. So fd 1 is closed (the reader sees
+ * the end at once) and reopened on /dev/null (nothing vds writes later can reach a file that took its number);
+ * vds writes nothing more to stdout in a run.
+ */
+function announceRunDir(runDir: string): void {
+  process.stdout.write(`${runDir}\n`); // synchronous into a pipe (Linux, macOS)
+  let pipe = false;
+  try {
+    pipe = process.platform !== 'win32' && fstatSync(1).isFIFO();
+  } catch {
+    /* no stdout at all */
+  }
+  if (!pipe) return;
+  closeSync(1);
+  const fd = openSync('/dev/null', 'w'); // the lowest free number: 1, unless another thread opened a file between
+  if (fd !== 1) closeSync(fd); // lost that race: fd 1 is another file's now, and vds writes nothing more to stdout
 }
 
 /** The most data-parallel replicas vds starts on its own to make a step fit (each is a wasm instance). */
@@ -215,6 +238,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance }); // a resumed run's at its end
   reporter.log(`run: ${runDir}`);
   const lock = acquireRunLock(runDir);
+  announceRunDir(runDir);
 
   // Ctrl-C (or a sweep's SIGTERM): finish the current step, checkpoint, and leave a resumable run
   let stopRequested = false;
@@ -253,7 +277,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     });
     reporter.stop();
     if (outcome.state === 'interrupted') {
-      throw new VdsError(`stopped in epoch ${outcome.epoch + 1} (${outcome.epoch} epoch(s) complete); checkpoint saved`, {
+      throw new VdsError(`${outcome.message}; checkpoint saved`, {
         file: runDir,
         hint: `continue with \`vds train --resume ${runDir}\``,
         exitCode: 130,
@@ -262,8 +286,8 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     const ev = outcome.eval;
     env.endedAt = new Date().toISOString();
     await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance });
-    for (const line of closingSummary(ev)) reporter.log(line);
-    process.stdout.write(runDir + '\n');
+    // the results, whatever --progress says (it silences progress, not results); stderr, as stdout is the run dir
+    process.stderr.write(closingSummary(ev).map((l) => `${l}\n`).join(''));
   } finally {
     if (orphanWatch) clearInterval(orphanWatch);
     clearInterval(heartbeat);

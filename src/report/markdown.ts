@@ -1,6 +1,6 @@
 // summary.md: what was read, what was skipped and why, the headline comparison, the per-depth table, pruning,
 // and the figures. Numbers are mean ± std over seeds.
-import { bestFixed, deepestLearnt, sameSetting, type Group, type HeadlineRow, type MetricStats, type PruningRow, type Setting } from './aggregate.ts';
+import { bestFixed, deepestLearnt, sameSetting, type Group, type HeadlineRow, type MetricStats, type PruningRow, type Setting, type SpeedupRange, spanVerdict } from './aggregate.ts';
 import type { RobustnessRow } from './robustness.ts';
 import type { Figure } from './figures/types.ts';
 import type { Run, SkippedRun } from './load.ts';
@@ -16,6 +16,12 @@ function mdTable(head: string[], rows: string[][]): string {
 const pct = (s: Stat) => fmt({ mean: s.mean * 100, std: s.std === null ? null : s.std * 100, n: s.n }, 2);
 const f1 = (s: Stat) => fmt(s, 1);
 const secs = (s: Stat) => fmt(s, 1);
+/** "1.29 (0.87–1.67); the range spans 1×: …", as `vds prune` prints it; the bare median for a run without a range. */
+const speedupCell = (s: Stat, r: SpeedupRange | null): string => {
+  if (!Number.isFinite(s.mean)) return fmt(s, 2);
+  const verdict = spanVerdict(r);
+  return `${fmt(s, 2)}${r ? ` (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : ''}${verdict ? `; ${verdict}` : ''}`;
+};
 
 export interface SummaryInput {
   resultsDir: string;
@@ -104,7 +110,7 @@ export function summaryMarkdown(o: SummaryInput): string {
     out.push('## Pruning (from prune.json)', '');
     out.push(
       `Accuracy and log-likelihood here use the statistics that selected each run (${sels.join(' / ')}); prune.json holds both. ` +
-        'Speed-ups are medians of repeated, interleaved passes over the test split (prune.json has their range); a run pruned at d* = D cut nothing and has none.',
+        'Speed-ups are medians of repeated, interleaved passes over the test split, with the lowest and highest ratio of paired passes in brackets; where that range spans 1× the speed-up is not one this machine measures reliably. A run pruned at d* = D cut nothing and has none.',
       '',
     );
     out.push(
@@ -113,8 +119,8 @@ export function summaryMarkdown(o: SummaryInput): string {
         o.pruning.map((p) => [
           p.dataset, ...sw(p.setting), String(p.maxDepth), p.rule,
           fmt(p.depth, 1) + (p.runDStar.mean !== p.depth.mean ? ` (d* by the runs' own rule: ${fmt(p.runDStar, 1)})` : ''),
-          p.nothingPruned === p.runs ? 'nothing pruned (d* = D)' : fmt(p.speedupVsFull, 2) + (p.nothingPruned ? ` (${p.nothingPruned} run(s) with d* = D left out)` : ''),
-          p.nothingPruned === p.runs ? '—' : fmt(p.speedupVsFixed, 2),
+          p.nothingPruned === p.runs ? 'nothing pruned (d* = D)' : speedupCell(p.speedupVsFull, p.speedupRange.vsFull) + (p.nothingPruned ? ` (${p.nothingPruned} run(s) with d* = D left out)` : ''),
+          p.nothingPruned === p.runs ? '—' : speedupCell(p.speedupVsFixed, p.speedupRange.vsFixed),
           `${fmt(p.fullParams, 0)} → ${fmt(p.prunedParams, 0)}`, `${pct(p.fullAccuracy)} → ${pct(p.prunedAccuracy)}`,
           `${fmt(p.fullLogLikelihood)} → ${fmt(p.prunedLogLikelihood)}`,
         ]),

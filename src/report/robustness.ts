@@ -84,9 +84,15 @@ export function rotationFigure(groups: Group[], rows: RobustnessRow[], dataset: 
   add(f, `best fixed depth d=${f?.maxDepth}`, sel, false, '#0072B2');
   if (sel === 'precise') add(l, `learnt D=${l?.maxDepth}, running BN statistics`, 'running', true, '#E69F00');
   if (!series.length) return null;
+  // the caption names what is drawn: the best fixed depth only when its runs have rotation results
+  const hasFixed = series.some((x) => x.label.startsWith('best fixed'));
+  const hasLearnt = series.some((x) => x.label.startsWith('learnt'));
+  const drawn = hasLearnt && hasFixed ? 'learnt depth against the best fixed depth' : hasLearnt ? 'learnt depth' : 'the best fixed depth';
+  const others = series.some((x) => x.label.endsWith('running BN statistics')) ? `; dashed: the learnt network with the reference's running statistics` : '';
+  const missing = !f ? '' : hasFixed ? '' : ` The best fixed depth (d=${f.maxDepth}) has no rotation results: run \`vds eval RUN --rotations\` on its runs to add it.`;
   return {
     name: `rotations-${dataset}`,
-    caption: `Accuracy on the ${datasetName(dataset)} test split rotated by 0°…180° (bilinear), learnt depth against the best fixed depth (${sel} BatchNorm statistics).`,
+    caption: `Accuracy on the ${datasetName(dataset)} test split rotated by 0°…180° (bilinear), ${drawn} (${sel} BatchNorm statistics${others}).${missing}`,
     spec: {
       title: `Rotated test images — ${datasetName(dataset)}`,
       xLabel: 'rotation (degrees, counter-clockwise)',

@@ -5,7 +5,7 @@ import type { Section } from './compat.ts';
 import { STATISTICS } from '../config/schema.ts';
 import { stringify } from 'csv-stringify/sync';
 import type { ReliabilityBin } from '../runs/layout.ts';
-import { predictorsUnder, selectedStatistics, settingOf, type Group, type HeadlineRow, type MetricStats, type PosteriorSummary, type PruningRow, type Setting } from './aggregate.ts';
+import { predictorsUnder, selectedStatistics, settingOf, type Group, type HeadlineRow, type MetricStats, type PosteriorSummary, type PruningRow, type Setting, type SpeedupRange } from './aggregate.ts';
 import type { Run, SkippedRun } from './load.ts';
 import type { Stat } from './stats.ts';
 
@@ -16,6 +16,11 @@ const num = (v: number | null | undefined): Cell => (v === null || v === undefin
 
 function ms(name: string, s: Stat): Record<string, Cell> {
   return { [`${name}_mean`]: num(s.mean), [`${name}_std`]: num(s.std) };
+}
+
+/** A speed-up's range over paired passes and how many runs' ranges span 1× (prune's verdict), as columns. */
+function range(name: string, r: SpeedupRange | null): Record<string, Cell> {
+  return { [`${name}_min`]: num(r?.min), [`${name}_max`]: num(r?.max), [`${name}_spans_1x`]: r ? `${r.spansOne} of ${r.runs}` : null };
 }
 
 function metricCols(prefix: string, m: MetricStats | null): Record<string, Cell> {
@@ -68,7 +73,8 @@ export function runsTable(runs: Run[], swept: readonly string[] = []): Table {
       test_ece15: num(r.eval.marginal.ece15),
       test_brier: num(r.eval.marginal.brier),
       expected_depth: num(r.eval.expectedDepth),
-      prune_depth: num(r.eval.pruneDepth),
+      prune_depth: num(r.eval.pruneDepth), // the depth vds prune cut at when it ran, else eval.json's d*
+      prune_rule: r.pruneRule,
       pruned_accuracy: num(r.eval.pruned.accuracy),
       pruned_log_likelihood: num(r.eval.pruned.logLikelihood),
       ...Object.fromEntries(
@@ -150,7 +156,9 @@ export function pruningTable(rows: PruningRow[], swept: readonly string[] = []):
       ...ms('run_d_star', p.runDStar),
       nothing_pruned: p.nothingPruned,
       ...ms('speedup_vs_full', p.speedupVsFull),
+      ...range('speedup_vs_full', p.speedupRange.vsFull),
       ...ms('speedup_vs_fixed', p.speedupVsFixed),
+      ...range('speedup_vs_fixed', p.speedupRange.vsFixed),
       ...ms('full_params', p.fullParams),
       ...ms('pruned_params', p.prunedParams),
       ...ms('full_accuracy', p.fullAccuracy),
@@ -173,7 +181,8 @@ export interface ReliabilitySeries {
   setting?: Setting; // of the slice it was drawn from, when a sweep varied settings
   predictor: string;
   depth: number;
-  bins: ReliabilityBin[];
+  bins: ReliabilityBin[]; // pooled over the runs (counts add up)
+  examples: number[]; // test examples of each run pooled: the legend says seeds × test-set size, not their sum
 }
 
 export function reliabilityTable(series: ReliabilitySeries[], swept: readonly string[] = []): Table {

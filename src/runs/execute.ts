@@ -28,7 +28,17 @@ export interface RunEvents {
   interrupted(): boolean;
 }
 
-export type RunOutcome = { state: 'finished'; eval: EvalRecord } | { state: 'interrupted'; epoch: number; step: number };
+export type RunOutcome = { state: 'finished'; eval: EvalRecord } | { state: 'interrupted'; epoch: number; step: number; message: string };
+
+/**
+ * Where a stopped run stands, for status.json and the terminal alike: stopped between epochs (step 0) the
+ * checkpoint resumes at the next epoch's start; stopped inside one, at the step after the last one done.
+ */
+export function stoppedMessage(epoch: number, step: number): string {
+  return step === 0
+    ? `stopped after epoch ${epoch} (${epoch} epoch(s) complete); the checkpoint resumes at the start of epoch ${epoch + 1}`
+    : `stopped in epoch ${epoch + 1} after its step ${step} (${epoch} epoch(s) complete); the checkpoint resumes at step ${step + 1} of epoch ${epoch + 1}`;
+}
 
 async function saveTrainCheckpoint(file: string, l: Learner, config: VdsConfig, state: TrainState): Promise<void> {
   await writeCheckpoint(file, { vdsVersion: VDS_VERSION, kind: 'train', config, state }, await learnerTensors(l));
@@ -107,8 +117,9 @@ export async function executeRun(
     if (outcome === 'interrupted') {
       l.parallel = undefined;
       await saveTrainCheckpoint(checkpointPath(runDir, 'last'), l, config, state);
-      await writeStatus(runDir, 'interrupted', state.epoch, `stopped in epoch ${state.epoch + 1} at step ${state.step}; ${state.epoch} epoch(s) complete, the checkpoint resumes mid-epoch`);
-      return { state: 'interrupted', epoch: state.epoch, step: state.step };
+      const message = stoppedMessage(state.epoch, state.step);
+      await writeStatus(runDir, 'interrupted', state.epoch, message);
+      return { state: 'interrupted', epoch: state.epoch, step: state.step, message };
     }
     // evaluate the weights of the best validation epoch (early stopping), not the last ones
     const bestFile = checkpointPath(runDir, 'best');

@@ -7,7 +7,7 @@ import { tf } from './tf.ts';
 import { VdsError } from '../util/errors.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
-import { describeAdapter, driverReport, setupWebGpu, webGpuAdapter, type WebGpuAdapterInfo } from './webgpu.ts';
+import { describeAdapter, driverReport, probeDriverOutput, setupWebGpu, webGpuAdapter, type WebGpuAdapterInfo } from './webgpu.ts';
 import type { BackendName } from '../config/types.ts';
 import { ENGINE_NAME } from '../engine/name.ts';
 import { BACKENDS } from '../config/schema.ts';
@@ -157,7 +157,9 @@ export async function selectBackend(pref: BackendPref | string = 'auto'): Promis
           hint: hintFor(name),
         });
       }
-      notes.push(`${name} skipped: ${reason}`);
+      // what the drivers printed while webgpu was probed (kept off stderr), on the same line: for --verbose
+      const said = name === 'webgpu' && probeDriverOutput() ? ` (while probed, the driver said: ${probeDriverOutput()})` : '';
+      notes.push(`${name} skipped: ${reason}${said}`);
     }
   }
   throw new VdsError('no TF.js backend could be initialised', { key: 'backend', hint: notes.join('; ') });

@@ -1,10 +1,14 @@
 // The WebGPU backend's setup: Dawn's Node bindings (npm `webgpu`) give Node a `navigator.gpu` over Vulkan
 // (Linux), Metal (macOS) or D3D12 (Windows); @tensorflow/tfjs-backend-webgpu then runs TF.js on it. This
 // file finds the adapter, says what it is (a software adapter such as SwiftShader is slower than wasm, so
-// 'auto' skips it), and explains a missing driver in one line. Both packages are optional dependencies.
-import { existsSync, readdirSync } from 'node:fs';
+// 'auto' skips it), and explains a missing driver in one line. Both packages are optional dependencies. The
+// first look for an adapter happens in a child process (webgpu-probe.ts), so the drivers' own stderr is
+// vds's to summarise rather than the user's to read.
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { probeInChild, type ProbeResult } from './webgpu-probe.ts';
 
 /** What vds records of the adapter it trains on (env.json, `vds doctor`). */
 export interface WebGpuAdapterInfo {
@@ -59,25 +63,6 @@ const firstLine = (e: unknown): string => (e instanceof Error ? e.message : Stri
 /** Software rasterisers that implement Vulkan on the CPU: correct, and far slower than wasm for training. */
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render|microsoft basic/i;
 
-/**
- * Every adapter Dawn would consider, as 'backend: name'. Dawn's bindings have no enumeration call, but a
- * name filter that matches nothing makes requestAdapter reject with the list of what exists.
- */
-async function listAdapters(mod: DawnModule): Promise<string[]> {
-  const lister = mod.create(['adapter=\u0001vds-lists-adapters']);
-  instances.push(lister);
-  try {
-    await lister.requestAdapter();
-    return [];
-  } catch (e) {
-    const lines = (e instanceof Error ? e.message : String(e)).split('\n');
-    return lines.flatMap((l) => {
-      const m = /\* backend: '([^']*)', name: '(.*)'$/.exec(l.trim());
-      return m ? [`${m[1]}: ${m[2]}`] : [];
-    });
-  }
-}
-
 /** Dawn flags for the adapter VDS_WEBGPU_ADAPTER asks for (index into the list, or a name substring). */
 function adapterFlags(choice: string | undefined, available: string[]): string[] {
   if (choice === undefined || choice.trim() === '') return [];
@@ -109,7 +94,7 @@ export async function adaptersForSlots(slots: number, env: NodeJS.ProcessEnv = p
   if (env[ADAPTER_ENV]) return { adapters: null, note: `${ADAPTER_ENV}=${env[ADAPTER_ENV]} is set: every webgpu run uses that adapter` };
   let available: string[];
   try {
-    available = (await listAdapters(await loadDawn())).filter((a) => !SOFTWARE.test(a));
+    available = (await probeInChild(dawnUrl(), undefined, env)).available.filter((a) => !SOFTWARE.test(a));
   } catch (e) {
     return { adapters: null, note: `webgpu unavailable (${firstLine(e)})` };
   }
@@ -131,40 +116,82 @@ export interface WebGpuSetup {
  * with the reason when there is none, or when `requireHardware` and the adapter is a software one.
  */
 export async function setupWebGpu(requireHardware: boolean, env: NodeJS.ProcessEnv = process.env): Promise<WebGpuSetup> {
+  driverSaid = ''; // this attempt's, not an earlier one's
   if (process.platform === 'linux') {
     // no Vulkan loader or driver at all: say so without starting Dawn (and its drivers' own messages)
     const d = driverReport(env);
     if (!d.loader || !d.drivers.length) throw new Error(`no WebGPU adapter: ${d.summary}`);
   }
-  const mod = await loadDawn();
-  const available = await listAdapters(mod);
+  // ask in a child process first, so the drivers' own messages while they look for a device stay off this
+  // process's stderr (webgpu-probe.ts); Dawn loads here only for an adapter vds will use
   const choice = env[ADAPTER_ENV];
+  const probe = await probeInChild(dawnUrl(), choice, env);
+  driverSaid = probe.driverSaid;
+  const available = probe.available;
   const flags = adapterFlags(choice, available);
+  if (probe.error) {
+    throw new Error(`no WebGPU adapter${choice ? ` matches ${ADAPTER_ENV}=${choice}` : ''}: ${probe.error}${available.length ? ` (available: ${available.join('; ')})` : ''}`);
+  }
+  if (!probe.adapter) throw new Error(`no WebGPU adapter: ${noAdapterReason()}`);
+  const info = adapterInfo(probe.adapter, available, choice);
+  probed = info;
+  if (requireHardware && info.software) {
+    throw new Error(`the only adapter is a software one (${describeAdapter(info)}), slower than wasm; --backend webgpu uses it anyway`);
+  }
+  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR && /XDG_RUNTIME_DIR/.test(probe.driverSaid)) {
+    // the driver's window-system code complained in the child that XDG_RUNTIME_DIR is unset; vds opens no
+    // windows, so a private empty one keeps Dawn's start in this process silent too
+    process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'vds-xdg-'));
+  }
+  const mod = await loadDawn();
   const gpu = mod.create(flags);
   instances.push(gpu);
   let adapter: DawnAdapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
-    throw new Error(`no WebGPU adapter${choice ? ` matches ${ADAPTER_ENV}=${choice}` : ''}: ${firstLine(e)}${available.length ? ` (available: ${available.join('; ')})` : ''}`);
+    throw new Error(`no WebGPU adapter${choice ? ` matches ${ADAPTER_ENV}=${choice}` : ''}: ${firstLine(e)}`);
   }
-  if (!adapter) {
-    const d = driverReport();
-    const names = d.drivers.map((f) => f.replace(/^.*\//, ''));
-    // seen on an H200 node (2026-12-04): NVIDIA's manifest was there, but its library (libGLX_nvidia.so.0)
-    // could not load without libglvnd, and the loader said only "Found no drivers"
-    const nvidia = names.some((n) => /nvidia/i.test(n))
-      ? "; NVIDIA's Vulkan library needs libglvnd (Debian/Ubuntu: apt-get install libglvnd0 libgl1 libegl1), and VK_LOADER_DEBUG=error shows why a driver did not load"
-      : '';
-    const why = d.drivers.length && d.loader ? `the Vulkan driver(s) found (${names.join(', ')}) offer no device Dawn accepts: install the GPU vendor's Vulkan driver (Mesa's lavapipe is not enough)${nvidia}` : d.summary;
-    throw new Error(`no WebGPU adapter: ${why}`);
+  if (!adapter) throw new Error(`no WebGPU adapter: ${noAdapterReason()} (the probe found one, this process did not)`);
+  // TF.js's webgpu backend asks navigator.gpu for its adapter; hand it the one chosen here. Dawn's globals
+  // (GPUBufferUsage, GPUMapMode, …) are what the backend's code expects a browser to define.
+  const chosen = adapter;
+  Object.assign(globalThis, mod.globals);
+  const nav = { gpu: { requestAdapter: async () => chosen, getPreferredCanvasFormat: () => 'bgra8unorm' } };
+  Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+  current = info;
+  return { info, adapter };
+}
+
+/** Where Node would load Dawn's bindings from (for the probe's child), or why they are not installed. */
+function dawnUrl(): string {
+  try {
+    return import.meta.resolve('webgpu');
+  } catch (e) {
+    throw new Error(`the optional package 'webgpu' (Dawn's Node bindings) is not installed or has no build for ${process.platform}-${process.arch}: ${firstLine(e)}`);
   }
+}
+
+/** Why Dawn offered no adapter although the Vulkan loader and drivers are there (or what is missing). */
+function noAdapterReason(): string {
+  const d = driverReport();
+  const names = d.drivers.map((f) => f.replace(/^.*\//, ''));
+  // seen on an H200 node (2026-12-04): NVIDIA's manifest was there, but its library (libGLX_nvidia.so.0)
+  // could not load without libglvnd, and the loader said only "Found no drivers"
+  const nvidia = names.some((n) => /nvidia/i.test(n))
+    ? "; NVIDIA's Vulkan library needs libglvnd (Debian/Ubuntu: apt-get install libglvnd0 libgl1 libegl1), and VK_LOADER_DEBUG=error shows why a driver did not load"
+    : '';
+  return d.drivers.length && d.loader ? `the Vulkan driver(s) found (${names.join(', ')}) offer no device Dawn accepts: install the GPU vendor's Vulkan driver (Mesa's lavapipe is not enough)${nvidia}` : d.summary;
+}
+
+/** vds's record of the adapter Dawn handed out. */
+function adapterInfo(adapter: NonNullable<ProbeResult['adapter']>, available: string[], choice: string | undefined): WebGpuAdapterInfo {
   const i = adapter.info;
   // the list gives Dawn's display name ('SwiftShader Device (Subzero)'), info.device a slug of it
   const slug = (t: string): string => t.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const named = available.find((a) => slug(a.replace(/^[^:]*: /, '')) === slug(i.device)) ?? (available.length === 1 ? available[0] : '');
   const software = Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) || SOFTWARE.test(`${i.architecture} ${i.device} ${i.description}`);
-  const info: WebGpuAdapterInfo = {
+  return {
     vendor: i.vendor,
     architecture: i.architecture,
     device: named ? named.replace(/^[^:]*: /, '') : i.device,
@@ -176,22 +203,14 @@ export async function setupWebGpu(requireHardware: boolean, env: NodeJS.ProcessE
     selectedBy: choice ? `${ADAPTER_ENV}=${choice}` : 'default',
     available,
   };
-  probed = info;
-  if (requireHardware && software) {
-    throw new Error(`the only adapter is a software one (${describeAdapter(info)}), slower than wasm; --backend webgpu uses it anyway`);
-  }
-  // TF.js's webgpu backend asks navigator.gpu for its adapter; hand it the one chosen here. Dawn's globals
-  // (GPUBufferUsage, GPUMapMode, …) are what the backend's code expects a browser to define.
-  const chosen = adapter;
-  Object.assign(globalThis, mod.globals);
-  const nav = { gpu: { requestAdapter: async () => chosen, getPreferredCanvasFormat: () => 'bgra8unorm' } };
-  Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
-  current = info;
-  return { info, adapter };
 }
 
 let current: WebGpuAdapterInfo | null = null;
 let probed: WebGpuAdapterInfo | null = null;
+let driverSaid = '';
+
+/** What the drivers wrote to stderr during the last probe, in one line ('' when silent). */
+export const probeDriverOutput = (): string => driverSaid;
 
 /** The adapter the last setupWebGpu found, even one it then declined as software (for `vds doctor`). */
 export const probedAdapter = (): WebGpuAdapterInfo | null => probed;

@@ -11,8 +11,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function vds(args: string[], env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(process.execPath, [VDS_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 });
+/** Runs vds to the end; `env` adds to this process's environment, and a key set to undefined is removed. */
+export function vds(args: string[], env: Record<string, string | undefined> = {}): CliResult {
+  const merged = { ...process.env, ...env };
+  for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
+  const r = spawnSync(process.execPath, [VDS_BIN, ...args], { encoding: 'utf8', env: merged, timeout: 600_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -40,10 +40,11 @@ function runMeta(r) {
 function runRow(r) {
   const sel = board.selected && board.selected.kind === 'run' && board.selected.id === r.id;
   const box = h('input', { type: 'checkbox', title: 'compare: overlay this run on one chart with the others checked', checked: board.compare.has(r.id) || null, onclick: (e) => { e.stopPropagation(); toggleCompare(r.id, e.target.checked); } });
-  return h('div', { class: `run${sel ? ' selected' : ''}`, 'data-run': r.id, 'data-state': r.state, title: r.error ? `error: ${r.error}` : r.message || r.id, onclick: () => select('run', r.id) },
+  return h('div', { class: `run${sel ? ' selected' : ''}`, 'data-run': r.id, 'data-state': r.state, title: `${r.id}${r.error ? `\nerror: ${r.error}` : r.message ? `\n${r.message}` : ''}`, onclick: () => select('run', r.id) },
     box,
     h('span', { class: `dot ${r.state}` }),
-    h('span', { class: 'name' }, `${r.error ? '⚠ ' : ''}${base(r.id)}`),
+    // its settings before the hash (the id, cut by the sidebar's width, hid which seed was which)
+    h('span', { class: 'name' }, `${r.error ? '⚠ ' : ''}${r.label || base(r.id)}`),
     h('span', { class: 'meta' }, runMeta(r)));
 }
 
@@ -143,7 +144,7 @@ function option(spec, width = 560) {
       grid: { left: 60, right: 80, top: 44, bottom: 48 },
       xAxis: { type: 'category', data: xs, name: spec.xLabel, nameGap: 28, ...axisName },
       yAxis: { type: 'category', data: ys, name: spec.yLabel, nameGap: 36, ...axisName },
-      visualMap: { min: 0, max: 1, calculable: false, orient: 'vertical', right: 8, top: 'center', inRange: { color: ['#ffffff', heat.color] }, text: ['q = 1', '0'] },
+      visualMap: { min: 0, max: heat.max, calculable: false, orient: 'vertical', right: 8, top: 'center', inRange: { color: heat.colors }, text: [`q = ${heat.max}`, '0'] },
       series: [{ name: heat.label, type: 'heatmap', data: heat.cells.map((c) => [xs.indexOf(c.x), ys.indexOf(c.y), c.value]), progressive: 0 }],
       animation: false,
     };
@@ -212,7 +213,9 @@ function renderRun(v) {
   }
   if (v.prune) {
     cards.append(card('pruned', v.prune.nothingPruned ? 'nothing pruned (d* = D)' : `d = ${v.prune.depth}: acc ${fmt(v.prune.pruned.accuracy)}`));
-    if (v.prune.speedup) cards.append(card('speed-up vs full', `${v.prune.speedup.toFixed(2)}×`));
+    const sp = v.prune.speedup;
+    // with its range and, where that spans 1×, vds prune's verdict: the same words as the terminal and the report
+    if (sp) cards.append(card('speed-up vs full', `${sp.median.toFixed(2)}× (${sp.min.toFixed(2)}–${sp.max.toFixed(2)})${sp.min < 1 && sp.max > 1 ? '; spans 1×: not a reliable speed-up' : ''}`));
   }
   if (cards.childElementCount) main.append(cards);
   if (!v.charts.length) main.append(h('p', { class: 'muted' }, 'No epochs yet: the curves appear after the first epoch.'));

@@ -48,7 +48,7 @@ function curve(groups: Group[], dataset: string, which: 'll' | 'error'): Figure 
           points: fixed.map((g) => ({ x: g.maxDepth, y: k * pick(g.test).mean, err: pick(g.test).std === null ? undefined : k * pick(g.test).std! })),
         },
         ...(ref.length
-          ? [{ label: 'fixed depth (running BN statistics, reference)', kind: 'line' as const, color: '#D55E00', dashed: true, marker: 'square' as const, points: ref.map((g) => ({ x: g.maxDepth, y: k * pick(g.by.running.test!).mean })) }]
+          ? [{ label: 'fixed depth (running BN statistics, reference)', kind: 'line' as const, color: '#D55E00', dashed: true, marker: 'square' as const, points: ref.map((g) => ({ x: g.maxDepth, y: k * pick(g.by.running.test!).mean, err: pick(g.by.running.test!).std === null ? undefined : k * pick(g.by.running.test!).std! })) }]
           : []),
       ],
       bands,

@@ -21,7 +21,7 @@ export function learntDepthFigure(groups: Group[], dataset: string): Figure | nu
       diagonal: true,
       series: [
         { label: 'E_q[d]', kind: 'line', marker: 'circle', points: ls.map((g) => ({ x: g.maxDepth, y: g.expectedDepth.mean, err: g.expectedDepth.std ?? undefined })) },
-        { label: `d* (${ls[0].runs[0].config.prune.rule})`, kind: 'line', dashed: true, marker: 'square', points: ls.map((g) => ({ x: g.maxDepth, y: g.pruneDepth.mean, err: g.pruneDepth.std ?? undefined })) },
+        { label: `d* (${[...new Set(ls.flatMap((g) => g.runs.map((r) => r.pruneRule)))].join(' / ')})`, kind: 'line', dashed: true, marker: 'square', points: ls.map((g) => ({ x: g.maxDepth, y: g.pruneDepth.mean, err: g.pruneDepth.std ?? undefined })) },
       ],
       note: seedsNote(ls.map((g) => g.runs.length)),
     },

@@ -10,14 +10,23 @@ import type { Figure } from './types.ts';
 export function reliabilitySeries(groups: Group[], dataset: string): ReliabilitySeries[] {
   const out: ReliabilitySeries[] = [];
   const l = deepestLearnt(groups, dataset);
-  if (l) out.push({ dataset, predictor: `learnt D=${l.maxDepth} (full marginal)`, depth: l.maxDepth, bins: poolBins(l.runs.map((r) => r.eval.marginal.reliability10 ?? [])) });
+  if (l) out.push({ dataset, predictor: `learnt D=${l.maxDepth} (full marginal)`, depth: l.maxDepth, bins: poolBins(l.runs.map((r) => r.eval.marginal.reliability10 ?? [])), examples: l.runs.map((r) => r.eval.marginal.n) });
   if (l && l.statistics === 'precise' && l.runs.every((r) => predictorsUnder(r.eval, 'running'))) {
     const bins = poolBins(l.runs.map((r) => predictorsUnder(r.eval, 'running')!.marginal.reliability10 ?? []));
-    out.push({ dataset, predictor: `learnt D=${l.maxDepth} (full marginal, running BN statistics)`, depth: l.maxDepth, bins });
+    out.push({ dataset, predictor: `learnt D=${l.maxDepth} (full marginal, running BN statistics)`, depth: l.maxDepth, bins, examples: l.runs.map((r) => r.eval.marginal.n) });
   }
   const f = bestFixed(groups, dataset, l ? l.maxDepth : Infinity);
-  if (f) out.push({ dataset, predictor: `best fixed depth d=${f.maxDepth}`, depth: f.maxDepth, bins: poolBins(f.runs.map((r) => r.eval.marginal.reliability10 ?? [])) });
+  if (f) out.push({ dataset, predictor: `best fixed depth d=${f.maxDepth}`, depth: f.maxDepth, bins: poolBins(f.runs.map((r) => r.eval.marginal.reliability10 ?? [])), examples: f.runs.map((r) => r.eval.marginal.n) });
   return out.filter((s) => s.bins.length > 0);
+}
+
+/** "2 seeds × 10,000 test images, pooled" — what a series pools, not the sum of its counts as if one test set. */
+export function pooledLabel(examples: number[]): string {
+  const n = examples.length;
+  const lo = Math.min(...examples);
+  const hi = Math.max(...examples);
+  const size = lo === hi ? lo.toLocaleString('en-US') : `${lo.toLocaleString('en-US')}–${hi.toLocaleString('en-US')}`;
+  return n === 1 ? `1 seed, ${size} test images` : `${n} seeds × ${size} test images, pooled`;
 }
 
 export function reliabilityFigure(series: ReliabilitySeries[], dataset: string): Figure | null {
@@ -34,7 +43,7 @@ export function reliabilityFigure(series: ReliabilitySeries[], dataset: string):
       yDomain: { min: 0, max: 1 },
       diagonal: true,
       series: series.map((s, i) => ({
-        label: `${s.predictor}, ${s.bins.reduce((a, b) => a + b.count, 0)} test examples`,
+        label: `${s.predictor}, ${pooledLabel(s.examples)}`,
         kind: 'line' as const,
         marker: markers[i % markers.length],
         dashed: i > 0,

@@ -7,6 +7,7 @@ import { column, parseMetrics } from '../../runs/metrics-csv.ts';
 import type { Run } from '../load.ts';
 import { datasetName } from '../names.ts';
 import type { Figure } from './types.ts';
+import { HEAT_COLORS } from '../plot/chart.ts';
 
 interface EpochRow {
   epoch: number;
@@ -57,7 +58,7 @@ export function runCurveFigures(r: Run): Figure[] {
     },
     {
       name: `runs/posterior-epochs-${slug(r.id)}`,
-      caption: `The posterior over depth q(d) of run ${r.id} (${where}) at the end of each epoch${step > 1 ? ` (every ${step}th)` : ''}: darker is more probable.`,
+      caption: `The posterior over depth q(d) of run ${r.id} (${where}) at the end of each epoch${step > 1 ? ` (every ${step}th)` : ''}: darker is more probable (colour bar: q(d) from 0 to the largest value shown).`,
       spec: {
         title: `q(d) over training — ${where}`,
         xLabel: 'epoch',
@@ -67,9 +68,10 @@ export function runCurveFigures(r: Run): Figure[] {
         series: [],
         xDomain: { min: 0.5, max: rows[rows.length - 1].epoch + 0.5 },
         heat: {
-          label: `q(d): white 0 → darkest ${qMax.toFixed(2)} (the largest value shown)`,
-          color: '#006D4F',
-          cells: shown.flatMap((x) => x.q.map((p, d) => ({ x: x.epoch - step + 0.5, y: d - 0.5, w: step, h: 1, value: p / qMax }))),
+          label: 'q(d)',
+          max: qMax, // the scale ends at the largest value shown, so a flat posterior still shows its structure
+          colors: HEAT_COLORS,
+          cells: shown.flatMap((x) => x.q.map((p, d) => ({ x: x.epoch - step + 0.5, y: d - 0.5, w: step, h: 1, value: p }))),
         },
         note: `final E_q[d] ${r.eval.expectedDepth.toFixed(2)}, d* ${r.eval.pruneDepth}`,
       },

@@ -8,7 +8,14 @@ export interface Point {
   x: number;
   y: number;
   err?: number; // ± half-height of the error bar
+  lo?: number; // or an interval: the error bar runs from lo to hi (e.g. a range that is not symmetric)
+  hi?: number;
+  flag?: string; // a word or two above the point or bar, e.g. 'spans 1×' (a bar with a flag is drawn faint)
 }
+
+/** The ends of a point's error bar, if it has one. */
+const barEnds = (p: Point): [number, number] | null =>
+  p.lo !== undefined && p.hi !== undefined ? [p.lo, p.hi] : p.err ? [p.y - p.err, p.y + p.err] : null;
 
 export interface Series {
   label: string;
@@ -27,11 +34,27 @@ export interface Band {
   color?: string;
 }
 
-/** A heat map: one cell per (x, y) of unit size in each direction, shaded by `value` in [0, 1]. */
+/** A heat map: one cell per (x, y), coloured by `value` on a continuous scale from 0 to `max`, drawn as a
+ * labelled colour bar beside the plot (a handful of swatches without ticks could not be read). */
 export interface Heat {
-  label: string; // what the shade means, for the legend: e.g. "q(d): white 0 → dark 1"
+  label: string; // what the colour measures, the colour bar's title: e.g. "q(d)"
   cells: { x: number; y: number; w: number; h: number; value: number }[];
-  color: string; // the shade at value 1 (white at 0)
+  max: number; // the value at the dark end of the scale (0 at the light end)
+  colors: readonly string[]; // the scale's stops, light (0) to dark (max): HEAT_COLORS
+}
+
+/** A sequential scale, light yellow → green → blue → dark navy: lightness falls steadily (it prints in grey)
+ * while the hue turns, so neighbouring values stay apart (ColorBrewer's YlGnBu). */
+export const HEAT_COLORS: readonly string[] = ['#ffffd9', '#c7e9b4', '#7fcdbb', '#41b6c4', '#1d91c0', '#225ea8', '#0c2c84'];
+
+/** The colour of t ∈ [0, 1] on a scale: linear between neighbouring stops, in RGB. */
+export function scaleColor(colors: readonly string[], t: number): string {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (colors.length - 1);
+  const i = Math.min(colors.length - 2, Math.floor(x));
+  const f = x - i;
+  const rgb = (c: string) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
+  const [a, b] = [rgb(colors[i]), rgb(colors[i + 1])];
+  return `#${a.map((v, k) => Math.round(v + (b[k] - v) * f).toString(16).padStart(2, '0')).join('')}`;
 }
 
 export interface ChartSpec {
@@ -75,8 +98,24 @@ function marker(kind: Series['marker'], x: number, y: number, color: string): st
   return el('circle', { cx: x, cy: y, r: 4, fill: color });
 }
 
-function errorBar(x: number, y0: number, y1: number, color: string): string {
-  return el('path', { d: `${path([[x, y0], [x, y1]])}${path([[x - 4, y0], [x + 4, y0]])}${path([[x - 4, y1], [x + 4, y1]])}`, stroke: color, 'stroke-width': 1.4, fill: 'none' });
+/** The heat map's scale: a vertical gradient bar from 0 (bottom) to max (top), with ticks and a title. */
+function colorBar(h: Heat, x: number, top: number, height: number): string {
+  const stops = h.colors.map((c, i) => el('stop', { offset: `${((100 * i) / (h.colors.length - 1)).toFixed(1)}%`, 'stop-color': c })).join('');
+  const V = linear({ min: 0, max: h.max }, top + height, top);
+  const t = niceTicks({ min: 0, max: h.max }, 5);
+  const ticks = t.ticks.filter((v) => v >= 0 && v <= h.max + 1e-12);
+  return [
+    el('linearGradient', { id: 'heatscale', x1: 0, y1: 1, x2: 0, y2: 0 }, stops),
+    el('rect', { x, y: top, width: 14, height, fill: 'url(#heatscale)', stroke: '#444', 'stroke-width': 0.6, 'data-max': String(Number(h.max.toPrecision(4))) }),
+    ...ticks.flatMap((v) => [el('line', { x1: x + 14, x2: x + 18, y1: V(v), y2: V(v), stroke: '#444' }), text(x + 21, V(v), formatTick(v, t.step), { size: 11, baseline: 'middle' })]),
+    text(x + 62, top + height / 2, h.label, { size: 13, anchor: 'middle', rotate: -90 }),
+  ].join('');
+}
+
+/** An error bar from pixel y0 to y1; `ends` (data units) are kept as attributes, so the SVG says what it draws. */
+function errorBar(x: number, y0: number, y1: number, color: string, ends: [number, number]): string {
+  const v = (n: number) => String(Number(n.toPrecision(4)));
+  return el('path', { d: `${path([[x, y0], [x, y1]])}${path([[x - 4, y0], [x + 4, y0]])}${path([[x - 4, y1], [x + 4, y1]])}`, stroke: color, 'stroke-width': 1.4, fill: 'none', 'data-lo': v(ends[0]), 'data-hi': v(ends[1]) });
 }
 
 export function renderChart(spec: ChartSpec): string {
@@ -84,19 +123,20 @@ export function renderChart(spec: ChartSpec): string {
   const H0 = spec.height ?? 480;
   const colors = spec.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
   const bandColors = (spec.bands ?? []).map((b, i) => b.color ?? PALETTE[(spec.series.length + i) % PALETTE.length]);
-  const legendItems = [...spec.series.map((s) => ({ label: s.label })), ...(spec.bands ?? []).map((b) => ({ label: b.label })), ...(spec.heat ? [{ label: spec.heat.label }] : [])];
+  const legendItems = [...spec.series.map((s) => ({ label: s.label })), ...(spec.bands ?? []).map((b) => ({ label: b.label }))];
   const rows = legendRows(legendItems, W - M.left - M.right, 13);
   const legendH = legendItems.length ? rows.length * 20 + 8 : 0;
   const top = M.top + legendH;
   const H = H0 + legendH;
   const bottom = M.bottom + (spec.note ? 18 : 0);
-  const pw = W - M.left - M.right;
+  const barRoom = spec.heat ? 84 : 0; // the colour bar, its ticks and its title, right of the plot
+  const pw = W - M.left - M.right - barRoom;
   const ph = H - top - bottom;
 
   // domains
   const bars = spec.series.filter((s) => s.kind === 'bar');
   const xs = spec.series.flatMap((s) => s.points.map((p) => p.x)).concat((spec.xTickLabels ?? []).map((t) => t.x));
-  const ys = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.y + (p.err ?? 0), p.y - (p.err ?? 0)]));
+  const ys = spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, ...(barEnds(p) ?? [])]));
   for (const c of spec.heat?.cells ?? []) xs.push(c.x, c.x + c.w), ys.push(c.y, c.y + c.h);
   for (const b of spec.bands ?? []) ys.push(b.lo, b.hi);
   if (bars.length) ys.push(0);
@@ -149,8 +189,7 @@ export function renderChart(spec: ChartSpec): string {
   const body: string[] = [];
   const marks: string[] = []; // drawn unclipped, above the lines
   for (const c of spec.heat?.cells ?? []) {
-    const v = Math.min(1, Math.max(0, c.value));
-    body.push(el('rect', { x: X(c.x), y: Y(c.y + c.h), width: Math.max(0.5, X(c.x + c.w) - X(c.x)), height: Math.max(0.5, Y(c.y) - Y(c.y + c.h)), fill: spec.heat!.color, 'fill-opacity': v.toFixed(3) }));
+    body.push(el('rect', { x: X(c.x), y: Y(c.y + c.h), width: Math.max(0.5, X(c.x + c.w) - X(c.x)), height: Math.max(0.5, Y(c.y) - Y(c.y + c.h)), fill: scaleColor(spec.heat!.colors, c.value / spec.heat!.max) }));
   }
   (spec.bands ?? []).forEach((b, i) => {
     body.push(el('rect', { x: M.left, y: Y(b.hi), width: pw, height: Math.max(1, Y(b.lo) - Y(b.hi)), fill: bandColors[i], 'fill-opacity': 0.18 }));
@@ -171,8 +210,11 @@ export function renderChart(spec: ChartSpec): string {
       for (const p of pts) {
         const cx = X(p.x) - slot / 2 + bw * (k + 0.5);
         const y0 = Y(Math.max(yDom.min, 0));
-        body.push(el('rect', { x: cx - bw / 2 + 1, y: Math.min(Y(p.y), y0), width: Math.max(1, bw - 2), height: Math.abs(y0 - Y(p.y)), fill: c, 'fill-opacity': 0.85 }));
-        if (p.err) body.push(errorBar(cx, Y(p.y - p.err), Y(p.y + p.err), '#222'));
+        const faint = p.flag ? { 'fill-opacity': 0.3, stroke: c, 'stroke-dasharray': '4 3' } : { 'fill-opacity': 0.85 };
+        body.push(el('rect', { x: cx - bw / 2 + 1, y: Math.min(Y(p.y), y0), width: Math.max(1, bw - 2), height: Math.abs(y0 - Y(p.y)), fill: c, ...faint, 'data-y': String(Number(p.y.toPrecision(4))) }));
+        const ends = barEnds(p);
+        if (ends) body.push(errorBar(cx, Y(ends[0]), Y(ends[1]), '#222', ends));
+        if (p.flag) marks.push(text(cx, Y(Math.max(p.y, ends?.[1] ?? p.y)) - 8, p.flag, { size: 12, anchor: 'middle', fill: '#222' }));
       }
       return;
     }
@@ -180,7 +222,9 @@ export function renderChart(spec: ChartSpec): string {
       body.push(el('path', { d: path(pts.map((p) => [X(p.x), Y(p.y)])), stroke: c, 'stroke-width': 2, fill: 'none', 'stroke-dasharray': s.dashed ? '7 4' : undefined }));
     }
     for (const p of pts.filter((q) => inX(q.x) && inY(q.y))) {
-      if (p.err) marks.push(errorBar(X(p.x), Y(Math.max(yDom.min, p.y - p.err)), Y(Math.min(yDom.max, p.y + p.err)), c));
+      const ends = barEnds(p);
+      if (ends) marks.push(errorBar(X(p.x), Y(Math.max(yDom.min, ends[0])), Y(Math.min(yDom.max, ends[1])), c, ends));
+      if (p.flag) marks.push(text(X(p.x), Y(p.y) - 10, p.flag, { size: 12, anchor: 'middle', fill: '#222' }));
       marks.push(marker(s.marker, X(p.x), Y(p.y), c));
     }
   });
@@ -188,18 +232,13 @@ export function renderChart(spec: ChartSpec): string {
   out.push(el('g', { 'clip-path': 'url(#plot)' }, body.join('')));
   out.push(...marks);
 
+  if (spec.heat) out.push(colorBar(spec.heat, M.left + pw + 18, top, ph));
+
   // legend, above the plot
   let ly = M.top + 4;
   for (const row of rows) {
     let lx = M.left;
     for (const i of row) {
-      if (spec.heat && i === legendItems.length - 1) {
-        // the shade scale: five steps from 0 to 1
-        for (let k = 0; k < 5; k++) out.push(el('rect', { x: lx + k * 6, y: ly + 3, width: 6, height: 10, fill: spec.heat.color, 'fill-opacity': (k / 4).toFixed(2), stroke: '#999', 'stroke-width': 0.3 }));
-        out.push(text(lx + 34, ly + 8, legendItems[i].label, { baseline: 'middle' }));
-        lx += 34 + textWidth(legendItems[i].label, 13) + 18;
-        continue;
-      }
       const isBand = i >= spec.series.length;
       const c = isBand ? bandColors[i - spec.series.length] : colors[i];
       const s = isBand ? undefined : spec.series[i];
