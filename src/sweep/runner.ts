@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { configToYaml } from '../config/index.ts';
 import { RUN_FILES } from '../runs/layout.ts';
 import { readStatus } from '../runs/run-dir.ts';
+import { lockHolder, type LockOwner } from '../runs/lock.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { writeManifest, type ManifestRun, type SweepManifest } from './manifest.ts';
 import type { PlannedRun } from './plan.ts';
@@ -39,6 +40,22 @@ export function actionFor(r: { dir: string }, o: { retryFailed?: boolean } = {})
   if (status?.state === 'failed' && !o.retryFailed) return 'failed';
   if (existsSync(lastCheckpointPath(r.dir))) return 'resume';
   return 'fresh';
+}
+
+/**
+ * A run whose directory a live process still holds — the child of a sweep that was killed, which notices
+ * its parent is gone, checkpoints and exits within a few seconds — is waited for before its action is
+ * decided: deciding earlier would see no checkpoint yet and start the run afresh over the one being saved.
+ * Returns the holder if it is still there after `ms`.
+ */
+export async function waitForHolder(dir: string, ms = 60_000): Promise<LockOwner | null> {
+  const t0 = Date.now();
+  let holder = lockHolder(dir);
+  while (holder && Date.now() - t0 < ms) {
+    await new Promise((r) => setTimeout(r, 200));
+    holder = lockHolder(dir);
+  }
+  return holder;
 }
 
 /** The `vds train` arguments for a run that is to be trained (action resume or fresh). */
@@ -98,6 +115,13 @@ export async function runSweep(
 
   const runOne = async (r: PlannedRun): Promise<void> => {
     const entry = entries.get(r.id)!;
+    const holder = await waitForHolder(r.dir);
+    if (holder) {
+      entry.state = 'interrupted';
+      counts.interrupted++;
+      events.log(`busy        ${r.id} (held by pid ${holder.pid} on ${holder.host} for over a minute; left alone)`);
+      return;
+    }
     const action = actionFor(r, o);
     if (action === 'skip') {
       entry.state = 'finished';
