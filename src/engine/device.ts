@@ -2,7 +2,7 @@
 // checks), asked for a device of the engine's own with the adapter's largest buffer limits. With
 // VDS_DAWN_BACKEND=null, Dawn's null device instead: every call accepted, no kernel run — what `vds bench`
 // uses to measure the CPU side of a step on a machine without a GPU (its numbers are not computed).
-import { instances, loadDawn, setupWebGpu, type DawnAdapter, type WebGpuAdapterInfo } from '../tf/webgpu.ts';
+import { instances, loadDawn, setupWebGpu, webGpuSetup, type DawnAdapter, type WebGpuAdapterInfo } from '../tf/webgpu.ts';
 
 export const DAWN_BACKEND_ENV = 'VDS_DAWN_BACKEND';
 
@@ -33,7 +33,8 @@ async function open(env: NodeJS.ProcessEnv): Promise<EngineDevice> {
     if (!adapter) throw new Error("Dawn's null device is not available in this build of the 'webgpu' package");
     return { device: await request(adapter), adapter: null, nullDevice: true };
   }
-  const { adapter, info } = await setupWebGpu(false, env);
+  // the adapter backend selection already chose (and probed), else a setup of the engine's own (tests)
+  const { adapter, info } = webGpuSetup() ?? (await setupWebGpu(false, env));
   return { device: await request(adapter), adapter: info, nullDevice: false };
 }
 

@@ -14,10 +14,9 @@ import { readFloats, type tf } from '../tf/tf.ts';
 import { engineDevice, type EngineDevice } from './device.ts';
 import { Gpu } from './gpu.ts';
 import { FlatLayout, StatsLayout } from './layout.ts';
-import { Arena, buildPass, type Pass, type PassKind, type PlanContext } from './plan.ts';
-import { MAX_HEADS } from './kernels/loss.ts';
+import { Arena, buildPass, pooledSize, type Pass, type PassKind, type PlanContext } from './plan.ts';
+import { MAX_HEADS, sgd } from './kernels/loss.ts';
 import { MAX_ACT_CHANNELS } from './kernels/conv.ts';
-import { sgd } from './kernels/loss.ts';
 import { gather, packBytes } from './kernels/data.ts';
 import type { Dispatch } from './gpu.ts';
 
@@ -38,10 +37,9 @@ export class WebGpuEngine implements ParallelTrainer {
   readonly size = 1;
   readonly engine = ENGINE_NAME;
   private readonly passes = new Map<string, Pass>();
-  private readonly preciseCache = new WeakMap<PreciseStats, Float32Array>();
+  private readonly preciseCache = new WeakMap<PreciseStats, { key: string; values: Float32Array }>(); // the statistics buffer they fill
   private lr = new Map<Pass, number>();
   private momentumLive = false; // momentum buffers hold state (a step ran, or a learner's momentum was loaded)
-  steps = 0;
   encodeMs = 0; // CPU time spent encoding and submitting training steps
 
   private constructor(
@@ -239,7 +237,6 @@ export class WebGpuEngine implements ParallelTrainer {
     }
     this.gpu.run(before.length ? [...before, ...pass.steps] : pass.steps);
     this.momentumLive ||= l.opt.momentum !== 0;
-    this.steps++;
     this.encodeMs += performance.now() - t0;
     const [loss, expectedNll, kl, correct] = await this.gpu.read(pass.record!, 0, 4);
     return { loss, expectedNll, kl, correct };
@@ -260,20 +257,20 @@ export class WebGpuEngine implements ParallelTrainer {
       return;
     }
     const key = `${o.heads}:${o.upTo}`;
-    let values = this.preciseCache.get(o.stats);
-    if (!values || (values as Float32Array & { key?: string }).key !== key) {
-      values = new Float32Array(S.size);
+    let cached = this.preciseCache.get(o.stats);
+    if (cached?.key !== key) {
+      const values = new Float32Array(S.size);
       const t = await o.stats.toTensorMap();
       const put = (entry: string, offset: number) => {
-        values!.set(t.get(`precise:${entry}.mean`)!.values, offset);
-        values!.set(t.get(`precise:${entry}.var`)!.values, offset + t.get(`precise:${entry}.mean`)!.values.length);
+        const mean = t.get(`precise:${entry}.mean`)!.values;
+        values.set(mean, offset);
+        values.set(t.get(`precise:${entry}.var`)!.values, offset + mean.length);
       };
       for (let k = 0; k < o.upTo; k++) for (let j = 0; j < 3; j++) put(`blocks.${k}.bn${j + 1}`, S.block(k, j));
       heads.forEach((d, h) => put(`head.bn@${d}`, S.headAt(h)));
-      Object.assign(values, { key });
-      this.preciseCache.set(o.stats, values);
+      this.preciseCache.set(o.stats, (cached = { key, values }));
     }
-    this.gpu.write(this.ctx.stats, 0, values);
+    this.gpu.write(this.ctx.stats, 0, cached.values);
   }
 
   async evalLogits(l: Learner, count: number, batch: (k: number) => Batch, _here: (k: number) => Promise<Float32Array>, o: EvalPass): Promise<Float32Array[]> {
@@ -309,7 +306,7 @@ export class WebGpuEngine implements ParallelTrainer {
   /** A calibration pass's statistics as TF.js's forward records them: in pass order, variances unbiased. */
   private statisticsOf(pass: Pass, s: Float32Array): BatchStatistics {
     const { S, B } = pass;
-    const [Hp, Wp] = [this.ctx.input[0] - 4, this.ctx.input[1] - 4].map((v) => Math.floor(v / 2));
+    const [Hp, Wp] = pooledSize(this.ctx.input);
     const out: BatchStatistics = [];
     const entry = (key: string, offset: number, C: number, count: number) => {
       const unbiased = count / Math.max(1, count - 1);

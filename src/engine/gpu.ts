@@ -1,7 +1,7 @@
 // The engine's hold on a WebGPU device: storage buffers, pipelines compiled once per kernel, and dispatches
 // whose uniform buffer and bind group are made when a plan is built, never while it runs. Replaying a list
 // of dispatches is then setPipeline + setBindGroup + dispatchWorkgroups each, in one compute pass.
-import { grid, uniformBits, wgsl, type KernelDef } from './kernel.ts';
+import { grid, MAX_GROUPS, uniformBits, wgsl, type KernelDef } from './kernel.ts';
 
 export interface Dispatch {
   kernel: string;
@@ -24,11 +24,16 @@ export type Step = Dispatch | Copy;
 
 const isCopy = (s: Step): s is Copy => (s as Copy).from !== undefined;
 
+/** A kernel's uniform values in its field order, the `f_` fields as f32 bits. */
+function uniformsOf(k: KernelDef, values: Record<string, number>): Uint32Array<ArrayBuffer> {
+  const floats = new Set(k.uniforms.flatMap((n, i) => (n.startsWith('f_') ? [i] : [])));
+  return uniformBits(k.uniforms.map((n) => values[n]), floats);
+}
+
 export class Gpu {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly owned: GPUBuffer[] = [];
   private readonly staging: GPUBuffer[] = []; // MAP_READ buffers, reused by size
-  dispatchesEncoded = 0; // since creation: what a step or pass costs in dispatches
 
   constructor(readonly device: GPUDevice) {}
 
@@ -73,8 +78,7 @@ export class Gpu {
     if (buffers.length !== k.bindings.length) throw new Error(`${k.name}: ${buffers.length} buffers for ${k.bindings.length} bindings`);
     const missing = k.uniforms.filter((n) => values[n] === undefined);
     if (missing.length) throw new Error(`${k.name}: no value for ${missing.join(', ')}`);
-    const floats = new Set(k.uniforms.flatMap((n, i) => (n.startsWith('f_') ? [i] : [])));
-    const bits = uniformBits(k.uniforms.map((n) => values[n]), floats);
+    const bits = uniformsOf(k, values);
     const uniform = this.device.createBuffer({ label: `${k.name}.u`, size: bits.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.owned.push(uniform);
     this.device.queue.writeBuffer(uniform, 0, bits);
@@ -84,18 +88,17 @@ export class Gpu {
       entries: [{ binding: 0, resource: { buffer: uniform } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
     });
     const groups: [number, number] = 'threads' in size ? grid(size.threads, k.workgroup) : [size.groups, 1];
-    if (groups[0] > 65535) throw new Error(`${k.name}: ${groups[0]} workgroups in one dimension`);
+    if (groups[0] > MAX_GROUPS) throw new Error(`${k.name}: ${groups[0]} workgroups in one dimension`);
     return { kernel: k.name, pipeline, bindGroup, groups, uniform };
   }
 
   /** Rewrites a dispatch's uniforms (e.g. the learning rate): one small queue write, no new bind group. */
   rewrite(d: Dispatch, k: KernelDef, values: Record<string, number>): void {
-    const floats = new Set(k.uniforms.flatMap((n, i) => (n.startsWith('f_') ? [i] : [])));
-    this.device.queue.writeBuffer(d.uniform, 0, uniformBits(k.uniforms.map((n) => values[n]), floats));
+    this.device.queue.writeBuffer(d.uniform, 0, uniformsOf(k, values));
   }
 
   /** Encodes `steps` in order (dispatches in compute passes, copies between them) and submits once. */
-  run(steps: Step[], after?: (enc: GPUCommandEncoder) => void): void {
+  run(steps: Step[]): void {
     const enc = this.device.createCommandEncoder();
     let pass: GPUComputePassEncoder | null = null;
     for (const s of steps) {
@@ -109,16 +112,14 @@ export class Gpu {
       pass.setPipeline(s.pipeline);
       pass.setBindGroup(0, s.bindGroup);
       pass.dispatchWorkgroups(s.groups[0], s.groups[1]);
-      this.dispatchesEncoded++;
     }
     pass?.end();
-    after?.(enc);
     this.device.queue.submit([enc.finish()]);
   }
 
   /** Reads `floats` values of `buffer` from `offsetFloats`, after everything submitted so far. */
   async read(buffer: GPUBuffer, offsetFloats: number, floats: number): Promise<Float32Array> {
-    const bytes = Math.ceil((floats * 4) / 4) * 4;
+    const bytes = floats * 4;
     if (bytes === 0) return new Float32Array(0);
     const i = this.staging.findIndex((s) => s.size >= bytes && s.mapState === 'unmapped');
     const st = i >= 0 ? this.staging.splice(i, 1)[0] : this.device.createBuffer({ size: Math.ceil(bytes / 256) * 256, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });

@@ -2,8 +2,6 @@
 // how each storage buffer is bound, and how many threads one dispatch runs. The WGSL `struct U` and the
 // binding declarations are generated from that description, so a kernel's source holds only its body.
 
-/** Threads per workgroup for elementwise kernels; reduction kernels declare their own. */
-export const WG = 64;
 /** WebGPU's guaranteed limit on workgroups per grid dimension. */
 export const MAX_GROUPS = 65535;
 

@@ -27,9 +27,6 @@ export class FlatLayout {
   }
 }
 
-/** The three BatchNorms of a block, in pass order, and their widths. */
-export const BLOCK_NORMS = ['bn1', 'bn2', 'bn3'] as const;
-
 /** Offsets into the statistics buffer: [mean C | variance C] per application. */
 export class StatsLayout {
   readonly perBlock: number;

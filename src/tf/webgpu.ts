@@ -160,7 +160,8 @@ export async function setupWebGpu(requireHardware: boolean, env: NodeJS.ProcessE
   const nav = { gpu: { requestAdapter: async () => chosen, getPreferredCanvasFormat: () => 'bgra8unorm' } };
   Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
   current = info;
-  return { info, adapter };
+  lastSetup = { info, adapter };
+  return lastSetup;
 }
 
 /** Where Node would load Dawn's bindings from (for the probe's child), or why they are not installed. */
@@ -206,6 +207,10 @@ function adapterInfo(adapter: NonNullable<ProbeResult['adapter']>, available: st
 }
 
 let current: WebGpuAdapterInfo | null = null;
+let lastSetup: WebGpuSetup | null = null;
+
+/** The adapter setupWebGpu last handed out, for vds's engine to ask for its device without a second probe. */
+export const webGpuSetup = (): WebGpuSetup | null => lastSetup;
 let probed: WebGpuAdapterInfo | null = null;
 let driverSaid = '';
 
