@@ -3,10 +3,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { acquireRunLock, HEARTBEAT_MS, lockHolder, readLockOwner, STALE_MS } from '../src/runs/lock.ts';
+import { acquireRunLock, alive, HEARTBEAT_MS, lockHolder, readLockOwner, STALE_MS } from '../src/runs/lock.ts';
+import { REPO, VDS_BIN } from './helpers/cli.ts';
 import { EXIT_BUSY, VdsError } from '../src/util/errors.ts';
 import { tempDir } from './helpers/tiny-run.ts';
 import { tf } from '../src/tf/tf.ts';
@@ -116,5 +117,28 @@ describe('the run lock', () => {
       net.store.dispose();
     }
     assert.equal(beats, 3);
+  });
+});
+
+describe('the child of a sweep that died while the child was starting', () => {
+  it('backs out before writing anything, leaving the run for the restarted sweep', async () => {
+    const root = tempDir('orphan');
+    const runDir = path.join(root, 'spirals', 'orphan');
+    // a stand-in for a sweep: starts `vds train` as its child, with the variable a sweep sets, and dies at once
+    const parentScript = [
+      "const { spawn } = require('node:child_process');",
+      `const c = spawn(process.execPath, ${JSON.stringify([VDS_BIN, 'train', '--config', path.join(REPO, 'configs/spirals.yaml'), '--set', 'backend=wasm', '--results-dir', root, '--run-id', 'orphan'])},`,
+      "  { env: { ...process.env, VDS_SWEEP_PARENT: String(process.pid) }, stdio: 'ignore', detached: true });",
+      'console.log(c.pid); c.unref(); process.exit(0);',
+    ].join('\n');
+    const parent = spawn(process.execPath, ['-e', parentScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    parent.stdout.on('data', (d) => (out += d));
+    await new Promise((r) => parent.on('close', r));
+    const child = Number(out.trim());
+    assert.ok(Number.isInteger(child) && child > 0, `the stand-in printed its child's pid: ${out}`);
+    for (let i = 0; i < 600 && alive(child); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!alive(child), 'the orphaned child exited');
+    assert.ok(!existsSync(runDir), `${runDir} was left unmade`);
   });
 });

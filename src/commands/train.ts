@@ -1,7 +1,7 @@
 // `vds train`: resolve the config (or take it from the checkpoint on --resume), pick the backend, load the
 // data, run, evaluate, and print the run directory as the last line of stdout.
 import path from 'node:path';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, rmdirSync } from 'node:fs';
 import type { BackendName, VdsConfig } from '../config/types.ts';
 import { configToYaml, loadConfig, parseResolvedConfig } from '../config/index.ts';
 import { selectBackend, backendInfo } from '../tf/backend.ts';
@@ -12,7 +12,7 @@ import { readCheckpoint } from '../runs/checkpoint.ts';
 import { reopen, upgradeTrainState, type TrainState } from '../train/loop.ts';
 import { checkpointPath, executeRun, failureReason } from '../runs/execute.ts';
 import { RUN_FILES, type EnvRecord, type EvalRecord } from '../runs/layout.ts';
-import { acquireRunLock, HEARTBEAT_MS } from '../runs/lock.ts';
+import { acquireRunLock, HEARTBEAT_MS, waitForHolder } from '../runs/lock.ts';
 import { onPulse } from '../util/pulse.ts';
 import { assertFreshRunDir, defaultRunId, envRecord, readStatus, runDirFor, writeJson } from '../runs/run-dir.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
@@ -205,8 +205,31 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   }
   // pre-flight: a step that cannot fit is refused here, before the run directory is written
   const memory = planMemory({ ...step, replicas });
-  let env: EnvRecord;
   const info = await backendInfo();
+  // under `vds sweep` (or a queue worker, or a Slurm task): the process that started this run
+  const parent = process.env.VDS_SWEEP_PARENT ? Number(process.env.VDS_SWEEP_PARENT) : null;
+  const orphaned = (): boolean => parent !== null && process.ppid !== parent;
+  // the lock comes before the first write to the run directory. A live holder gets a few seconds to let go:
+  // it may be the child of a killed sweep backing out of this very run (just below)
+  const existed = existsSync(runDir);
+  await waitForHolder(runDir, 5_000);
+  const lock = acquireRunLock(runDir);
+  if (orphaned()) {
+    // the sweep died while this child was starting: the run is left as it was found, for the restarted
+    // sweep to decide (it may already have started the run again, and is waiting for this lock)
+    lock.release();
+    if (!existed) rmdirQuietly(runDir);
+    throw new VdsError('the sweep that started this run is gone; the run is left as it was', { file: runDir, exitCode: 130 });
+  }
+  if (!o.resume) {
+    try {
+      assertFreshRunDir(runDir); // again, under the lock: another process may have started it meanwhile
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+  let env: EnvRecord;
   if (previous) {
     env = previous;
     env.resumedAt.push(new Date().toISOString());
@@ -237,7 +260,6 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   if (memory.limitBytes === null) reporter.log(`note: ${memory.limit}; the step's estimated ~${gib(memory.recompute ? memory.recomputeBytes : memory.plainBytes)} cannot be checked against it`);
   if (!o.resume) await writeJson(runDir, RUN_FILES.env, { ...env, dataset: ds.provenance }); // a resumed run's at its end
   reporter.log(`run: ${runDir}`);
-  const lock = acquireRunLock(runDir);
   announceRunDir(runDir);
 
   // Ctrl-C (or a sweep's SIGTERM): finish the current step, checkpoint, and leave a resumable run
@@ -250,8 +272,7 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   // under `vds sweep`, a child whose sweep died (even by SIGKILL) checkpoints and stops rather than run on
-  const parent = process.env.VDS_SWEEP_PARENT ? Number(process.env.VDS_SWEEP_PARENT) : null;
-  const orphanWatch = parent ? setInterval(() => process.ppid !== parent && (stopRequested = true), 500) : null;
+  const orphanWatch = parent ? setInterval(() => orphaned() && (stopRequested = true), 500) : null;
   // the lock's heartbeat for other machines: from a timer (training yields after every step) and on every
   // batch of the synchronous evaluation and calibration passes; throttled inside
   const heartbeat = setInterval(() => lock.heartbeat(), HEARTBEAT_MS / 2);
@@ -295,5 +316,14 @@ export async function trainCommand(o: TrainOptions): Promise<void> {
     lock.release();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** Removes a directory if it is empty (one this process made and wrote nothing to); anything else stays. */
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (another process has taken it meanwhile) or already gone: either way not ours to remove
   }
 }

@@ -96,6 +96,21 @@ export function acquireRunLock(runDir: string): RunLock {
   throw new VdsError('could not take the run lock', { file });
 }
 
+/**
+ * Waits (up to `ms`) while a live process holds the run's lock, and returns the holder still there after
+ * that, or null. For the moments when a process that is about to let go — the child of a killed sweep,
+ * checkpointing or backing out — must not be mistaken for one that keeps the run.
+ */
+export async function waitForHolder(runDir: string, ms: number): Promise<LockOwner | null> {
+  const t0 = Date.now();
+  let holder = lockHolder(runDir);
+  while (holder && Date.now() - t0 < ms) {
+    await new Promise((r) => setTimeout(r, 100));
+    holder = lockHolder(runDir);
+  }
+  return holder;
+}
+
 /** The live holder of the run's lock, on this machine or another, or null (free, or left by a dead one). */
 export function lockHolder(runDir: string): LockOwner | null {
   const owner = readLockOwner(runDir);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { configToYaml } from '../config/index.ts';
 import { RUN_FILES } from '../runs/layout.ts';
 import { readStatus } from '../runs/run-dir.ts';
-import { lockHolder, type LockOwner } from '../runs/lock.ts';
+import { waitForHolder } from '../runs/lock.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { writeManifest, type ManifestRun, type SweepManifest } from './manifest.ts';
 import type { PlannedRun } from './plan.ts';
@@ -40,22 +40,6 @@ export function actionFor(r: { dir: string }, o: { retryFailed?: boolean } = {})
   if (status?.state === 'failed' && !o.retryFailed) return 'failed';
   if (existsSync(lastCheckpointPath(r.dir))) return 'resume';
   return 'fresh';
-}
-
-/**
- * A run whose directory a live process still holds — the child of a sweep that was killed, which notices
- * its parent is gone, checkpoints and exits within a few seconds — is waited for before its action is
- * decided: deciding earlier would see no checkpoint yet and start the run afresh over the one being saved.
- * Returns the holder if it is still there after `ms`.
- */
-export async function waitForHolder(dir: string, ms = 60_000): Promise<LockOwner | null> {
-  const t0 = Date.now();
-  let holder = lockHolder(dir);
-  while (holder && Date.now() - t0 < ms) {
-    await new Promise((r) => setTimeout(r, 200));
-    holder = lockHolder(dir);
-  }
-  return holder;
 }
 
 /** The `vds train` arguments for a run that is to be trained (action resume or fresh). */
@@ -115,7 +99,10 @@ export async function runSweep(
 
   const runOne = async (r: PlannedRun): Promise<void> => {
     const entry = entries.get(r.id)!;
-    const holder = await waitForHolder(r.dir);
+    // a live holder — the child of a sweep that was killed, which notices its parent is gone, checkpoints
+    // and exits within seconds — is waited for: deciding now would see no checkpoint yet and start the run
+    // afresh over the one being saved
+    const holder = await waitForHolder(r.dir, 60_000);
     if (holder) {
       entry.state = 'interrupted';
       counts.interrupted++;
