@@ -13,7 +13,7 @@ import { SWIFTSHADER_ICD } from '../src/tf/webgpu.ts';
 import { engineDevice } from '../src/engine/device.ts';
 import { Gpu } from '../src/engine/gpu.ts';
 import type { KernelDef } from '../src/engine/kernel.ts';
-import { convDw, convDw4, convDwRef, convDx, convDx4, convDxRef, convFwd, convFwd4, convFwdRef, dwReduce, stemDw, stemDwRef, stemFwd, stemFwd4, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
+import { convDw, convDw4, convDwRef, convDx, convDx4, convDxRef, convFwd, convFwd4, convFwdRef, dwReduce, stemDw, stemDw4, stemDwRef, stemFwd, stemFwd4, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
 import { bnBackwardRef, bnBwdApply, bnBwdReduce, bnStats, bnStatsRef } from '../src/engine/kernels/norm.ts';
 import { linearBackwardRef, linearDw, linearDx, linearFwd, linearRef } from '../src/engine/kernels/head.ts';
 import { WebGpuEngine } from '../src/engine/engine.ts';
@@ -139,6 +139,8 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
     const per = (25 * s.Ci + 1) * s.Co;
     const parts = Math.ceil((s.B * Hp * Wp) / 5);
     const [, , partial] = await runKernel(stemDw, { ...u, chunk: 5, parts }, [x, dout, new Float32Array(per * parts)], { threads: per * parts });
+    const [, , partial4] = await runKernel(stemDw4, { ...u, chunk: 5, parts }, [x, dout, new Float32Array(per * parts)], { threads: (per * parts) / 4 });
+    assert.deepEqual(partial4, partial, 'version 2 of the weight gradient gives version 1 bits');
     const [, gr] = await runKernel(dwReduce, { per, Co: s.Co, parts, wOff: 0, bOff: w.length }, [partial, new Float32Array(p.length)], { threads: per });
     const ref = stemDwRef(s, x, dout);
     expectClose('weight gradient', gr.subarray(0, w.length), ref.dw, TOL);
@@ -176,7 +178,9 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
     const ref = linearBackwardRef(x, dout, M, K, N, w);
     const [, , , dx] = await runKernel(linearDx, { M, K, N, wOff: 0, base: 0 }, [dout, p, x, new Float32Array(M * K)], { threads: M * K });
     expectClose('input gradient', dx, ref.dx, TOL);
-    const [, , gr] = await runKernel(linearDw, { M, K, N, wOff: 0, bOff: w.length }, [x, dout, new Float32Array(p.length)], { threads: (K + 1) * N });
+    const parts = Math.ceil(M / 4); // chunks of 4 rows, the last one short
+    const [, , partial] = await runKernel(linearDw, { M, K, N, chunk: 4, parts }, [x, dout, new Float32Array((K + 1) * N * parts)], { threads: (K + 1) * N * parts });
+    const [, gr] = await runKernel(dwReduce, { per: (K + 1) * N, Co: N, parts, wOff: 0, bOff: w.length }, [partial, new Float32Array(p.length)], { threads: (K + 1) * N });
     expectClose('weight gradient', gr.subarray(0, w.length), ref.dw, TOL);
     expectClose('bias gradient', gr.subarray(w.length), ref.db, TOL);
   });

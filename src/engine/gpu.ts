@@ -1,7 +1,7 @@
 // The engine's hold on a WebGPU device: storage buffers, pipelines compiled once per kernel, and dispatches
 // whose uniform buffer and bind group are made when a plan is built, never while it runs. Replaying a list
 // of dispatches is then setPipeline + setBindGroup + dispatchWorkgroups each, in one compute pass.
-import { grid, MAX_GROUPS, uniformBits, wgsl, type KernelDef } from './kernel.ts';
+import { fixedValues, grid, MAX_GROUPS, uniformBits, wgsl, type KernelDef } from './kernel.ts';
 
 export interface Dispatch {
   kernel: string;
@@ -52,10 +52,13 @@ export class Gpu {
     if (data.length) this.device.queue.writeBuffer(buffer, offsetFloats * 4, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   }
 
-  private pipeline(k: KernelDef): GPUComputePipeline {
-    let p = this.pipelines.get(k.name);
+  /** The kernel's pipeline for the values of its fixed uniforms: compiled once per shape. */
+  private pipeline(k: KernelDef, values: Record<string, number>): GPUComputePipeline {
+    const fixed = fixedValues(k, values);
+    const key = fixed.length ? `${k.name}(${fixed.join(',')})` : k.name;
+    let p = this.pipelines.get(key);
     if (!p) {
-      const module = this.device.createShaderModule({ label: k.name, code: wgsl(k) });
+      const module = this.device.createShaderModule({ label: key, code: wgsl(k, fixed) });
       // an explicit layout: 'auto' would drop a binding the shader never reads, and the bind group would not match
       const layout = this.device.createBindGroupLayout({
         label: k.name,
@@ -64,8 +67,8 @@ export class Gpu {
           ...k.bindings.map(([, access], i) => ({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: access === 'rw' ? ('storage' as const) : ('read-only-storage' as const) } })),
         ],
       });
-      p = this.device.createComputePipeline({ label: k.name, layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' } });
-      this.pipelines.set(k.name, p);
+      p = this.device.createComputePipeline({ label: key, layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(key, p);
     }
     return p;
   }
@@ -82,7 +85,7 @@ export class Gpu {
     const uniform = this.device.createBuffer({ label: `${k.name}.u`, size: bits.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.owned.push(uniform);
     this.device.queue.writeBuffer(uniform, 0, bits);
-    const pipeline = this.pipeline(k);
+    const pipeline = this.pipeline(k, values);
     const bindGroup = this.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: [{ binding: 0, resource: { buffer: uniform } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
@@ -94,6 +97,7 @@ export class Gpu {
 
   /** Rewrites a dispatch's uniforms (e.g. the learning rate): one small queue write, no new bind group. */
   rewrite(d: Dispatch, k: KernelDef, values: Record<string, number>): void {
+    if (d.pipeline !== this.pipeline(k, values)) throw new Error(`${k.name}: a rewrite cannot change the fixed uniforms (${k.fixed?.join(', ')})`);
     this.device.queue.writeBuffer(d.uniform, 0, uniformsOf(k, values));
   }
 

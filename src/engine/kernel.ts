@@ -13,10 +13,27 @@ export interface KernelDef {
   bindings: readonly (readonly [string, Access])[]; // storage buffers, binding 1.. in order (0 is `u`)
   workgroup: number; // threads per workgroup (x)
   body: string; // WGSL: helper functions and `fn main(...)`, using `u`, the bindings and `gi(...)`
+  // uniforms baked into the pipeline as constants (`u.K` becomes `c_K`): a pipeline per shape, so the
+  // compiler sees the loop bounds and strides (unrolled loops, folded index arithmetic, workgroup arrays
+  // sized to the layer). Shapes only — a value that changes between dispatches of one layer stays a uniform.
+  fixed?: readonly string[];
 }
 
-/** The WGSL module of a kernel: uniform struct, bindings, shared helpers, then the body. */
-export function wgsl(k: KernelDef): string {
+/** The values of a kernel's fixed uniforms, in order: a pipeline's key beside the kernel's name. */
+export function fixedValues(k: KernelDef, values: Record<string, number>): number[] {
+  return (k.fixed ?? []).map((n) => {
+    const v = values[n];
+    if (!Number.isInteger(v) || v < 0) throw new Error(`${k.name}: fixed uniform ${n} = ${v} is not a u32`);
+    return v;
+  });
+}
+
+/** The WGSL module of a kernel: uniform struct, bindings, shared helpers, then the body (its fixed uniforms as constants). */
+export function wgsl(k: KernelDef, fixed: readonly number[] = []): string {
+  const names = k.fixed ?? [];
+  if (fixed.length !== names.length) throw new Error(`${k.name}: ${fixed.length} values for fixed uniforms ${names.join(', ')}`);
+  let body = k.body;
+  for (const n of names) body = body.replace(new RegExp(`\\bu\\.${n}\\b`, 'g'), `c_${n}`);
   const fields = [...k.uniforms];
   while (fields.length % 4 !== 0) fields.push(`_pad${fields.length}`); // uniform structs are 16-byte multiples
   const struct = `struct U {\n${fields.map((f) => `  ${f}: u32,`).join('\n')}\n}`;
@@ -30,7 +47,8 @@ export function wgsl(k: KernelDef): string {
     '// the flat index of a thread in a grid that may be folded into two dimensions (more than 65,535 groups)',
     'fn gi(g: vec3<u32>, n: vec3<u32>) -> u32 { return g.y * n.x * WGS + g.x; }',
     'fn f(bits: u32) -> f32 { return bitcast<f32>(bits); }',
-    k.body,
+    ...names.map((n, i) => `const c_${n}: u32 = ${fixed[i]}u;`),
+    body,
   ].join('\n');
 }
 

@@ -10,7 +10,7 @@
 import type { ConvResNetShape } from '../model/resnet.ts';
 import type { Copy, Dispatch, Gpu, Step } from './gpu.ts';
 import { FlatLayout, StatsLayout } from './layout.ts';
-import { convDw, convDw4, convDx, convDx4, convFwd, convFwd4, DW_CHUNK, dwReduce, stemDw, stemFwd, stemFwd4 } from './kernels/conv.ts';
+import { convDw, convDw4, convDx, convDx4, convFwd, convFwd4, DW_CHUNK, dwReduce, stemDw, stemDw4, stemFwd, stemFwd4 } from './kernels/conv.ts';
 import { bnBwdApply, bnBwdReduce, bnStats, RUNNING_ROW, runningUpdate } from './kernels/norm.ts';
 import { headBnRes, linearDw, linearDx, linearFwd, poolBwd, poolMean } from './kernels/head.ts';
 import { ceRows, dlogits, elbo, sgd } from './kernels/loss.ts';
@@ -175,12 +175,19 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
   const du = arena.get('du', rows * O);
   const dz = arena.get('dz', rows * O);
   const sums = arena.get('bnsums', Math.max(H, 1) * 2 * Math.max(O, I));
-  steps.push(gpu.dispatch(linearDw, { M: rows, K: O, N: K, wOff: at('head.out.w'), bOff: at('head.out.b') }, [zz, dl, gr], { threads: (O + 1) * K }));
+  // the head's weight gradients: partial sums over chunks of (depth, example) rows, then the chunks in order
+  const headParts = Math.ceil(rows / DW_CHUNK);
+  const headPart = arena.get('head-dw-partials', (O + 1) * Math.max(K, O) * headParts);
+  const headDw = (inp: GPUBuffer, dout: GPUBuffer, N: number, layer: string): void => {
+    steps.push(gpu.dispatch(linearDw, { M: rows, K: O, N, chunk: DW_CHUNK, parts: headParts }, [inp, dout, headPart], { threads: (O + 1) * N * headParts }));
+    steps.push(gpu.dispatch(dwReduce, { per: (O + 1) * N, Co: N, parts: headParts, wOff: at(`${layer}.w`), bOff: at(`${layer}.b`) }, [headPart, gr], { threads: (O + 1) * N }));
+  };
+  headDw(zz, dl, K, 'head.out');
   steps.push(gpu.dispatch(linearDx, { M: rows, K: O, N: K, wOff: at('head.out.w'), base: 0 }, [dl, p, dl, dzz], { threads: rows * O }));
   const headBn = { sOff: S.head, gOff: at('head.bn.gamma'), beOff: at('head.bn.beta'), pre: 1, post: 0 };
   steps.push(gpu.dispatch(bnBwdReduce, { G: H, N: B, C: O, ...headBn, dgOff: at('head.bn.gamma'), dbOff: at('head.bn.beta') }, [uu, dzz, p, st, sums, gr], { groups: O }));
   steps.push(gpu.dispatch(bnBwdApply, { G: H, N: B, C: O, ...headBn, base: 0, head: 0, hOff: 0, HW: 1 }, [uu, dzz, p, st, sums, dzz, dzz, du], { threads: rows * O }));
-  steps.push(gpu.dispatch(linearDw, { M: rows, K: O, N: O, wOff: at('head.fc.w'), bOff: at('head.fc.b') }, [z, du, gr], { threads: (O + 1) * O }));
+  headDw(z, du, O, 'head.fc');
   steps.push(gpu.dispatch(linearDx, { M: rows, K: O, N: O, wOff: at('head.fc.w'), base: 1 }, [du, p, dzz, dz], { threads: rows * O }));
 
   // the last block's output gets only its head's gradient; each earlier one also the residual path's
@@ -228,7 +235,8 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
     }
   }
   const stemPer = (25 * Ci + 1) * O;
-  steps.push(gpu.dispatch(stemDw, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, chunk: DW_CHUNK, parts }, [pass.x, dh[0], dwPart], { threads: stemPer * parts }));
+  const stem4 = O % 4 === 0;
+  steps.push(gpu.dispatch(stem4 ? stemDw4 : stemDw, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, chunk: DW_CHUNK, parts }, [pass.x, dh[0], dwPart], { threads: (stemPer * parts) / (stem4 ? 4 : 1) }));
   steps.push(gpu.dispatch(dwReduce, { per: stemPer, Co: O, parts, wOff: at('stem.w'), bOff: at('stem.b') }, [dwPart, gr], { threads: stemPer }));
 
   const update = gpu.dispatch(sgd, { P: P.size, f_lr: 0, f_momentum: 0, f_wd: 0 }, [gr, ctx.momentum, p], { threads: P.size });

@@ -14,15 +14,17 @@
 // The others: one thread per output, plain loops. Beside each, the plain reference the tests run.
 import type { KernelDef } from '../kernel.ts';
 
-/** The most input channels a convolution with BatchNorm + ReLU on its input takes (its affine map is held in workgroup memory). */
+/** The most input channels a convolution with BatchNorm + ReLU on its input takes (its affine map is held in workgroup memory, 16 KiB at most). */
 export const MAX_ACT_CHANNELS = 1024;
 
 // BatchNorm + ReLU of input channel ci as an affine map held in workgroup memory: each workgroup computes
 // scale = γ·rsqrt(var + eps) and shift = β − mean·scale once for every channel, so the inner loop does one
-// multiply-add and a max per input value instead of four loads and a square root
+// multiply-add and a max per input value instead of four loads and a square root. The arrays are sized by
+// the layer's Ci (a fixed uniform): WebGPU zero-fills a workgroup's memory before the kernel runs, and
+// arrays sized for the widest layer made that fill cost more than the convolution of a narrow one.
 const ACT = `
-var<workgroup> scale: array<f32, ${MAX_ACT_CHANNELS}>;
-var<workgroup> shift: array<f32, ${MAX_ACT_CHANNELS}>;
+var<workgroup> scale: array<f32, u.Ci>;
+var<workgroup> shift: array<f32, u.Ci>;
 fn load_act(t: u32) {
   if (u.act != 0u) {
     for (var c = t; c < u.Ci; c += 64u) {
@@ -43,6 +45,7 @@ const ACT_MAIN = '@compute @workgroup_size(64) fn main(@builtin(global_invocatio
 
 export const stemFwd: KernelDef = {
   name: 'stem_fwd',
+  fixed: ['Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K'],
   uniforms: ['B', 'Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K', 'wOff', 'bOff'],
   bindings: [['x', 'read'], ['p', 'read'], ['out', 'rw']],
   workgroup: 64,
@@ -55,24 +58,26 @@ export const stemFwd: KernelDef = {
   let px = r % u.Wp; r = r / u.Wp;
   let py = r % u.Hp;
   let b = r / u.Hp;
-  var acc = 0.0;
-  for (var d = 0u; d < 4u; d++) {
-    let y0 = 2u * py + d / 2u;
-    let x0 = 2u * px + d % 2u;
-    for (var ky = 0u; ky < u.K; ky++) {
-      for (var kx = 0u; kx < u.K; kx++) {
-        let base = ((b * u.Hin + y0 + ky) * u.Win + x0 + kx) * u.Ci;
-        let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
-        for (var ci = 0u; ci < u.Ci; ci++) { acc += x[base + ci] * p[wb + ci * u.Co]; }
+  // the four windows of the pool side by side (a vec4 over them): each weight is loaded once for all four,
+  // and each window's sum runs over (ky, kx, ci) as the convolution before the pool would sum it
+  var acc = vec4<f32>(0.0);
+  for (var ky = 0u; ky < u.K; ky++) {
+    for (var kx = 0u; kx < u.K; kx++) {
+      let base = ((b * u.Hin + 2u * py + ky) * u.Win + 2u * px + kx) * u.Ci;
+      let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
+      for (var ci = 0u; ci < u.Ci; ci++) {
+        let w = p[wb + ci * u.Co];
+        acc += w * vec4<f32>(x[base + ci], x[base + u.Ci + ci], x[base + u.Win * u.Ci + ci], x[base + (u.Win + 1u) * u.Ci + ci]);
       }
     }
   }
-  out[i] = p[u.bOff + co] + acc * 0.25;
+  out[i] = p[u.bOff + co] + (acc.x + acc.y + acc.z + acc.w) * 0.25;
 }`,
 };
 
 export const convFwd: KernelDef = {
   name: 'conv_fwd',
+  fixed: ['H', 'W', 'Ci', 'Co', 'K', 'pad', 'act', 'res'],
   uniforms: ['B', 'H', 'W', 'Ci', 'Co', 'K', 'pad', 'wOff', 'bOff', 'act', 'sOff', 'gOff', 'beOff', 'res'],
   bindings: [['inp', 'read'], ['p', 'read'], ['st', 'read'], ['resid', 'read'], ['out', 'rw']],
   workgroup: 64,
@@ -106,6 +111,7 @@ ${ACT_MAIN} {
 
 export const convDx: KernelDef = {
   name: 'conv_dx',
+  fixed: ['H', 'W', 'Ci', 'Co', 'K', 'pad'],
   uniforms: ['B', 'H', 'W', 'Ci', 'Co', 'K', 'pad', 'wOff'],
   bindings: [['dout', 'read'], ['p', 'read'], ['dx', 'rw']],
   workgroup: 64,
@@ -136,6 +142,7 @@ export const convDx: KernelDef = {
 
 export const convDw: KernelDef = {
   name: 'conv_dw',
+  fixed: ['H', 'W', 'Ci', 'Co', 'K', 'pad', 'act', 'chunk'],
   // partial sums over positions [part·chunk, (part+1)·chunk) of the batch, for every weight row and the bias
   uniforms: ['B', 'H', 'W', 'Ci', 'Co', 'K', 'pad', 'act', 'sOff', 'gOff', 'beOff', 'chunk', 'parts'],
   bindings: [['inp', 'read'], ['dout', 'read'], ['p', 'read'], ['st', 'read'], ['part', 'rw']],
@@ -178,6 +185,7 @@ ${ACT_MAIN} {
 
 export const stemDw: KernelDef = {
   name: 'stem_dw',
+  fixed: ['Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K', 'chunk'],
   uniforms: ['B', 'Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K', 'chunk', 'parts'],
   bindings: [['x', 'read'], ['dout', 'read'], ['part', 'rw']],
   workgroup: 64,
@@ -218,8 +226,59 @@ export const stemDw: KernelDef = {
 }`,
 };
 
+// Version 2 of stem_dw (output widths that are multiples of 4): four output channels a thread, each pooled
+// input sum made once for four; the same terms in the same order as version 1.
+export const stemDw4: KernelDef = {
+  name: 'stem_dw4',
+  fixed: stemDw.fixed,
+  uniforms: stemDw.uniforms,
+  bindings: stemDw.bindings,
+  workgroup: 64,
+  body: `
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let j = gi(g, n);
+  let rows = u.K * u.K * u.Ci;
+  let groups = u.Co / 4u;
+  let perT = (rows + 1u) * groups;
+  if (j >= perT * u.parts) { return; }
+  let pt = j / perT;
+  let co = (j % groups) * 4u;
+  let r = (j % perT) / groups;
+  let m0 = pt * u.chunk;
+  let m1 = min(m0 + u.chunk, u.B * u.Hp * u.Wp);
+  let o = pt * (rows + 1u) * u.Co + r * u.Co + co;
+  var acc = vec4<f32>(0.0);
+  if (r == rows) {
+    for (var m = m0; m < m1; m++) {
+      let d = m * u.Co + co;
+      acc += vec4<f32>(dout[d], dout[d + 1u], dout[d + 2u], dout[d + 3u]);
+    }
+  } else {
+    let ci = r % u.Ci;
+    let kk = r / u.Ci;
+    let kx = kk % u.K;
+    let ky = kk / u.K;
+    for (var m = m0; m < m1; m++) {
+      let px = m % u.Wp;
+      let py = (m / u.Wp) % u.Hp;
+      let b = m / (u.Wp * u.Hp);
+      var s = 0.0;
+      for (var d = 0u; d < 4u; d++) {
+        let yy = 2u * py + d / 2u + ky;
+        let xx = 2u * px + d % 2u + kx;
+        s += x[((b * u.Hin + yy) * u.Win + xx) * u.Ci + ci];
+      }
+      let dd = m * u.Co + co;
+      acc += s * 0.25 * vec4<f32>(dout[dd], dout[dd + 1u], dout[dd + 2u], dout[dd + 3u]);
+    }
+  }
+  for (var k = 0u; k < 4u; k++) { part[o + k] = acc[k]; }
+}`,
+};
+
 export const dwReduce: KernelDef = {
   name: 'dw_reduce',
+  fixed: ['per', 'Co'],
   // per = (rows + 1)·Co partial sums per chunk; rows·Co weights go to wOff, the last Co (bias) to bOff
   uniforms: ['per', 'Co', 'parts', 'wOff', 'bOff'],
   bindings: [['part', 'read'], ['gr', 'rw']],
@@ -386,6 +445,7 @@ export function stemDwRef(s: StemShape, x: ArrayLike<number>, dout: ArrayLike<nu
 // terms in the same order as version 1: the same bits.
 export const convFwd4: KernelDef = {
   name: 'conv_fwd4',
+  fixed: ['H', 'W', 'Ci', 'Co', 'K', 'pad', 'act', 'res'],
   uniforms: convFwd.uniforms,
   bindings: convFwd.bindings,
   workgroup: 64,
@@ -427,6 +487,7 @@ ${ACT_MAIN} {
 
 export const convDw4: KernelDef = {
   name: 'conv_dw4',
+  fixed: ['H', 'W', 'Ci', 'Co', 'K', 'pad', 'act', 'chunk'],
   uniforms: convDw.uniforms,
   bindings: convDw.bindings,
   workgroup: 64,
@@ -476,6 +537,7 @@ ${ACT_MAIN} {
 // gradient loaded once for four multiply-adds; the same terms in the same order as version 1.
 export const convDx4: KernelDef = {
   name: 'conv_dx4',
+  fixed: ['H', 'W', 'Ci', 'Co', 'K', 'pad'],
   uniforms: convDx.uniforms,
   bindings: convDx.bindings,
   workgroup: 64,
@@ -512,6 +574,7 @@ export const convDx4: KernelDef = {
 // Version 2 of stem_fwd (output widths that are multiples of 4): four output channels a thread.
 export const stemFwd4: KernelDef = {
   name: 'stem_fwd4',
+  fixed: ['Hin', 'Win', 'Ci', 'Hp', 'Wp', 'Co', 'K'],
   uniforms: stemFwd.uniforms,
   bindings: stemFwd.bindings,
   workgroup: 64,
@@ -525,22 +588,28 @@ export const stemFwd4: KernelDef = {
   let px = r % u.Wp; r = r / u.Wp;
   let py = r % u.Hp;
   let b = r / u.Hp;
-  var acc = vec4<f32>(0.0);
-  for (var d = 0u; d < 4u; d++) {
-    let y0 = 2u * py + d / 2u;
-    let x0 = 2u * px + d % 2u;
-    for (var ky = 0u; ky < u.K; ky++) {
-      for (var kx = 0u; kx < u.K; kx++) {
-        let base = ((b * u.Hin + y0 + ky) * u.Win + x0 + kx) * u.Ci;
-        let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
-        for (var ci = 0u; ci < u.Ci; ci++) {
-          let w = wb + ci * u.Co;
-          acc += x[base + ci] * vec4<f32>(p[w], p[w + 1u], p[w + 2u], p[w + 3u]);
-        }
+  // a[d]: window d of the pool, four output channels; each input value is loaded once for four channels and
+  // each weight once for four windows, the sums in version 1's order
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  for (var ky = 0u; ky < u.K; ky++) {
+    for (var kx = 0u; kx < u.K; kx++) {
+      let base = ((b * u.Hin + 2u * py + ky) * u.Win + 2u * px + kx) * u.Ci;
+      let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
+      for (var ci = 0u; ci < u.Ci; ci++) {
+        let w = wb + ci * u.Co;
+        let wv = vec4<f32>(p[w], p[w + 1u], p[w + 2u], p[w + 3u]);
+        a0 += x[base + ci] * wv;
+        a1 += x[base + u.Ci + ci] * wv;
+        a2 += x[base + u.Win * u.Ci + ci] * wv;
+        a3 += x[base + (u.Win + 1u) * u.Ci + ci] * wv;
       }
     }
   }
   let o = (((b * u.Hp + py) * u.Wp + px)) * u.Co + co;
-  for (var j = 0u; j < 4u; j++) { out[o + j] = p[u.bOff + co + j] + acc[j] * 0.25; }
+  let sum = a0 + a1 + a2 + a3;
+  for (var j = 0u; j < 4u; j++) { out[o + j] = p[u.bOff + co + j] + sum[j] * 0.25; }
 }`,
 };

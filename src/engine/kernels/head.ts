@@ -73,24 +73,31 @@ export const linearDx: KernelDef = {
 }`,
 };
 
+// The weight and bias gradients of a linear layer over M rows (in the head, M = depths × examples: 51,712
+// rows at D = 100, batch 512), split like the convolutions' (kernels/conv.ts): one thread per (chunk of rows,
+// weight) writes a partial sum and dw_reduce adds the chunks in order into the gradient buffer. One thread
+// per weight over all rows left a GPU with a few hundred threads, each tens of thousands of steps long.
 export const linearDw: KernelDef = {
   name: 'linear_dw',
-  uniforms: ['M', 'K', 'N', 'wOff', 'bOff'],
-  bindings: [['inp', 'read'], ['dout', 'read'], ['gr', 'rw']],
+  uniforms: ['M', 'K', 'N', 'chunk', 'parts'],
+  bindings: [['inp', 'read'], ['dout', 'read'], ['part', 'rw']],
   workgroup: 64,
   body: `${MAIN} {
   let j = gi(g, n);
-  if (j >= (u.K + 1u) * u.N) { return; }
+  let per = (u.K + 1u) * u.N;
+  if (j >= per * u.parts) { return; }
+  let pt = j / per;
   let o = j % u.N;
-  let k = j / u.N;
+  let k = (j % per) / u.N;
+  let m0 = pt * u.chunk;
+  let m1 = min(m0 + u.chunk, u.M);
   var acc = 0.0;
   if (k == u.K) {
-    for (var m = 0u; m < u.M; m++) { acc += dout[m * u.N + o]; }
-    gr[u.bOff + o] = acc;
-    return;
+    for (var m = m0; m < m1; m++) { acc += dout[m * u.N + o]; }
+  } else {
+    for (var m = m0; m < m1; m++) { acc += inp[m * u.K + k] * dout[m * u.N + o]; }
   }
-  for (var m = 0u; m < u.M; m++) { acc += inp[m * u.K + k] * dout[m * u.N + o]; }
-  gr[u.wOff + k * u.N + o] = acc;
+  part[j] = acc;
 }`,
 };
 
