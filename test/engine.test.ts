@@ -13,7 +13,7 @@ import { SWIFTSHADER_ICD } from '../src/tf/webgpu.ts';
 import { engineDevice } from '../src/engine/device.ts';
 import { Gpu } from '../src/engine/gpu.ts';
 import type { KernelDef } from '../src/engine/kernel.ts';
-import { convDw, convDw4, convDwRef, convDx, convDx4, convDxRef, convFwd, convFwd4, convFwdRef, dwReduce, stemDw, stemDw4, stemDwRef, stemFwd, stemFwd4, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
+import { convDw, convDw4, convDw16, convDwRef, convDx, convDx16, convDxRef, convFwd, convFwd4, convFwd16, convFwdRef, dwReduce, stemDw, stemDw4, stemDwRef, stemFwd, stemFwd4, stemFwdRef, type BnAct } from '../src/engine/kernels/conv.ts';
 import { bnBackwardRef, bnBwdApply, bnBwdReduce, bnStats, bnStatsRef } from '../src/engine/kernels/norm.ts';
 import { linearBackwardRef, linearDw, linearDx, linearFwd, linearRef } from '../src/engine/kernels/head.ts';
 import { WebGpuEngine } from '../src/engine/engine.ts';
@@ -82,7 +82,8 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
     return { bn: { mean, variance, gamma, beta }, st: Float32Array.from([...mean, ...variance]), p: Float32Array.from([...gamma, ...beta]) };
   };
 
-  // Co 5: version 1 (a thread per output channel); Co 8: version 2 (four a thread), which must give the same bits
+  // Co 5: version 1 (a thread per output channel); Co 8: version 2 (four a thread) and, with Ci 4 or 8, version 3
+  // (4×4 tiles), which must give the same bits
   for (const [K, pad, act, res, Ci, Co] of [[1, 0, true, false, 3, 5], [3, 1, true, true, 3, 5], [3, 1, false, false, 3, 5], [1, 0, false, true, 3, 5], [1, 0, true, true, 4, 8], [3, 1, true, false, 8, 4]] as const) {
     it(`conv ${K}×${K} pad ${pad}${act ? ', BatchNorm+ReLU on its input' : ''}${res ? ', residual' : ''}, ${Ci} → ${Co} channels: forward, input and weight gradients`, async () => {
       const s = { B: 3, H: 5, W: 7, Ci, Co, K, pad };
@@ -100,11 +101,16 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
         const [, , , , out4] = await runKernel(convFwd4, { ...s, ...offs, act: act ? 1 : 0, res: res ? 1 : 0 }, [inp, p, st, resid, new Float32Array(resid.length)], { threads: resid.length / 4 });
         assert.deepEqual(out4, out, 'version 2 of the forward gives version 1 bits');
       }
+      if (Co % 4 === 0 && Ci % 4 === 0) {
+        const tiles = Math.ceil((s.B * s.H * s.W) / 4) * (Co / 4); // 105 positions: the last tile is short
+        const [, , , , out16] = await runKernel(convFwd16, { ...s, ...offs, act: act ? 1 : 0, res: res ? 1 : 0 }, [inp, p, st, resid, new Float32Array(resid.length)], { threads: tiles });
+        assert.deepEqual(out16, out, 'version 3 of the forward gives version 1 bits');
+      }
       const [, , dx] = await runKernel(convDx, { ...s, wOff: 0 }, [dout, p, new Float32Array(inp.length)], { threads: inp.length });
       expectClose('input gradient', dx, convDxRef(s, dout, w), TOL);
       if (Ci % 4 === 0) {
-        const [, , dx4] = await runKernel(convDx4, { ...s, wOff: 0 }, [dout, p, new Float32Array(inp.length)], { threads: inp.length / 4 });
-        assert.deepEqual(dx4, dx, 'version 2 of the input gradient gives version 1 bits');
+        const [, , dx16] = await runKernel(convDx16, { ...s, wOff: 0 }, [dout, p, new Float32Array(inp.length)], { threads: Math.ceil((s.B * s.H * s.W) / 4) * (Ci / 4) });
+        assert.deepEqual(dx16, dx, 'version 3 of the input gradient gives version 1 bits');
       }
       // chunks of 7 positions: several, the last one short
       const per = (K * K * s.Ci + 1) * s.Co;
@@ -114,6 +120,11 @@ describe('engine kernels against their plain references (odd shapes)', { skip },
       if (Co % 4 === 0) {
         const [, , , , partial4] = await runKernel(convDw4, { ...s, ...offs, act: act ? 1 : 0, chunk: 7, parts }, [inp, dout, p, st, new Float32Array(per * parts)], { threads: (per * parts) / 4 });
         assert.deepEqual(partial4, partial, 'version 2 of the weight gradient gives version 1 bits');
+      }
+      if (Co % 4 === 0 && Ci % 4 === 0) {
+        const tiles = ((K * K * s.Ci) / 4 + 1) * (s.Co / 4) * parts;
+        const [, , , , partial16] = await runKernel(convDw16, { ...s, ...offs, act: act ? 1 : 0, chunk: 7, parts }, [inp, dout, p, st, new Float32Array(per * parts)], { threads: tiles });
+        assert.deepEqual(partial16, partial, 'version 3 of the weight gradient gives version 1 bits');
       }
       const ref = convDwRef(s, inp, dout, act ? bn : null);
       expectClose('weight gradient', gr.subarray(0, w.length), ref.dw, TOL);

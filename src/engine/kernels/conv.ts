@@ -4,13 +4,17 @@
 //   conv_fwd  k×k conv (pad 0 or 1) + bias; its input optionally through BatchNorm + ReLU first (the block's
 //             pre-activation, so that activation is never stored) and a residual added to its output.
 //   conv_dx   the input gradient: the transposed convolution of the output gradient.
-//   conv_dw   weight and bias gradients (the bias as one more input row). Version 1 was one thread per
-//             weight looping over every position of the batch: a few thousand threads, each with tens of
-//             thousands of steps, which leaves a large GPU mostly idle. Version 2 (this one) splits the
-//             positions into chunks: one thread per (chunk, weight) writes a partial sum, and dw_reduce adds
-//             the chunks in order — still no atomics, the same bits every run.
+//   conv_dw   weight and bias gradients (the bias as one more input row). One thread per weight looping over
+//             every position of the batch left a large GPU mostly idle (a few thousand threads, each tens of
+//             thousands of steps long), so the positions are split into chunks: one thread per (chunk,
+//             weight) writes a partial sum, and dw_reduce adds the chunks in order — no atomics, the same
+//             bits every run.
 //   stem_dw   the stem's weight and bias gradients through the pool, split the same way.
 //   dw_reduce the chunks' partial sums, added in chunk order, into the gradient buffer (weights, then bias).
+// Each convolution comes in versions that compute the same terms in the same order (the same bits, tested):
+// version 1 one output a thread (any width); version 2 four channels a thread (widths multiples of 4);
+// version 3 a 4×4 register tile a thread (conv_fwd, conv_dw, conv_dx: both widths multiples of 4). plan.ts
+// takes the highest a layer's widths allow. Shapes are fixed uniforms: a pipeline per layer shape.
 // The others: one thread per output, plain loops. Beside each, the plain reference the tests run.
 import type { KernelDef } from '../kernel.ts';
 
@@ -533,11 +537,117 @@ ${ACT_MAIN} {
 }`,
 };
 
-// Version 2 of conv_dx (input widths that are multiples of 4): four input channels a thread, each output
-// gradient loaded once for four multiply-adds; the same terms in the same order as version 1.
-export const convDx4: KernelDef = {
-  name: 'conv_dx4',
-  fixed: ['H', 'W', 'Ci', 'Co', 'K', 'pad'],
+// Version 3 of conv_fwd and conv_dw, register tiles (both widths multiples of 4, as the paper's 64/32): a thread
+// computes a 4×4 tile — four positions × four output channels forward, four input × four output channels of
+// the weight gradient — so each loaded value feeds four multiply-adds where version 2 fed one or four: 8
+// loads for 16 multiply-adds forward instead of 5 for 4. Each output's sum still runs over the same terms in
+// the same order: version 1's bits (tested).
+const tile = (f: (s: number) => string): string => [0, 1, 2, 3].map(f).join('\n');
+
+export const convFwd16: KernelDef = {
+  name: 'conv_fwd16',
+  fixed: convFwd4.fixed,
+  uniforms: convFwd.uniforms,
+  bindings: convFwd.bindings,
+  workgroup: 64,
+  body: `${ACT}
+${ACT_MAIN} {
+  load_act(t);
+  let i = gi(g, n);
+  let groups = u.Co / 4u;
+  let M = u.B * u.H * u.W;
+  if (i >= ((M + 3u) / 4u) * groups) { return; }
+  let co = (i % groups) * 4u;
+  let first = (i / groups) * 4u;
+  // the tile's positions (one past the end repeats the last: computed, never written)
+${tile((s) => `  let m${s} = min(first + ${s}u, M - 1u);
+  let x${s} = i32(m${s} % u.W);
+  let y${s} = i32((m${s} / u.W) % u.H);
+  let r${s} = (m${s} / (u.W * u.H)) * u.H;
+  var a${s} = vec4<f32>(0.0);`)}
+  for (var ky = 0u; ky < u.K; ky++) {
+    for (var kx = 0u; kx < u.K; kx++) {
+      let dy = i32(ky) - i32(u.pad);
+      let dx = i32(kx) - i32(u.pad);
+${tile((s) => `      let iy${s} = y${s} + dy;
+      let ix${s} = x${s} + dx;
+      let ok${s} = iy${s} >= 0 && iy${s} < i32(u.H) && ix${s} >= 0 && ix${s} < i32(u.W);
+      let b${s} = select(0u, ((r${s} + u32(iy${s})) * u.W + u32(ix${s})) * u.Ci, ok${s});`)}
+      let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
+      for (var ci = 0u; ci < u.Ci; ci++) {
+        let w = wb + ci * u.Co;
+        let wv = vec4<f32>(p[w], p[w + 1u], p[w + 2u], p[w + 3u]);
+${tile((s) => `        if (ok${s}) { a${s} += act(inp[b${s} + ci], ci) * wv; }`)}
+      }
+    }
+  }
+${tile((s) => `  if (first + ${s}u < M) {
+    let o = (first + ${s}u) * u.Co + co;
+    for (var j = 0u; j < 4u; j++) {
+      var v = a${s}[j] + p[u.bOff + co + j];
+      if (u.res != 0u) { v += resid[o + j]; }
+      out[o + j] = v;
+    }
+  }`)}
+}`,
+};
+
+export const convDw16: KernelDef = {
+  name: 'conv_dw16',
+  fixed: convDw4.fixed,
+  uniforms: convDw.uniforms,
+  bindings: convDw.bindings,
+  workgroup: 64,
+  body: `${ACT}
+${ACT_MAIN} {
+  load_act(t);
+  let j = gi(g, n);
+  let rows = u.K * u.K * u.Ci;
+  let groups = u.Co / 4u;
+  let perT = (rows / 4u + 1u) * groups; // row groups of four input channels, then the bias
+  if (j >= perT * u.parts) { return; }
+  let pt = j / perT;
+  let co = (j % groups) * 4u;
+  let r = ((j % perT) / groups) * 4u; // the tile's first row: (ky, kx, ci) with ci a multiple of 4
+  let m0 = pt * u.chunk;
+  let m1 = min(m0 + u.chunk, u.B * u.H * u.W);
+  let o = pt * (rows + 1u) * u.Co + r * u.Co + co;
+  if (r == rows) {
+    var acc = vec4<f32>(0.0);
+    for (var m = m0; m < m1; m++) {
+      let d = m * u.Co + co;
+      acc += vec4<f32>(dout[d], dout[d + 1u], dout[d + 2u], dout[d + 3u]);
+    }
+    for (var k = 0u; k < 4u; k++) { part[o + k] = acc[k]; }
+    return;
+  }
+  let ci = r % u.Ci;
+  let kk = r / u.Ci;
+  let kx = kk % u.K;
+  let ky = kk / u.K;
+${tile((s) => `  var a${s} = vec4<f32>(0.0);`)}
+  for (var m = m0; m < m1; m++) {
+    let x = m % u.W;
+    let y = (m / u.W) % u.H;
+    let b = m / (u.W * u.H);
+    let iy = i32(y + ky) - i32(u.pad);
+    let ix = i32(x + kx) - i32(u.pad);
+    if (iy < 0 || iy >= i32(u.H) || ix < 0 || ix >= i32(u.W)) { continue; }
+    let ib = ((b * u.H + u32(iy)) * u.W + u32(ix)) * u.Ci + ci;
+    let d = m * u.Co + co;
+    let dv = vec4<f32>(dout[d], dout[d + 1u], dout[d + 2u], dout[d + 3u]);
+${tile((s) => `    a${s} += act(inp[ib + ${s}u], ci + ${s}u) * dv;`)}
+  }
+${tile((s) => `  for (var k = 0u; k < 4u; k++) { part[o + ${s}u * u.Co + k] = a${s}[k]; }`)}
+}`,
+};
+
+// Version 3 of conv_dx (input widths that are multiples of 4): 4×4 register tiles, four positions × four input
+// channels a thread, each weight vector loaded once for four positions, each output gradient once for four
+// channels; version 1's order of terms, so its bits. (Version 2, four channels a thread, was superseded.)
+export const convDx16: KernelDef = {
+  name: 'conv_dx16',
+  fixed: convDx.fixed,
   uniforms: convDx.uniforms,
   bindings: convDx.bindings,
   workgroup: 64,
@@ -545,29 +655,34 @@ export const convDx4: KernelDef = {
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
   let i = gi(g, n);
   let groups = u.Ci / 4u;
-  if (i >= u.B * u.H * u.W * groups) { return; }
+  let M = u.B * u.H * u.W;
+  if (i >= ((M + 3u) / 4u) * groups) { return; }
   let ci = (i % groups) * 4u;
-  var r = i / groups;
-  let x = r % u.W; r = r / u.W;
-  let y = r % u.H;
-  let b = r / u.H;
-  var acc = vec4<f32>(0.0);
+  let first = (i / groups) * 4u;
+${tile((s) => `  let m${s} = min(first + ${s}u, M - 1u);
+  let x${s} = i32(m${s} % u.W);
+  let y${s} = i32((m${s} / u.W) % u.H);
+  let r${s} = (m${s} / (u.W * u.H)) * u.H;
+  var a${s} = vec4<f32>(0.0);`)}
   for (var ky = 0u; ky < u.K; ky++) {
-    let oy = i32(y + u.pad) - i32(ky);
-    if (oy < 0 || oy >= i32(u.H)) { continue; }
     for (var kx = 0u; kx < u.K; kx++) {
-      let ox = i32(x + u.pad) - i32(kx);
-      if (ox < 0 || ox >= i32(u.W)) { continue; }
-      let base = ((b * u.H + u32(oy)) * u.W + u32(ox)) * u.Co;
+      let dy = i32(u.pad) - i32(ky);
+      let dx = i32(u.pad) - i32(kx);
+${tile((s) => `      let oy${s} = y${s} + dy;
+      let ox${s} = x${s} + dx;
+      let ok${s} = oy${s} >= 0 && oy${s} < i32(u.H) && ox${s} >= 0 && ox${s} < i32(u.W);
+      let b${s} = select(0u, ((r${s} + u32(oy${s})) * u.W + u32(ox${s})) * u.Co, ok${s});`)}
       let wb = u.wOff + ((ky * u.K + kx) * u.Ci + ci) * u.Co;
       for (var co = 0u; co < u.Co; co++) {
-        let d = dout[base + co];
-        acc += d * vec4<f32>(p[wb + co], p[wb + u.Co + co], p[wb + 2u * u.Co + co], p[wb + 3u * u.Co + co]);
+        let wv = vec4<f32>(p[wb + co], p[wb + u.Co + co], p[wb + 2u * u.Co + co], p[wb + 3u * u.Co + co]);
+${tile((s) => `        if (ok${s}) { a${s} += dout[b${s} + co] * wv; }`)}
       }
     }
   }
-  let o = ((b * u.H + y) * u.W + x) * u.Ci + ci;
-  for (var j = 0u; j < 4u; j++) { dx[o + j] = acc[j]; }
+${tile((s) => `  if (first + ${s}u < M) {
+    let o = (first + ${s}u) * u.Ci + ci;
+    for (var j = 0u; j < 4u; j++) { dx[o + j] = a${s}[j]; }
+  }`)}
 }`,
 };
 
