@@ -54,6 +54,21 @@ describe('sweep grid over any config key', () => {
     bad('train.lr: [0.1]', /expected 2 values \(as many as the first key of zip:\), got 3/, 'zip.model.innerWidth', 11, ['zip:', '  model.outerWidth: [4, 8]', '  model.innerWidth: [2, 4, 8]']);
     bad('train.lr: [0.1]', /two or more dotted config keys/, 'zip', 10, ['zip:', '  model.outerWidth: [4, 8]']);
     rejects(() => readSweepSpec(sweepFile(dir, 'bad', ['{}'])), /expected something to vary/, 'grid', /bad\.yaml:5$/);
+    // the same checks for a sweep made from flags (vds sweep --config BASE --grid K=V1,V2), naming the flag
+    const flags = (args: string[], message: RegExp) => {
+      const r = vds(['sweep', '--config', JSON.parse(SPIRALS), ...args, '--results-dir', dir, '--dry-run']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+    };
+    flags(['--grid', 'model.widht=4,8'], /^error: --grid model\.widht=4,8: unknown key \(did you mean "model\.width"\?\)/);
+    flags(['--grid', 'model.width=4,x'], /^error: --grid model\.width=4,x: expected a whole number ≥ 1, got "x"/);
+    flags(['--grid', 'model.width'], /^error: --grid: expected KEY=V1,V2,… \(e\.g\. model\.width=4,8\), got "model\.width"/);
+    flags(['--grid', 'model.width=4,8', '--set', 'train.epocs=3'], /^error: --set train\.epocs=3: unknown key \(did you mean "train\.epochs"\?\)/);
+    flags(['--grid', 'model.width=4,8', '--zip', 'model.outerWidth=4,8', '--zip', 'model.innerWidth=2'], /^error: --zip model\.innerWidth=2: expected 2 values/);
+    flags(['--name', 'x'], /--name applies only with --grid/);
+    const quick = vds(['sweep', '--config', path.join(REPO, 'configs/paper/quick-mnist.yaml'), '--grid', 'model.width=4,8', '--dry-run']);
+    assert.equal(quick.code, 2);
+    assert.match(quick.stderr, /quick-mnist\.yaml: is a sweep file; --grid and --zip take a training config as the base/);
     bad('train.lr: [0.1]', /method belongs under grid:/, 'zip.method', 10, ['zip:', '  method: [learnt, fixed]', '  model.outerWidth: [4, 8]']);
   });
 
@@ -123,6 +138,19 @@ describe('sweep grid over any config key', () => {
     const again = vds(['sweep', '--config', file, '--results-dir', root]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /0 trained, 4 already finished/);
+
+    // the same sweep from flags over the base config plans the same runs (ids hash the resolved configs), and
+    // the sweep file the flags make, kept in the sweep's directory, plans them again
+    const grid = ['model.width=4,8', 'data.spirals.noise=0.1,0.2', 'method=learnt', 'seeds=0'].flatMap((g) => ['--grid', g]);
+    const sets = ['train.epochs=15', 'train.patience=15', 'backend=wasm'].flatMap((x) => ['--set', x]);
+    const flags = vds(['sweep', '--config', JSON.parse(SPIRALS), '--name', 'wn', ...grid, ...sets, '--results-dir', root]);
+    assert.equal(flags.code, 0, flags.stderr);
+    assert.match(flags.stderr, /0 trained, 4 already finished/);
+    const made = path.join(sweepDir, 'sweep.yaml');
+    assert.match(readFileSync(made, 'utf8'), /^ {2}model\.width: \[ 4, 8 \]$/m);
+    const fromMade = vds(['sweep', '--config', made, '--results-dir', root]);
+    assert.equal(fromMade.code, 0, fromMade.stderr);
+    assert.match(fromMade.stderr, /0 trained, 4 already finished/);
 
     const out = path.join(root, 'report');
     const rep = vds(['report', sweepDir, '--out', out]);

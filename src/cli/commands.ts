@@ -32,6 +32,9 @@ export interface TrainCliOptions {
 }
 export interface SweepCliOptions {
   config: string;
+  grid?: string[]; // KEY=V1,V2 each: a sweep over the --config training config (sweep/cli-grid.ts)
+  zip?: string[];
+  name?: string;
   jobs?: number;
   dryRun: boolean;
   set: string[];
@@ -249,7 +252,10 @@ export const COMMANDS: CommandSpec[] = [
     synopsis: '',
     describe: 'run a grid of training runs (method × depth × dataset × seed) here N at a time, on Slurm, or through a Redis queue for `vds worker`s; skips finished runs',
     flags: {
-      config: { type: 'string', alias: 'c', demandOption: true, arg: 'FILE', describe: 'sweep file, e.g. configs/paper/mnist.yaml' },
+      config: { type: 'string', alias: 'c', demandOption: true, arg: 'FILE', describe: 'sweep file, e.g. configs/paper/mnist.yaml (with --grid: a training config, the base)' },
+      grid: { type: 'string', arg: 'KEY=V1,V2', repeat: true, default: [], coerce: list, describe: 'vary a setting over the --config training config, crossed with the others: --grid model.width=4,8 --grid seeds=0,1 (any grid: key of a sweep file; the sweep file this makes is kept as <sweep dir>/sweep.yaml)' },
+      zip: { type: 'string', arg: 'KEY=V1,V2', repeat: true, default: [], coerce: list, describe: 'with --grid: settings that move together, the i-th values of each --zip forming one (--zip model.outerWidth=16,32 --zip model.innerWidth=8,16)' },
+      name: { type: 'string', arg: 'NAME', describe: 'with --grid: the sweep\'s name and directory under the results directory (default: the config\'s file name and the swept keys, e.g. spirals-width)' },
       launcher: { type: 'string', choices: LAUNCHERS, arg: 'L', describe: 'local: child processes here (default); slurm: sbatch job arrays; queue: jobs in Redis for `vds worker`s' },
       jobs: { type: 'number', alias: 'j', arg: 'N', describe: 'runs at a time (default: one per core on wasm/cpu, one on tensorflow; slurm: no limit)' },
       'dry-run': { type: 'boolean', default: false, describe: 'list the runs and what would happen to each (slurm: write and print the sbatch scripts), run nothing' },
@@ -261,6 +267,9 @@ export const COMMANDS: CommandSpec[] = [
       ...queueFlags,
     },
     check: (a) => {
+      const gridded = (a.grid as string[]).length > 0 || (a.zip as string[]).length > 0;
+      if (a.name !== undefined && !gridded) return '--name applies only with --grid (a sweep file names itself)';
+      if ((a.zip as string[]).length === 1) return '--zip takes two or more settings that move together (one alone is a --grid)';
       const slurmOnly = Object.keys(slurmFlags).find((f) => a[f] !== undefined);
       if (slurmOnly && a.launcher !== 'slurm') return `--${slurmOnly} applies only with --launcher slurm`;
       const queueOnly = Object.keys(queueFlags).find((f) => a[f] !== undefined);
@@ -281,6 +290,9 @@ export const COMMANDS: CommandSpec[] = [
       const queue = defined({ redis: a.redis as string | undefined, queue: a.queue as string | undefined, attempts: a.attempts as number | undefined, backoff: a.backoff as number | undefined });
       return defined({
         config: a.config as string,
+        grid: (a.grid as string[]).length ? (a.grid as string[]) : undefined,
+        zip: (a.zip as string[]).length ? (a.zip as string[]) : undefined,
+        name: a.name as string | undefined,
         launcher: a.launcher as LauncherName | undefined,
         jobs: a.jobs as number | undefined,
         dryRun: a.dryRun as boolean,

@@ -6,17 +6,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { readSweepSpec } from '../sweep/spec.ts';
+import { sweepFromFlags } from '../sweep/cli-grid.ts';
 import { planSweep, type PlannedRun } from '../sweep/plan.ts';
 import { manifestPath, manifestRun, readManifest, writeManifest, type LauncherName, type SweepManifest } from '../sweep/manifest.ts';
 import { createLauncher, launcherOf } from '../sweep/launchers/index.ts';
 import { resolveSlurmSettings, type SlurmSettings } from '../sweep/slurm/settings.ts';
 import { VdsError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/fsx.ts';
 import { resolveThreads } from '../train/parallelism.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { resolveQueueSettings, type QueueSendFlags, type QueueSettings } from '../queue/jobs.ts';
 
 export interface SweepOptions {
   config: string;
+  grid?: string[]; // with zip and name: a sweep made from flags over the --config training config
+  zip?: string[];
+  name?: string;
   jobs?: number;
   dryRun: boolean;
   set: string[];
@@ -66,8 +71,10 @@ async function assertNotRunningElsewhere(previous: SweepManifest | null, launche
 
 export async function sweepCommand(o: SweepOptions): Promise<void> {
   const launcherName = o.launcher ?? 'local';
-  const spec = readSweepSpec(o.config);
-  const runs: PlannedRun[] = planSweep(spec, { resultsDir: o.resultsDir, sets: o.set, backend: o.backend });
+  // --grid: the flags make a sweep file over the --config training config, its --set values in its set:
+  const fromFlags = o.grid?.length || o.zip?.length ? sweepFromFlags(o.config, { set: o.set, grid: o.grid ?? [], zip: o.zip ?? [], name: o.name }) : null;
+  const spec = fromFlags?.spec ?? readSweepSpec(o.config);
+  const runs: PlannedRun[] = planSweep(spec, { resultsDir: o.resultsDir, sets: fromFlags ? [] : o.set, backend: o.backend });
   const ids = new Set(runs.map((r) => r.id));
   if (ids.size !== runs.length) throw new VdsError('the grid produces the same run twice', { file: o.config, key: 'grid' });
   if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) {
@@ -89,7 +96,9 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
     jobs = o.jobs ?? defaultJobs(runs[0].config.backend);
   }
   const launcher = createLauncher(launcherName, { jobs: jobs ?? undefined, slurm, queue });
-  const plan = { name: spec.name, sweepFile: path.resolve(o.config), sweepDir, runs };
+  // a sweep made from flags keeps its sweep file in its directory (written when the sweep starts, not on a dry run)
+  const sweepFile = fromFlags ? path.join(sweepDir, 'sweep.yaml') : path.resolve(o.config);
+  const plan = { name: spec.name, sweepFile, sweepDir, runs };
   const log = (m: string) => process.stderr.write(`[sweep ${spec.name}] ${m}\n`);
 
   // keep what an earlier invocation recorded (attempts, times, submitted arrays) for runs still in the grid
@@ -114,6 +123,11 @@ export async function sweepCommand(o: SweepOptions): Promise<void> {
   }
   await assertNotRunningElsewhere(previous, launcherName, sweepDir);
   await launcher.preflight?.();
+  if (fromFlags) {
+    await writeFileAtomic(sweepFile, fromFlags.text);
+    const again = `vds sweep --config ${sweepFile}${o.resultsDir ? ` --results-dir ${o.resultsDir}` : ''}`;
+    log(`sweep file ${sweepFile} (made from the flags: \`${again}\` runs the same sweep)`);
+  }
   await writeManifest(sweepDir, manifest);
   log(`manifest ${manifestPath(sweepDir)}`);
   const outcome = await launcher.launch(plan, manifest, { dryRun: false, retryFailed: Boolean(o.retryFailed), log });

@@ -48,6 +48,14 @@ export function readSweepSpec(file: string): SweepSpec {
   } catch (e) {
     throw new VdsError(`cannot read sweep file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
   }
+  return parseSweepSpec(text, file);
+}
+
+/** Where a mistake at a key path is reported: a file and its line, or a command-line flag (sweep/cli-grid.ts). */
+export type Blame = (keyPath: (string | number)[]) => { file?: string; key: string };
+
+/** A sweep file's text; `blame`, when given, says where its mistakes come from instead of the file's lines. */
+export function parseSweepSpec(text: string, file: string, blame?: Blame): SweepSpec {
   const lc = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length) {
@@ -57,7 +65,7 @@ export function readSweepSpec(file: string): SweepSpec {
   if (!isMap(doc.contents)) throw new VdsError('expected a mapping with name, base, set and grid', { file });
   const raw = doc.toJS() as Record<string, unknown>;
   const fail = (keyPath: (string | number)[], message: string): never => {
-    throw new VdsError(message, { file: where(doc, lc, file, keyPath), key: keyPath.join('.') });
+    throw new VdsError(message, blame ? blame(keyPath) : { file: where(doc, lc, file, keyPath), key: keyPath.join('.') });
   };
   const unknownOf = (k: string, keys: readonly string[]) => {
     const near = closest(k, keys);
@@ -81,7 +89,10 @@ export function readSweepSpec(file: string): SweepSpec {
   const axes = parseAxes(grid!, raw.zip, new Set(Object.keys(set)), fail);
   // so a cross-field rule a run breaks (checked when the grid is expanded) names this file's line, not a --set
   const origins: SweepSpec['origins'] = {};
-  const origin = (section: string, key: string) => (origins[key] = { file: where(doc, lc, file, [section, key]), key: `${section}.${key}` });
+  const origin = (section: string, key: string) => {
+    const b = blame?.([section, key]);
+    origins[key] = b ? { file: b.file ?? '', key: b.key } : { file: where(doc, lc, file, [section, key]), key: `${section}.${key}` };
+  };
   for (const k of Object.keys(set)) origin('set', k);
   for (const a of axes) for (const k of a.keys) origin(k in grid! ? 'grid' : 'zip', k);
 
