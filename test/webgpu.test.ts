@@ -191,6 +191,11 @@ describe("webgpu (vds's engine): vds train, prune, eval and bench from the CLI",
     const none = row('webgpu', { VDS_DAWN_BACKEND: 'null' });
     assert.equal(none.null_device, true);
     assert.equal(none.dispatches_per_step, engine.dispatches_per_step, 'the same plan on the null device');
+    // a plan bigger than the device (Dawn's null device holds 512 MiB; D = 100 at batch 512 needs ~3.7 GiB) is
+    // refused before it runs, saying how much the engine asked for, not trained on as silent zeros
+    const big = vds(['bench', '--backend', 'webgpu', '--depth', '100', '--batch', '512', '--reps', '1', '--json'], { VDS_DAWN_BACKEND: 'null' });
+    assert.equal(big.code, 1, big.stderr);
+    assert.match(big.stderr, /^error: the engine's train pass \(batch 512, depth 100\) does not fit the GPU's memory: .*\(the engine asked for 3\.\d\d GiB in all\)\n {2}hint: a smaller train\.batchSize/m);
   });
 });
 

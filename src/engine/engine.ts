@@ -22,6 +22,7 @@ import type { Dispatch } from './gpu.ts';
 
 export { ENGINE_NAME } from './name.ts';
 import { ENGINE_NAME } from './name.ts';
+import { VdsError } from '../util/errors.ts';
 
 /** Why the engine cannot train a network, or null when it can. */
 export function engineUnsupported(l: Learner, inputShape: number[]): string | null {
@@ -91,8 +92,14 @@ export class WebGpuEngine implements ParallelTrainer {
       device.pushErrorScope('validation');
       this.passes.set(key, (p = buildPass(this.ctx, kind, B, upTo, heads)));
       const what = `the engine's ${kind} pass (batch ${B}, depth ${upTo})`;
+      const asked = this.gpu.bytes; // every buffer of every plan so far (passes share the largest activations)
       const found = Promise.all([device.popErrorScope(), device.popErrorScope()]).then(([invalid, oom]) => {
-        if (oom) throw new Error(`${what} does not fit the GPU's memory: ${oom.message.split('\n')[0]} (a smaller train.batchSize or train.evalBatchSize fits)`);
+        if (oom) {
+          throw new VdsError(`${what} does not fit the GPU's memory: ${oom.message.split('\n')[0]} (the engine asked for ${(asked / 2 ** 30).toFixed(2)} GiB in all)`, {
+            hint: 'a smaller train.batchSize (or train.evalBatchSize) fits',
+            exitCode: 1,
+          });
+        }
         if (invalid) throw new Error(`${what} was refused by the device: ${invalid.message.split('\n')[0]}`);
       });
       found.catch(() => undefined); // reported by checked(), before the pass runs

@@ -37,14 +37,15 @@ export class Gpu {
 
   constructor(readonly device: GPUDevice) {}
 
+  /** Bytes of the storage buffers made so far (what the engine asks of the device's memory). */
+  bytes = 0;
+
   /** A storage buffer of `floats` f32 values (at least one), zero-filled. */
   buffer(floats: number, label: string): GPUBuffer {
-    const b = this.device.createBuffer({
-      label,
-      size: Math.max(16, Math.ceil((floats * 4) / 16) * 16),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    });
+    const size = Math.max(16, Math.ceil((floats * 4) / 16) * 16);
+    const b = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     this.owned.push(b);
+    this.bytes += size;
     return b;
   }
 
