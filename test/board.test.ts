@@ -123,6 +123,16 @@ describe('vds board', { skip: skipWithoutBrowser }, () => {
       assert.equal(name, `${r.method} D=${r.maxDepth} seed ${r.seed} · ${/-([0-9a-f]{8,})$/.exec(r.id)![1].slice(0, 6)}`);
     }
     await page.screenshot({ path: path.join(shots, 'sweep.png') });
+    // however many rows a legend wraps into, the plot keeps its height, so the y-axis title (centred on the
+    // plot, as long as "test log-likelihood (nats per example)") stays clear of the legend above it
+    const plots = await page.evaluate(() =>
+      Object.entries((window as unknown as { vdsBoard: { charts: Record<string, { getDom(): HTMLElement; getOption(): { grid: { top: number; bottom: number }[] } }> } }).vdsBoard.charts).map(([name, inst]) => {
+        const { top, bottom } = inst.getOption().grid[0];
+        return [name, inst.getDom().clientHeight - top - bottom] as const;
+      }),
+    );
+    assert.ok(plots.length >= 2, 'the sweep view draws its charts');
+    for (const [name, h] of plots) assert.ok(h >= 240, `${name}: a plot ${h} px high under its legend`);
   });
 
   it("a run's charts plot exactly its metrics.csv: both statistics, E_q[d], q(d) over the epochs, its reliability", async () => {

@@ -179,7 +179,15 @@ function drawCharts(holder, charts) {
       holder.append(div);
       inst = board.charts[c.name] = echarts.init(div, null, { renderer: 'canvas' });
     }
-    inst.setOption(option(c.spec, inst.getDom().clientWidth || 560), true);
+    const opt = option(c.spec, inst.getDom().clientWidth || 560);
+    // the plot keeps 250 px however many rows the legend wraps into, so a long y-axis title (centred on
+    // the plot) stays clear of the legend above it: the chart grows instead
+    const want = `${Math.max(c.name === 'compare' ? 440 : 360, opt.grid.top + opt.grid.bottom + 250 + 10)}px`; // + padding and border
+    if (inst.getDom().style.height !== want) {
+      inst.getDom().style.height = want;
+      inst.resize();
+    }
+    inst.setOption(opt, true);
   }
 }
 
