@@ -5,6 +5,7 @@
 #   - `vds bench` for vds's engine (webgpu) at D=10 and D=50, batch 128, and D=100 at batch 512,
 #     and for TF.js's WebGPU kernels (webgpu-tfjs) at D=10 and D=50 for comparison
 #   - the quickstart trained on the engine (its log, eval.json and env.json)
+#   - where a D=10, batch-128 step of the engine spends its time, kernel by kernel (scripts/engine-profile.ts)
 # and writes them, with a summary.json, into the folder it is given. Each part has its own time limit, so
 # one that hangs costs its limit, not the session. Usage: scripts/gpu-check.sh OUT_DIR
 set -uo pipefail
@@ -33,6 +34,7 @@ step bench-engine-d50 60 sh -c 'node bin/vds.mjs bench --backend webgpu --depth 
 step bench-engine-d100-b512 90 sh -c 'node bin/vds.mjs bench --backend webgpu --depth 100 --batch 512 --reps 3 --json >> "$0/bench.jsonl" 2>> "$0/bench.err"' "$out"
 step bench-tfjs-d10 40 sh -c 'node bin/vds.mjs bench --backend webgpu-tfjs --depth 10 --batch 128 --reps 3 --json >> "$0/bench.jsonl" 2>> "$0/bench.err"' "$out"
 step bench-tfjs-d50 60 sh -c 'node bin/vds.mjs bench --backend webgpu-tfjs --depth 50 --batch 128 --reps 2 --json >> "$0/bench.jsonl" 2>> "$0/bench.err"' "$out"
+step engine-profile-d10 60 sh -c 'node --import tsx scripts/engine-profile.ts 10 128 64 32 > "$0/engine-profile-d10.txt" 2>&1' "$out"
 step quickstart 90 sh -c 'node bin/vds.mjs train --config configs/quickstart.yaml --backend webgpu --results-dir "$0/results" --progress plain > "$0/quickstart.log" 2>&1' "$out"
 run=$(tail -n 1 "$out/quickstart.log" 2>/dev/null)
 [ -d "$run" ] && cp "$run/eval.json" "$run/env.json" "$run/metrics.csv" "$out/" 2>/dev/null
