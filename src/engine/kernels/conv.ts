@@ -230,6 +230,33 @@ export const stemDw: KernelDef = {
 }`,
 };
 
+// The weight-gradient kernels of four output channels a thread (versions 2 of conv_dw and stem_dw): thread j
+// takes chunk pt of the positions [m0, m1), output channels co..co+3, and row r of the gradient (r = rows:
+// the bias); its four partial sums go to part[o..o+3].
+const DW4_HEAD = (positions: string): string => `
+  let rows = u.K * u.K * u.Ci;
+  let groups = u.Co / 4u;
+  let perT = (rows + 1u) * groups;
+  if (j >= perT * u.parts) { return; }
+  let pt = j / perT;
+  let co = (j % groups) * 4u;
+  let r = (j % perT) / groups;
+  let m0 = pt * u.chunk;
+  let m1 = min(m0 + u.chunk, ${positions});
+  let o = pt * (rows + 1u) * u.Co + r * u.Co + co;
+  var acc = vec4<f32>(0.0);
+  let ci = r % u.Ci; // row r's input channel and kernel tap (ky, kx); unused on the bias row
+  let kk = r / u.Ci;
+  let kx = kk % u.K;
+  let ky = kk / u.K;`;
+
+// the bias rows: Σ dout over the chunk's positions, four output channels, into acc
+const BIAS4 = `
+    for (var m = m0; m < m1; m++) {
+      let d = m * u.Co + co;
+      acc += vec4<f32>(dout[d], dout[d + 1u], dout[d + 2u], dout[d + 3u]);
+    }`;
+
 // Version 2 of stem_dw (output widths that are multiples of 4): four output channels a thread, each pooled
 // input sum made once for four; the same terms in the same order as version 1.
 export const stemDw4: KernelDef = {
@@ -241,27 +268,10 @@ export const stemDw4: KernelDef = {
   body: `
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
   let j = gi(g, n);
-  let rows = u.K * u.K * u.Ci;
-  let groups = u.Co / 4u;
-  let perT = (rows + 1u) * groups;
-  if (j >= perT * u.parts) { return; }
-  let pt = j / perT;
-  let co = (j % groups) * 4u;
-  let r = (j % perT) / groups;
-  let m0 = pt * u.chunk;
-  let m1 = min(m0 + u.chunk, u.B * u.Hp * u.Wp);
-  let o = pt * (rows + 1u) * u.Co + r * u.Co + co;
-  var acc = vec4<f32>(0.0);
+${DW4_HEAD('u.B * u.Hp * u.Wp')}
   if (r == rows) {
-    for (var m = m0; m < m1; m++) {
-      let d = m * u.Co + co;
-      acc += vec4<f32>(dout[d], dout[d + 1u], dout[d + 2u], dout[d + 3u]);
-    }
+${BIAS4}
   } else {
-    let ci = r % u.Ci;
-    let kk = r / u.Ci;
-    let kx = kk % u.K;
-    let ky = kk / u.K;
     for (var m = m0; m < m1; m++) {
       let px = m % u.Wp;
       let py = (m / u.Wp) % u.Hp;
@@ -499,28 +509,10 @@ export const convDw4: KernelDef = {
 ${ACT_MAIN} {
   load_act(t);
   let j = gi(g, n);
-  let rows = u.K * u.K * u.Ci;
-  let groups = u.Co / 4u;
-  let perT = (rows + 1u) * groups;
-  if (j >= perT * u.parts) { return; }
-  let pt = j / perT;
-  let co = (j % groups) * 4u;
-  let r = (j % perT) / groups;
-  let m0 = pt * u.chunk;
-  let m1 = min(m0 + u.chunk, u.B * u.H * u.W);
-  let per = (rows + 1u) * u.Co;
-  let o = pt * per + r * u.Co + co;
-  var acc = vec4<f32>(0.0);
+${DW4_HEAD('u.B * u.H * u.W')}
   if (r == rows) {
-    for (var m = m0; m < m1; m++) {
-      let d = m * u.Co + co;
-      acc += vec4<f32>(dout[d], dout[d + 1u], dout[d + 2u], dout[d + 3u]);
-    }
+${BIAS4}
   } else {
-    let ci = r % u.Ci;
-    let kk = r / u.Ci;
-    let kx = kk % u.K;
-    let ky = kk / u.K;
     for (var m = m0; m < m1; m++) {
       let x = m % u.W;
       let y = (m / u.W) % u.H;
@@ -544,6 +536,22 @@ ${ACT_MAIN} {
 // the same order: version 1's bits (tested).
 const tile = (f: (s: number) => string): string => [0, 1, 2, 3].map(f).join('\n');
 
+// the tile's four positions m0..m3 from \`first\` (one past the end repeats the last: computed, never written):
+// column x, row y, the first row r = b·H of its example, and an accumulator a (four channels)
+const TILE_POSITIONS = tile((s) => `  let m${s} = min(first + ${s}u, M - 1u);
+  let x${s} = i32(m${s} % u.W);
+  let y${s} = i32((m${s} / u.W) % u.H);
+  let r${s} = (m${s} / (u.W * u.H)) * u.H;
+  var a${s} = vec4<f32>(0.0);`);
+
+// each position moved by (dy, dx) for the current kernel tap: whether it falls inside the map, and where its
+// C channels start in a tensor of that shape (0 when outside: never read)
+const TILE_SHIFT = (C: string): string =>
+  tile((s) => `      let sy${s} = y${s} + dy;
+      let sx${s} = x${s} + dx;
+      let ok${s} = sy${s} >= 0 && sy${s} < i32(u.H) && sx${s} >= 0 && sx${s} < i32(u.W);
+      let b${s} = select(0u, ((r${s} + u32(sy${s})) * u.W + u32(sx${s})) * ${C}, ok${s});`);
+
 export const convFwd16: KernelDef = {
   name: 'conv_fwd16',
   fixed: convFwd4.fixed,
@@ -559,20 +567,12 @@ ${ACT_MAIN} {
   if (i >= ((M + 3u) / 4u) * groups) { return; }
   let co = (i % groups) * 4u;
   let first = (i / groups) * 4u;
-  // the tile's positions (one past the end repeats the last: computed, never written)
-${tile((s) => `  let m${s} = min(first + ${s}u, M - 1u);
-  let x${s} = i32(m${s} % u.W);
-  let y${s} = i32((m${s} / u.W) % u.H);
-  let r${s} = (m${s} / (u.W * u.H)) * u.H;
-  var a${s} = vec4<f32>(0.0);`)}
+${TILE_POSITIONS}
   for (var ky = 0u; ky < u.K; ky++) {
     for (var kx = 0u; kx < u.K; kx++) {
       let dy = i32(ky) - i32(u.pad);
       let dx = i32(kx) - i32(u.pad);
-${tile((s) => `      let iy${s} = y${s} + dy;
-      let ix${s} = x${s} + dx;
-      let ok${s} = iy${s} >= 0 && iy${s} < i32(u.H) && ix${s} >= 0 && ix${s} < i32(u.W);
-      let b${s} = select(0u, ((r${s} + u32(iy${s})) * u.W + u32(ix${s})) * u.Ci, ok${s});`)}
+${TILE_SHIFT('u.Ci')}
       let wb = u.wOff + (ky * u.K + kx) * u.Ci * u.Co + co;
       for (var ci = 0u; ci < u.Ci; ci++) {
         let w = wb + ci * u.Co;
@@ -614,10 +614,7 @@ ${ACT_MAIN} {
   let o = pt * (rows + 1u) * u.Co + r * u.Co + co;
   if (r == rows) {
     var acc = vec4<f32>(0.0);
-    for (var m = m0; m < m1; m++) {
-      let d = m * u.Co + co;
-      acc += vec4<f32>(dout[d], dout[d + 1u], dout[d + 2u], dout[d + 3u]);
-    }
+${BIAS4}
     for (var k = 0u; k < 4u; k++) { part[o + k] = acc[k]; }
     return;
   }
@@ -659,19 +656,12 @@ export const convDx16: KernelDef = {
   if (i >= ((M + 3u) / 4u) * groups) { return; }
   let ci = (i % groups) * 4u;
   let first = (i / groups) * 4u;
-${tile((s) => `  let m${s} = min(first + ${s}u, M - 1u);
-  let x${s} = i32(m${s} % u.W);
-  let y${s} = i32((m${s} / u.W) % u.H);
-  let r${s} = (m${s} / (u.W * u.H)) * u.H;
-  var a${s} = vec4<f32>(0.0);`)}
+${TILE_POSITIONS}
   for (var ky = 0u; ky < u.K; ky++) {
     for (var kx = 0u; kx < u.K; kx++) {
       let dy = i32(u.pad) - i32(ky);
       let dx = i32(u.pad) - i32(kx);
-${tile((s) => `      let oy${s} = y${s} + dy;
-      let ox${s} = x${s} + dx;
-      let ok${s} = oy${s} >= 0 && oy${s} < i32(u.H) && ox${s} >= 0 && ox${s} < i32(u.W);
-      let b${s} = select(0u, ((r${s} + u32(oy${s})) * u.W + u32(ox${s})) * u.Co, ok${s});`)}
+${TILE_SHIFT('u.Co')}
       let wb = u.wOff + ((ky * u.K + kx) * u.Ci + ci) * u.Co;
       for (var co = 0u; co < u.Co; co++) {
         let wv = vec4<f32>(p[wb + co], p[wb + u.Co + co], p[wb + 2u * u.Co + co], p[wb + 3u * u.Co + co]);

@@ -4,7 +4,7 @@
 //   pool_bwd      the gradient of a block output from its pooled gradient (depth D's, where backward starts)
 //   linear_fwd    out = in·W + b                       [M,K]·[K,N]
 //   linear_dx     dx = dout·Wᵀ (+ base)                the input gradient, the residual path added
-//   linear_dw     dW = inᵀ·dout, db = Σ dout           one thread per weight, rows summed in order
+//   linear_dw     dW = inᵀ·dout, db = Σ dout           partial sums over chunks of rows (then dw_reduce)
 //   head_bn_res   zz = z + BN_d(ReLU(u)), each depth d with its own batch statistics
 import type { KernelDef } from '../kernel.ts';
 
