@@ -66,6 +66,12 @@ describe('sweep grid over any config key', () => {
     flags(['--grid', 'model.width=4,8', '--set', 'train.epocs=3'], /^error: --set train\.epocs=3: unknown key \(did you mean "train\.epochs"\?\)/);
     flags(['--grid', 'model.width=4,8', '--zip', 'model.outerWidth=4,8', '--zip', 'model.innerWidth=2'], /^error: --zip model\.innerWidth=2: expected 2 values/);
     flags(['--name', 'x'], /--name applies only with --grid/);
+    const plain = vds(['sweep', '--config', JSON.parse(SPIRALS), '--dry-run']); // a training config without --grid
+    assert.equal(plain.code, 2);
+    assert.match(plain.stderr, /spirals\.yaml: is a training config, not a sweep file\n {2}hint: vary it from the command line \(vds sweep --config .* --grid model\.width=4,8/);
+    const missing = vds(['sweep', '--config', path.join(dir, 'nope.yaml'), '--grid', 'model.width=4,8', '--dry-run']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.yaml: config file not found \(with --grid, --config names the training config to vary\)/);
     const quick = vds(['sweep', '--config', path.join(REPO, 'configs/paper/quick-mnist.yaml'), '--grid', 'model.width=4,8', '--dry-run']);
     assert.equal(quick.code, 2);
     assert.match(quick.stderr, /quick-mnist\.yaml: is a sweep file; --grid and --zip take a training config as the base/);

@@ -2,7 +2,7 @@
 // flags become a sweep file (name, base, set, grid, zip) read by the same reader as a hand-written one, so keys and
 // values are checked the same way, with the flag named in a mistake instead of a line. The file is kept in the
 // sweep's directory as sweep.yaml: the sweep can be run again, extended or edited from it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { VdsError } from '../util/errors.ts';
@@ -49,6 +49,7 @@ function defaultName(base: string, keys: string[]): string {
 }
 
 export function sweepFromFlags(base: string, flags: GridFlags): FlagSweep {
+  if (!existsSync(base)) throw new VdsError('config file not found (with --grid, --config names the training config to vary)', { file: base });
   if (isSweepFile(base)) {
     throw new VdsError('is a sweep file; --grid and --zip take a training config as the base', { file: base, hint: "add the keys to this file's grid: (or zip:) instead" });
   }

@@ -71,6 +71,13 @@ export function parseSweepSpec(text: string, file: string, blame?: Blame): Sweep
     const near = closest(k, keys);
     return `unknown key${near ? ` (did you mean "${near}"?)` : ''}; expected one of ${keys.join(', ')}`;
   };
+  // a training config given where a sweep file belongs (`vds sweep --config configs/spirals.yaml`)
+  if (!blame && raw.grid === undefined && Object.keys(raw).some((k) => !TOP_KEYS.includes(k) && nodeAt([k]))) {
+    throw new VdsError('is a training config, not a sweep file', {
+      file,
+      hint: `vary it from the command line (vds sweep --config ${file} --grid model.width=4,8 --grid seeds=0,1), or write a sweep file that names it as base: (README, "Sweeping any setting")`,
+    });
+  }
   for (const k of Object.keys(raw)) if (!TOP_KEYS.includes(k)) fail([k], unknownOf(k, TOP_KEYS));
   const name = raw.name;
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name)) fail(['name'], 'expected a name of letters, digits, ".", "_" or "-"');
