@@ -63,6 +63,8 @@ describe('sweep grid over any config key', () => {
     flags(['--grid', 'model.widht=4,8'], /^error: --grid model\.widht=4,8: unknown key \(did you mean "model\.width"\?\)/);
     flags(['--grid', 'model.width=4,x'], /^error: --grid model\.width=4,x: expected a whole number ≥ 1, got "x"/);
     flags(['--grid', 'model.width'], /^error: --grid: expected KEY=V1,V2,… \(e\.g\. model\.width=4,8\), got "model\.width"/);
+    flags(['--grid', 'model.width=[4'], /^error: --grid model\.width=\[4: cannot read the value as YAML/);
+    flags(['--grid', 'model.width=4,8', '--set', 'train.lrMilestones=[1,'], /^error: --set train\.lrMilestones=\[1,: cannot read the value as YAML/);
     flags(['--grid', 'model.width=4,8', '--set', 'train.epocs=3'], /^error: --set train\.epocs=3: unknown key \(did you mean "train\.epochs"\?\)/);
     flags(['--grid', 'model.width=4,8', '--zip', 'model.outerWidth=4,8', '--zip', 'model.innerWidth=2'], /^error: --zip model\.innerWidth=2: expected 2 values/);
     flags(['--name', 'x'], /--name applies only with --grid/);

@@ -163,18 +163,28 @@ function layerSet(res: Resolution, s: string): void {
     return;
   }
   let value: unknown;
-  const quoted = /^\s*["']/.test(raw);
-  if (node.leaf && node.text && !quoted && !(raw.trim() === 'null' && node.check(null) === null)) {
-    value = raw; // a string field takes the text as written: `--set experiment=007` is "007", not 7
-  } else {
-    try {
-      value = YAML.parse(raw);
-    } catch (e) {
-      res.problem(key, `cannot read the value as YAML: ${(e as Error).message.split('\n')[0]}`, origin);
-      return;
-    }
+  try {
+    value = readSetValue(key, raw);
+  } catch (e) {
+    res.problem(key, (e as Error).message, origin);
+    return;
   }
   layer(res, value, at, () => origin);
+}
+
+/**
+ * The value of `key=raw` on the command line: a string field takes the text as written (`--set experiment=007`
+ * is "007", not 7), anything else is read as YAML. Throws, saying why, when the text is not YAML.
+ */
+export function readSetValue(key: string, raw: string): unknown {
+  const node = nodeAt(key.split('.'));
+  const quoted = /^\s*["']/.test(raw);
+  if (node?.leaf && node.text && !quoted && !(raw.trim() === 'null' && node.check(null) === null)) return raw;
+  try {
+    return YAML.parse(raw) as unknown;
+  } catch (e) {
+    throw new Error(`cannot read the value as YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 // ---- checking ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 import type { ConvResNetShape } from '../model/resnet.ts';
 import type { Copy, Dispatch, Gpu, Step } from './gpu.ts';
 import { FlatLayout, StatsLayout } from './layout.ts';
-import { convDw, convDw4, convDw16, convDx, convDx16, convFwd, convFwd4, convFwd16, DW_CHUNK, dwReduce, stemDw, stemDw4, stemFwd, stemFwd4 } from './kernels/conv.ts';
+import { convFilterGradient, convForward, convInputGradient, DW_CHUNK, dwReduce, stemFilterGradient, stemForward } from './kernels/conv.ts';
 import { bnBwdApply, bnBwdReduce, bnStats, RUNNING_ROW, runningUpdate } from './kernels/norm.ts';
 import { headBnRes, linearDw, linearDx, linearFwd, poolBwd, poolMean } from './kernels/head.ts';
 import { ceRows, dlogits, elbo, sgd } from './kernels/loss.ts';
@@ -96,8 +96,9 @@ export function buildPass(ctx: PlanContext, kind: PassKind, B: number, upTo: num
   const zz = arena.get('zz', H * B * O);
   const logits = arena.get('logits', H * B * K);
 
-  const stem4 = O % 4 === 0; // four output channels a thread (kernels/conv.ts, version 2)
-  steps.push(gpu.dispatch(stem4 ? stemFwd4 : stemFwd, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, wOff: at('stem.w'), bOff: at('stem.b') }, [x, p, hBuf(0)], { threads: (M * O) / (stem4 ? 4 : 1) }));
+  // each convolution in the highest version its widths allow (kernels/conv.ts)
+  const stem = stemForward(O, M);
+  steps.push(gpu.dispatch(stem.kernel, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, wOff: at('stem.w'), bOff: at('stem.b') }, [x, p, hBuf(0)], { threads: stem.threads }));
   const pool = (k: number, slot: number) => steps.push(gpu.dispatch(poolMean, { B, HW, C: O, oOff: slot * B * O }, [hBuf(k), z], { threads: B * O }));
   if (heads === 'all') pool(0, 0);
   for (let k = 0; k < upTo; k++) {
@@ -111,15 +112,13 @@ export function buildPass(ctx: PlanContext, kind: PassKind, B: number, upTo: num
       const bn = `${pre}.bn${j + 1}`;
       const Co = j === 2 ? O : I;
       const kk = j === 1 ? 3 : 1;
-      // kernels/conv.ts: version 3 (4×4 register tiles) where both widths are multiples of 4, else version 2
-      // (four output channels a thread), else version 1
-      const v = Co % 4 !== 0 ? 1 : Cin % 4 !== 0 ? 2 : 3;
+      const fwd = convForward(Cin, Co, M);
       steps.push(
         gpu.dispatch(
-          v === 3 ? convFwd16 : v === 2 ? convFwd4 : convFwd,
+          fwd.kernel,
           { B, H: Hp, W: Wp, Ci: Cin, Co, K: kk, pad: j === 1 ? 1 : 0, wOff: at(`${conv}.w`), bOff: at(`${conv}.b`), act: 1, sOff: S.block(k, j), gOff: at(`${bn}.gamma`), beOff: at(`${bn}.beta`), res: j === 2 ? 1 : 0 },
           [ins[j], p, st, hBuf(k), outs[j]],
-          { threads: v === 3 ? Math.ceil(M / 4) * (Co / 4) : (M * Co) / (v === 2 ? 4 : 1) },
+          { threads: fwd.threads },
         ),
       );
     }
@@ -219,12 +218,11 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
       const bnVals = { sOff: S.block(k, j), gOff: at(`${bn}.gamma`), beOff: at(`${bn}.beta`) };
       const shape = { B, H: Hp, W: Wp, Ci: Cin, Co, K: kk, pad };
       const per = (kk * kk * Cin + 1) * Co;
-      const v = Co % 4 !== 0 ? 1 : Cin % 4 !== 0 ? 2 : 3; // as in the forward pass
-      const dwThreads = v === 3 ? ((kk * kk * Cin) / 4 + 1) * (Co / 4) * parts : (per * parts) / (v === 2 ? 4 : 1);
-      steps.push(gpu.dispatch(v === 3 ? convDw16 : v === 2 ? convDw4 : convDw, { ...shape, act: 1, ...bnVals, chunk: DW_CHUNK, parts }, [ins[j], gOut, p, st, dwPart], { threads: dwThreads }));
+      const dw = convFilterGradient(Cin, Co, kk, parts);
+      steps.push(gpu.dispatch(dw.kernel, { ...shape, act: 1, ...bnVals, chunk: DW_CHUNK, parts }, [ins[j], gOut, p, st, dwPart], { threads: dw.threads }));
       steps.push(gpu.dispatch(dwReduce, { per, Co, parts, wOff: at(`${conv}.w`), bOff: at(`${conv}.b`) }, [dwPart, gr], { threads: per }));
-      const dxV = Cin % 4 !== 0 ? 1 : 3; // version 3's 4×4 tiles where the input width allows
-      steps.push(gpu.dispatch(dxV === 3 ? convDx16 : convDx, { ...shape, wOff: at(`${conv}.w`) }, [gOut, p, dt], { threads: dxV === 3 ? Math.ceil(M / 4) * (Cin / 4) : M * Cin }));
+      const dx = convInputGradient(Cin, M);
+      steps.push(gpu.dispatch(dx.kernel, { ...shape, wOff: at(`${conv}.w`) }, [gOut, p, dt], { threads: dx.threads }));
       const norm = { G: 1, N: M, C: Cin, ...bnVals, pre: 0, post: 1 };
       steps.push(gpu.dispatch(bnBwdReduce, { ...norm, dgOff: at(`${bn}.gamma`), dbOff: at(`${bn}.beta`) }, [ins[j], dt, p, st, sums, gr], { groups: Cin }));
       if (j > 0) {
@@ -238,8 +236,8 @@ function backward(ctx: PlanContext, pass: Pass, kept: Kept): void {
     }
   }
   const stemPer = (25 * Ci + 1) * O;
-  const stem4 = O % 4 === 0;
-  steps.push(gpu.dispatch(stem4 ? stemDw4 : stemDw, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, chunk: DW_CHUNK, parts }, [pass.x, dh[0], dwPart], { threads: (stemPer * parts) / (stem4 ? 4 : 1) }));
+  const stemDw = stemFilterGradient(O, stemPer, parts);
+  steps.push(gpu.dispatch(stemDw.kernel, { B, Hin, Win, Ci, Hp, Wp, Co: O, K: 5, chunk: DW_CHUNK, parts }, [pass.x, dh[0], dwPart], { threads: stemDw.threads }));
   steps.push(gpu.dispatch(dwReduce, { per: stemPer, Co: O, parts, wOff: at('stem.w'), bOff: at('stem.b') }, [dwPart, gr], { threads: stemPer }));
 
   const update = gpu.dispatch(sgd, { P: P.size, f_lr: 0, f_momentum: 0, f_wd: 0 }, [gr, ctx.momentum, p], { threads: P.size });

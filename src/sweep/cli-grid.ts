@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { VdsError } from '../util/errors.ts';
+import { readSetValue } from '../config/index.ts';
 import { parseSweepSpec, type SweepSpec } from './spec.ts';
 
 export interface GridFlags {
@@ -21,7 +22,7 @@ export interface FlagSweep {
 }
 
 /** Whether a YAML file is a sweep file (it has a `grid:`) rather than a training config. */
-export function isSweepFile(file: string): boolean {
+function isSweepFile(file: string): boolean {
   try {
     const doc = YAML.parse(readFileSync(file, 'utf8')) as unknown;
     return doc !== null && typeof doc === 'object' && 'grid' in (doc as object);
@@ -30,7 +31,16 @@ export function isSweepFile(file: string): boolean {
   }
 }
 
-/** `KEY=V1,V2,…` as a key and its values, each read as YAML (numbers, true/false, strings). */
+/** A value of a flag as `--set` reads it (config/load.ts), or an error naming the flag. */
+function valueOf(flag: string, key: string, raw: string): unknown {
+  try {
+    return readSetValue(key, raw);
+  } catch (e) {
+    throw new VdsError((e as Error).message, { key: flag });
+  }
+}
+
+/** `KEY=V1,V2,…` as a key and its values, each read as `--set` reads a value. */
 function parseFlag(flag: '--grid' | '--zip', text: string): [string, unknown[]] {
   const eq = text.indexOf('=');
   const key = eq > 0 ? text.slice(0, eq).trim() : '';
@@ -38,7 +48,7 @@ function parseFlag(flag: '--grid' | '--zip', text: string): [string, unknown[]] 
   if (!key || !values.length || values.some((v) => v === '')) {
     throw new VdsError(`expected KEY=V1,V2,… (e.g. model.width=4,8), got "${text}"`, { key: flag });
   }
-  return [key, values.map((v) => YAML.parse(v) as unknown)];
+  return [key, values.map((v) => valueOf(`${flag} ${text}`, key, v))];
 }
 
 /** A name for the sweep from its base config and swept keys: spirals + model.width → spirals-width. */
@@ -70,7 +80,7 @@ export function sweepFromFlags(base: string, flags: GridFlags): FlagSweep {
     const eq = text.indexOf('=');
     if (eq <= 0) throw new VdsError(`expected KEY=VALUE, got "${text}"`, { key: '--set' });
     const key = text.slice(0, eq).trim();
-    set[key] = YAML.parse(text.slice(eq + 1)) as unknown;
+    set[key] = valueOf(`--set ${text}`, key, text.slice(eq + 1));
     flagOf.set(`set.${key}`, `--set ${text}`);
   }
   const name = flags.name ?? defaultName(base, [...Object.keys(grid), ...Object.keys(zip)].filter((k) => k.includes('.')));

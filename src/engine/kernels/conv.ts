@@ -144,6 +144,29 @@ export const convDx: KernelDef = {
 }`,
 };
 
+// The weight-gradient kernels' version 1 (conv_dw, stem_dw): thread j takes chunk pt of the positions
+// [m0, m1), output channel co and row r of the gradient; the bias row (r = rows) is summed and written here,
+// and a weight row's input channel ci and kernel tap (ky, kx) are decoded for the kernel's own loop.
+const DW1_HEAD = (positions: string): string => `
+  let rows = u.K * u.K * u.Ci;
+  let per = (rows + 1u) * u.Co;
+  if (j >= per * u.parts) { return; }
+  let pt = j / per;
+  let co = j % u.Co;
+  let r = (j % per) / u.Co;
+  let m0 = pt * u.chunk;
+  let m1 = min(m0 + u.chunk, ${positions});
+  var acc = 0.0;
+  if (r == rows) {
+    for (var m = m0; m < m1; m++) { acc += dout[m * u.Co + co]; }
+    part[j] = acc;
+    return;
+  }
+  let ci = r % u.Ci;
+  let kk = r / u.Ci;
+  let kx = kk % u.K;
+  let ky = kk / u.K;`;
+
 export const convDw: KernelDef = {
   name: 'conv_dw',
   fixed: ['H', 'W', 'Ci', 'Co', 'K', 'pad', 'act', 'chunk'],
@@ -155,24 +178,7 @@ export const convDw: KernelDef = {
 ${ACT_MAIN} {
   load_act(t);
   let j = gi(g, n);
-  let rows = u.K * u.K * u.Ci;
-  let per = (rows + 1u) * u.Co;
-  if (j >= per * u.parts) { return; }
-  let pt = j / per;
-  let co = j % u.Co;
-  let r = (j % per) / u.Co;
-  let m0 = pt * u.chunk;
-  let m1 = min(m0 + u.chunk, u.B * u.H * u.W);
-  var acc = 0.0;
-  if (r == rows) {
-    for (var m = m0; m < m1; m++) { acc += dout[m * u.Co + co]; }
-    part[j] = acc;
-    return;
-  }
-  let ci = r % u.Ci;
-  let kk = r / u.Ci;
-  let kx = kk % u.K;
-  let ky = kk / u.K;
+${DW1_HEAD('u.B * u.H * u.W')}
   for (var m = m0; m < m1; m++) {
     let x = m % u.W;
     let y = (m / u.W) % u.H;
@@ -196,24 +202,7 @@ export const stemDw: KernelDef = {
   body: `
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
   let j = gi(g, n);
-  let rows = u.K * u.K * u.Ci;
-  let per = (rows + 1u) * u.Co;
-  if (j >= per * u.parts) { return; }
-  let pt = j / per;
-  let co = j % u.Co;
-  let r = (j % per) / u.Co;
-  let m0 = pt * u.chunk;
-  let m1 = min(m0 + u.chunk, u.B * u.Hp * u.Wp);
-  var acc = 0.0;
-  if (r == rows) {
-    for (var m = m0; m < m1; m++) { acc += dout[m * u.Co + co]; }
-    part[j] = acc;
-    return;
-  }
-  let ci = r % u.Ci;
-  let kk = r / u.Ci;
-  let kx = kk % u.K;
-  let ky = kk / u.K;
+${DW1_HEAD('u.B * u.Hp * u.Wp')}
   for (var m = m0; m < m1; m++) {
     let px = m % u.Wp;
     let py = (m / u.Wp) % u.Hp;
@@ -718,3 +707,40 @@ export const stemFwd4: KernelDef = {
   for (var j = 0u; j < 4u; j++) { out[o + j] = p[u.bOff + co + j] + sum[j] * 0.25; }
 }`,
 };
+
+// ---- which version a layer takes: the highest its widths allow, with the threads its dispatch runs ----
+
+export interface Version {
+  kernel: KernelDef;
+  threads: number;
+}
+
+/** conv_fwd of a Cin → Co layer over M positions. */
+export function convForward(Cin: number, Co: number, M: number): Version {
+  if (Co % 4 !== 0) return { kernel: convFwd, threads: M * Co };
+  if (Cin % 4 !== 0) return { kernel: convFwd4, threads: (M * Co) / 4 };
+  return { kernel: convFwd16, threads: Math.ceil(M / 4) * (Co / 4) };
+}
+
+/** conv_dw of a K×K Cin → Co layer: its K·K·Cin weight rows and the bias row, over `parts` chunks of positions. */
+export function convFilterGradient(Cin: number, Co: number, K: number, parts: number): Version {
+  const rows = K * K * Cin;
+  if (Co % 4 !== 0) return { kernel: convDw, threads: (rows + 1) * Co * parts };
+  if (Cin % 4 !== 0) return { kernel: convDw4, threads: ((rows + 1) * Co * parts) / 4 };
+  return { kernel: convDw16, threads: (rows / 4 + 1) * (Co / 4) * parts };
+}
+
+/** conv_dx of a layer with Cin input channels over M positions. */
+export function convInputGradient(Cin: number, M: number): Version {
+  return Cin % 4 === 0 ? { kernel: convDx16, threads: Math.ceil(M / 4) * (Cin / 4) } : { kernel: convDx, threads: M * Cin };
+}
+
+/** stem_fwd of Co output channels over M pooled positions. */
+export function stemForward(Co: number, M: number): Version {
+  return Co % 4 === 0 ? { kernel: stemFwd4, threads: (M * Co) / 4 } : { kernel: stemFwd, threads: M * Co };
+}
+
+/** stem_dw: `per` = (25·Ci + 1)·Co weights and biases, over `parts` chunks of positions. */
+export function stemFilterGradient(Co: number, per: number, parts: number): Version {
+  return Co % 4 === 0 ? { kernel: stemDw4, threads: (per * parts) / 4 } : { kernel: stemDw, threads: per * parts };
+}
