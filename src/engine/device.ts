@@ -3,8 +3,9 @@
 // VDS_DAWN_BACKEND=null, Dawn's null device instead: every call accepted, no kernel run — what `vds bench`
 // uses to measure the CPU side of a step on a machine without a GPU (its numbers are not computed).
 import { instances, loadDawn, setupWebGpu, webGpuSetup, type DawnAdapter, type WebGpuAdapterInfo } from '../tf/webgpu.ts';
+import { DAWN_BACKEND_ENV } from './name.ts';
 
-export const DAWN_BACKEND_ENV = 'VDS_DAWN_BACKEND';
+export { DAWN_BACKEND_ENV };
 
 export interface EngineDevice {
   device: GPUDevice;

@@ -9,13 +9,13 @@ import { createLearner, disposeLearner, learnerTensors, restoreLearner } from '.
 import { initialTrainState, reopen, trainLoop, upgradeTrainState, type EpochRecord, type LoopHooks, type TrainState } from '../train/loop.ts';
 import type { Learner, ParallelTrainer, StepStats } from '../train/step.ts';
 import { DataParallelTrainer } from '../train/data-parallel.ts';
-import { WebGpuEngine } from '../engine/engine.ts';
+import { ENGINE_NAME } from '../engine/name.ts';
 import { tf } from '../tf/tf.ts';
 import { VDS_VERSION } from '../util/version.ts';
 import { VdsError } from '../util/errors.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { finalEvaluation } from './final-eval.ts';
-import { ensurePrecise } from './trained.ts';
+import { ensurePrecise, useEngine } from './trained.ts';
 import { RUN_FILES, type EvalRecord } from './layout.ts';
 import { appendMetricsRow, keepMetricsRows, writeJson, writeStatus } from './run-dir.ts';
 
@@ -100,8 +100,7 @@ export async function executeRun(
       },
     };
     if (compute.engine) {
-      parallel = await WebGpuEngine.start(l, ds.inputShape);
-      l.parallel = parallel;
+      parallel = (await useEngine(l, ds, ENGINE_NAME)).parallel ?? null;
     } else if (replicas > 1 && state.stopReason === null) {
       try {
         parallel = await DataParallelTrainer.start(l, config, ds, tf.getBackend(), replicas);

@@ -9,7 +9,7 @@ import { registerWasmKernels } from './wasm-kernels.ts';
 
 import { describeAdapter, driverReport, probeDriverOutput, setupWebGpu, webGpuAdapter, type WebGpuAdapterInfo } from './webgpu.ts';
 import type { BackendName } from '../config/types.ts';
-import { ENGINE_NAME } from '../engine/name.ts';
+import { DAWN_BACKEND_ENV, ENGINE_NAME } from '../engine/name.ts';
 import { BACKENDS } from '../config/schema.ts';
 
 export type BackendPref = BackendName;
@@ -52,7 +52,7 @@ async function load(name: Concrete, explicit: boolean): Promise<void> {
     case 'webgpu':
       // the engine's adapter must be there (Dawn's null device needs none: `vds bench` measures the CPU side
       // with it); TF.js itself runs on wasm beside it
-      if (process.env.VDS_DAWN_BACKEND !== 'null') await setupWebGpu(!explicit);
+      if (process.env[DAWN_BACKEND_ENV] !== 'null') await setupWebGpu(!explicit);
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmKernels();
       break;
